@@ -1,0 +1,5 @@
+/**
+ * tunebook: fine-tune small language models from TypeScript, on onnxruntime-node.
+ * @packageDocumentation
+ */
+export * from "./errors";
