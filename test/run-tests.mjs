@@ -20,7 +20,9 @@ const files = findTests("dist")
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error(`no test files found under dist/ (filters: ${filters.join(", ") || "none"}); run \`npm run build\` first`);
+  console.error(
+    `no test files found under dist/ (filters: ${filters.join(", ") || "none"}); run \`npm run build\` first`,
+  );
   process.exit(1);
 }
 const result = spawnSync(
