@@ -1,0 +1,1 @@
+export { MetricInputError } from "./metric-input-error";
