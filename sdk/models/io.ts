@@ -1,0 +1,7 @@
+/**
+ * Hugging Face model directories in: safetensors, model directory loading, tokenizer + chat template, hub.
+ * The public face of this part of the models layer (re-exported by `sdk/models/index.ts`).
+ * @packageDocumentation
+ */
+export * from "./errors";
+export * from "./safetensors";
