@@ -112,7 +112,9 @@ test("accuracy, ROC AUC, log-loss, MSE and MAE agree with scikit-learn on random
   const cases = generate(7);
   const expected = runPython<number[]>(SKLEARN, cases);
   assert.equal(expected.length, cases.length);
-  cases.forEach((c, i) => close(ours(c), expected[i], `${c.fn} case ${i}`));
+  cases.forEach((c, i) => {
+    close(ours(c), expected[i], `${c.fn} case ${i}`);
+  });
 });
 
 test("documented scikit-learn examples", () => {
