@@ -1,0 +1,135 @@
+/**
+ * Tables of records (datasets, metrics, experiment comparisons) as an escaped HTML table in a notebook, or as
+ * aligned text columns in a terminal.
+ */
+import { z } from "zod";
+import { formatNumber } from "./format";
+import { escapeHtml } from "./html";
+import { parseOptions, type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
+
+/** Rows as records, or a column-oriented frame such as a danfojs `DataFrame` (`columns` + `values`). */
+export type TableInput =
+  | readonly Record<string, unknown>[]
+  | { columns: readonly string[]; values: readonly unknown[][] };
+
+const optionsSchema = surfaceOptionsSchema.extend({
+  rows: z.custom<TableInput>(
+    (v) =>
+      Array.isArray(v) ||
+      (typeof v === "object" &&
+        v !== null &&
+        Array.isArray((v as { columns?: unknown }).columns) &&
+        Array.isArray((v as { values?: unknown }).values)),
+    {
+      message:
+        "expected an array of records or an object with `columns` and `values` (e.g. a danfojs DataFrame)",
+    },
+  ),
+  /** Columns to show, in order; default: every key, in order of first appearance. */
+  columns: z.array(z.string()).optional(),
+  /** Caption above the table. */
+  title: z.string().optional(),
+  /** Most rows shown; a note tells how many were left out. */
+  maxRows: z.number().int().positive().default(50),
+});
+
+/** Options of {@link showTable}. */
+export type ShowTableOptions = z.input<typeof optionsSchema>;
+
+function toRecords(rows: TableInput): { columns: string[]; records: Record<string, unknown>[] } {
+  if (Array.isArray(rows)) {
+    const columns: string[] = [];
+    for (const r of rows as Record<string, unknown>[])
+      for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+    return { columns, records: rows as Record<string, unknown>[] };
+  }
+  const f = rows as { columns: readonly string[]; values: readonly unknown[][] };
+  const columns = [...f.columns];
+  return { columns, records: f.values.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]]))) };
+}
+
+/**
+ * Text of one cell: numbers compact, objects as JSON, `null`/`undefined` empty.
+ * @param v - the value
+ * @returns display text
+ */
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "number") return formatNumber(v);
+  if (typeof v === "object" && !(v instanceof Date)) {
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return String(v);
+    }
+  }
+  return String(v);
+}
+
+/**
+ * Renders rows as an HTML table (every cell escaped) and as aligned text.
+ *
+ * @param options - `rows`, `columns`, `title`, `maxRows`
+ * @returns both renderings
+ * @throws ConfigError for invalid options
+ * @example
+ * ```ts
+ * renderTable({ rows: [{ metric: "bleu", value: 20.1 }] }).text;
+ * ```
+ */
+export function renderTable(options: Omit<ShowTableOptions, "mode" | "output">): Rendering {
+  const o = parseOptions(optionsSchema, options, "renderTable");
+  const { columns: all, records } = toRecords(o.rows);
+  const columns = o.columns ?? all;
+  const shown = records.slice(0, o.maxRows);
+  const more = records.length - shown.length;
+  const cells = shown.map((r) => columns.map((c) => cellText(r[c])));
+  const foot = more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} (${records.length} in all)` : "";
+  const head = columns.map((c) => `<th style="text-align:left">${escapeHtml(c)}</th>`).join("");
+  const body = cells
+    .map(
+      (row) =>
+        `<tr>${row.map((c) => `<td style="text-align:left;white-space:pre-wrap">${escapeHtml(c)}</td>`).join("")}</tr>`,
+    )
+    .join("\n");
+  const html =
+    `<table class="tunebook-table">` +
+    (o.title ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(o.title)}</caption>` : "") +
+    `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>` +
+    (foot ? `<div style="color:#888">${escapeHtml(foot)}</div>` : "");
+  const widths = columns.map((c, i) => Math.min(40, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
+  const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
+  const line = (row: string[]) =>
+    row
+      .map((s, i) => fit(s.replace(/\s+/g, " "), widths[i]!))
+      .join("  ")
+      .trimEnd();
+  const text = [
+    ...(o.title ? [o.title] : []),
+    line(columns),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...cells.map(line),
+    ...(foot ? [foot] : []),
+  ].join("\n");
+  return { html, text };
+}
+
+/**
+ * Shows rows as a table: HTML in a notebook, aligned text in a terminal.
+ *
+ * @param options - `rows` (records or a DataFrame-like `{ columns, values }`), `columns`, `title`, `maxRows`,
+ *   surface (`mode`, `output`)
+ * @returns nothing
+ * @throws ConfigError for invalid options
+ * @example
+ * ```ts
+ * showTable({ title: "metrics", rows: [{ run: "a", loss: 1.23 }, { run: "b", loss: 1.1 }] });
+ * ```
+ */
+export function showTable(options: ShowTableOptions): void {
+  const { mode, output, ...rest } = options;
+  const r = renderTable(rest);
+  const entry = resolveSurface({ mode, output }).entry();
+  entry.render(r);
+  entry.close();
+}
