@@ -1,0 +1,87 @@
+/** Reading and writing experiment configurations as YAML (snake_case keys, H2O style) or JSON files. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import YAML from "yaml";
+import { ConfigError } from "../../errors";
+import { writeFileAtomic } from "../../util";
+import { camelToSnake, renameKeys } from "./case-mapping";
+import { CONFIG_GROUPS, type ExperimentConfig } from "./experiment-schema";
+import { parseExperimentConfig } from "./parse-config";
+
+/**
+ * The configuration as a plain snake_case object, groups in the documented order (what YAML files hold).
+ * @param config - a validated configuration
+ * @returns a new plain object with snake_case keys
+ * @example
+ * ```ts
+ * configToPlain(config).training.learning_rate; // 0.0001
+ * ```
+ */
+export function configToPlain(config: ExperimentConfig): Record<string, Record<string, unknown>> {
+  const ordered: Record<string, unknown> = { problemType: config.problemType };
+  for (const group of CONFIG_GROUPS) ordered[group] = config[group];
+  return renameKeys(ordered, camelToSnake) as Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Renders a configuration as YAML text (snake_case keys); parsing it back gives an equal configuration.
+ * @param config - a validated configuration
+ * @returns YAML text ending with a newline
+ * @example
+ * ```ts
+ * console.log(configToYaml(config));
+ * ```
+ */
+export function configToYaml(config: ExperimentConfig): string {
+  return YAML.stringify(configToPlain(config), { lineWidth: 0, blockQuote: false });
+}
+
+function isJson(file: string): boolean {
+  return path.extname(file).toLowerCase() === ".json";
+}
+
+/**
+ * Reads and validates a YAML (`.yaml`, `.yml`) or JSON (`.json`) configuration file.
+ * @param file - path of the file
+ * @returns the complete configuration, camelCase, defaults filled in
+ * @throws ConfigError when the file is missing, is not valid YAML/JSON, or holds invalid settings (each named
+ *   with its value and the allowed range)
+ * @example
+ * ```ts
+ * const config = loadConfigFile("examples/configs/tiny.yaml");
+ * ```
+ */
+export function loadConfigFile(file: string): ExperimentConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const message = `cannot read the file (${(error as Error).message}); check the path`;
+    throw new ConfigError([{ path: [], message }], { source: file, cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = isJson(file) ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+  } catch (error) {
+    const kind = isJson(file) ? "JSON" : "YAML";
+    const message = `expected valid ${kind}, got a syntax error: ${(error as Error).message}`;
+    throw new ConfigError([{ path: [], message }], { source: file, cause: error });
+  }
+  return parseExperimentConfig(raw ?? {}, { source: file });
+}
+
+/**
+ * Writes a configuration to a YAML or JSON file (by extension) atomically, snake_case keys.
+ * @param file - destination; `.json` writes JSON, anything else YAML
+ * @param config - a validated configuration
+ * @returns when the file is durable
+ * @throws the underlying filesystem error
+ * @example
+ * ```ts
+ * await saveConfigFile("experiments/run-1/config.yaml", config);
+ * ```
+ */
+export async function saveConfigFile(file: string, config: ExperimentConfig): Promise<void> {
+  const text = isJson(file) ? `${JSON.stringify(configToPlain(config), null, 2)}\n` : configToYaml(config);
+  await writeFileAtomic(file, text);
+}

@@ -1,0 +1,24 @@
+/** Experiment configuration: the zod schema, YAML/JSON files, CLI overrides. */
+export { camelToSnake, snakeToCamel } from "./case-mapping";
+export { configToPlain, configToYaml, loadConfigFile, saveConfigFile } from "./config-file";
+export {
+  CONFIG_GROUPS,
+  type ConfigGroup,
+  type ExperimentConfig,
+  type ExperimentConfigInput,
+  experimentConfigSchema,
+} from "./experiment-schema";
+export {
+  architectureSchema,
+  augmentationSchema,
+  datasetSchema,
+  environmentSchema,
+  loggingSchema,
+  loraSchema,
+  predictionSchema,
+  tokenizerSchema,
+  trainingSchema,
+} from "./group-schemas";
+export { applyOverrides } from "./overrides";
+export { type ParseConfigOptions, parseExperimentConfig } from "./parse-config";
+export { describeAllowed } from "./schema-walk";

@@ -1,0 +1,10 @@
+/** Small shared utilities: crash-safe file writes and durable line appends. */
+export {
+  type AtomicWriteOptions,
+  fsyncDirSync,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonAtomic,
+  writeJsonAtomicSync,
+} from "./atomic-write";
+export { appendLinesDurable, readCompleteLines } from "./durable-append";
