@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Writes a tiny random decoder checkpoint in Hugging Face format (and optionally a PEFT LoRA adapter).
+
+    /usr/bin/python3 test/reference/make_tiny_checkpoint.py --arch llama --out /tmp/tiny-llama
+    /usr/bin/python3 test/reference/make_tiny_checkpoint.py --arch qwen2 --shards 2 --dtype bfloat16 \\
+        --out /tmp/tiny-qwen2 --lora-out /tmp/tiny-qwen2-lora --lora-targets q_proj,v_proj
+
+Needs only numpy. Output is a pure function of the options (weights from numpy's PCG64 seeded by --seed).
+Written files: config.json, model.safetensors (or model-0000k-of-0000n.safetensors + index), tokenizer.json,
+tokenizer_config.json, generation_config.json; with --lora-out: adapter_config.json, adapter_model.safetensors.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import DTYPE_NAMES, write_safetensors  # noqa: E402
+from tiny_bpe import build_tokenizer_json  # noqa: E402
+
+ARCHS = ("llama", "mistral", "qwen2", "qwen3", "gemma")
+NUM_MERGES = 253
+TRANSFORMERS_VERSION = "4.51.0"
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+# Per family: class name, defaults that differ, and whether head_dim is written to config.json.
+FAMILY = {
+    "llama": dict(cls="LlamaForCausalLM", theta=10000.0, eps=1e-5, kv=2, explicit_head_dim=False),
+    "mistral": dict(cls="MistralForCausalLM", theta=1000000.0, eps=1e-5, kv=2, explicit_head_dim=False),
+    "qwen2": dict(cls="Qwen2ForCausalLM", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=False),
+    "qwen3": dict(cls="Qwen3ForCausalLM", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=True),
+    "gemma": dict(cls="GemmaForCausalLM", theta=10000.0, eps=1e-6, kv=1, explicit_head_dim=True),
+}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", choices=ARCHS, default="llama")
+    p.add_argument("--out", required=True, help="directory to write the checkpoint into (created)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--intermediate", type=int, default=None, help="default: 2 × hidden")
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--kv-heads", type=int, default=None, help="default: 2 (gemma: 1)")
+    p.add_argument("--head-dim", type=int, default=None, help="default: hidden/heads (qwen3, gemma: 2×that)")
+    p.add_argument("--vocab", type=int, default=None, help="model vocab size ≥ tokenizer size (default: equal)")
+    p.add_argument("--tie", action="store_true", help="tie lm_head to embed_tokens (gemma: always tied)")
+    p.add_argument("--shards", type=int, default=1)
+    p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    p.add_argument("--lora-out", default=None, help="also write a random PEFT LoRA adapter here")
+    p.add_argument("--lora-r", type=int, default=4)
+    p.add_argument("--lora-alpha", type=float, default=8)
+    p.add_argument("--lora-targets", default="q_proj,v_proj")
+    p.add_argument("--lora-rslora", action="store_true", help="write use_rslora: true (scale alpha/sqrt(r))")
+    return p.parse_args(argv)
+
+
+def model_dims(args, tokenizer_vocab):
+    """Resolves the defaults into the numbers config.json will hold."""
+    fam = FAMILY[args.arch]
+    base_head_dim = args.hidden // args.heads
+    head_dim = args.head_dim or (2 * base_head_dim if fam["explicit_head_dim"] else base_head_dim)
+    vocab = args.vocab or tokenizer_vocab
+    if vocab < tokenizer_vocab:
+        raise SystemExit(f"--vocab {vocab} is smaller than the tokenizer's {tokenizer_vocab} tokens")
+    kv = args.kv_heads or fam["kv"]
+    if args.heads % kv:
+        raise SystemExit(f"--heads {args.heads} must be a multiple of --kv-heads {kv}")
+    tie = args.tie or args.arch == "gemma"
+    return dict(head_dim=head_dim, vocab=vocab, kv=kv, tie=tie, inter=args.intermediate or 2 * args.hidden)
+
+
+def make_config(args, dims, ids):
+    """Builds config.json with the fields the real family's config carries."""
+    fam = FAMILY[args.arch]
+    cfg = {
+        "architectures": [fam["cls"]],
+        "attention_dropout": 0.0,
+        "bos_token_id": ids["<|endoftext|>"],
+        "eos_token_id": ids["<|im_end|>"],
+        "hidden_act": "silu",
+        "hidden_size": args.hidden,
+        "initializer_range": 0.02,
+        "intermediate_size": dims["inter"],
+        "max_position_embeddings": 2048,
+        "model_type": args.arch,
+        "num_attention_heads": args.heads,
+        "num_hidden_layers": args.layers,
+        "num_key_value_heads": dims["kv"],
+        "rms_norm_eps": fam["eps"],
+        "rope_theta": fam["theta"],
+        "tie_word_embeddings": dims["tie"],
+        "torch_dtype": args.dtype,
+        "transformers_version": TRANSFORMERS_VERSION,
+        "use_cache": True,
+        "vocab_size": dims["vocab"],
+    }
+    if fam["explicit_head_dim"]:
+        cfg["head_dim"] = dims["head_dim"]
+    if args.arch in ("llama", "qwen3", "gemma"):
+        cfg["attention_bias"] = False
+    if args.arch == "llama":
+        cfg.update(mlp_bias=False, pretraining_tp=1, rope_scaling=None)
+    if args.arch == "qwen3":
+        cfg["rope_scaling"] = None
+    if args.arch == "mistral":
+        cfg["sliding_window"] = 4096
+    if args.arch in ("qwen2", "qwen3"):
+        cfg.update(max_window_layers=args.layers, sliding_window=None, use_sliding_window=False)
+    if args.arch == "gemma":
+        # Real Gemma configs omit tie_word_embeddings (GemmaConfig defaults it to true) and carry both keys.
+        del cfg["tie_word_embeddings"]
+        cfg.update(
+            hidden_act="gelu_pytorch_tanh",
+            hidden_activation="gelu_pytorch_tanh",
+            pad_token_id=ids["<|endoftext|>"],
+            rope_scaling=None,
+        )
+    return dict(sorted(cfg.items()))
+
+
+def make_weights(args, dims, rng):
+    """Random weights with HF names and [out, in] layout, scaled so activations stay O(1)."""
+    H, hd, nh, kv, inter = args.hidden, dims["head_dim"], args.heads, dims["kv"], dims["inter"]
+    gemma = args.arch == "gemma"
+
+    def linear(out_dim, in_dim):
+        return rng.standard_normal((out_dim, in_dim)) / np.sqrt(in_dim)
+
+    def norm(size):
+        # Gemma stores w and uses (1 + w); the others use w directly.
+        return (0.0 if gemma else 1.0) + 0.1 * rng.standard_normal(size)
+
+    w = {"model.embed_tokens.weight": rng.standard_normal((dims["vocab"], H)) / np.sqrt(H)}
+    for i in range(args.layers):
+        p = f"model.layers.{i}."
+        w[p + "input_layernorm.weight"] = norm(H)
+        w[p + "self_attn.q_proj.weight"] = linear(nh * hd, H)
+        w[p + "self_attn.k_proj.weight"] = linear(kv * hd, H)
+        w[p + "self_attn.v_proj.weight"] = linear(kv * hd, H)
+        w[p + "self_attn.o_proj.weight"] = linear(H, nh * hd)
+        if args.arch == "qwen2":
+            w[p + "self_attn.q_proj.bias"] = 0.1 * rng.standard_normal(nh * hd)
+            w[p + "self_attn.k_proj.bias"] = 0.1 * rng.standard_normal(kv * hd)
+            w[p + "self_attn.v_proj.bias"] = 0.1 * rng.standard_normal(kv * hd)
+        if args.arch == "qwen3":
+            w[p + "self_attn.q_norm.weight"] = norm(hd)
+            w[p + "self_attn.k_norm.weight"] = norm(hd)
+        w[p + "post_attention_layernorm.weight"] = norm(H)
+        w[p + "mlp.gate_proj.weight"] = linear(inter, H)
+        w[p + "mlp.up_proj.weight"] = linear(inter, H)
+        w[p + "mlp.down_proj.weight"] = linear(H, inter)
+    w["model.norm.weight"] = norm(H)
+    # Drawn last and always, so tied and untied checkpoints of one seed share every other tensor.
+    lm_head = linear(dims["vocab"], H)
+    if not dims["tie"]:
+        w["lm_head.weight"] = lm_head
+    return {k: v.astype(np.float32) for k, v in w.items()}
+
+
+def write_weights(out_dir, weights, shards, dtype):
+    """Writes model.safetensors, or `shards` files plus model.safetensors.index.json."""
+    st_dtype = DTYPE_NAMES[dtype]
+    for stale in os.listdir(out_dir):  # a rerun into the same directory must not leave old shards behind
+        if stale.startswith("model") and (stale.endswith(".safetensors") or stale.endswith(".index.json")):
+            os.remove(os.path.join(out_dir, stale))
+    if shards <= 1:
+        write_safetensors(os.path.join(out_dir, "model.safetensors"), weights, st_dtype)
+        return
+    names = sorted(weights)
+    groups = [names[k::shards] for k in range(shards)]
+    weight_map, total = {}, 0
+    for k, group in enumerate(groups):
+        fname = f"model-{k + 1:05d}-of-{shards:05d}.safetensors"
+        total += write_safetensors(os.path.join(out_dir, fname), {n: weights[n] for n in group}, st_dtype)
+        weight_map.update({n: fname for n in group})
+    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+    write_json(os.path.join(out_dir, "model.safetensors.index.json"), index)
+
+
+def tokenizer_config(args, ids):
+    """tokenizer_config.json: special tokens, added_tokens_decoder and a ChatML chat template."""
+    qwen = args.arch in ("qwen2", "qwen3")
+    decoder = {
+        str(i): {
+            "content": tok,
+            "lstrip": False,
+            "normalized": False,
+            "rstrip": False,
+            "single_word": False,
+            "special": True,
+        }
+        for tok, i in ids.items()
+    }
+    return {
+        "add_prefix_space": False,
+        "added_tokens_decoder": decoder,
+        "additional_special_tokens": ["<|im_start|>", "<|im_end|>"],
+        "bos_token": None if qwen else "<|endoftext|>",
+        "chat_template": CHATML_TEMPLATE,
+        "clean_up_tokenization_spaces": False,
+        "eos_token": "<|im_end|>",
+        "errors": "replace",
+        "model_max_length": 2048,
+        "pad_token": "<|endoftext|>",
+        "split_special_tokens": False,
+        "tokenizer_class": "Qwen2Tokenizer" if qwen else "PreTrainedTokenizerFast",
+        "unk_token": None,
+    }
+
+
+def generation_config(args, ids):
+    """generation_config.json; Qwen-style families list two eos ids, the others one."""
+    qwen = args.arch in ("qwen2", "qwen3")
+    eos = [ids["<|im_end|>"], ids["<|endoftext|>"]] if qwen else ids["<|im_end|>"]
+    return {
+        "bos_token_id": ids["<|endoftext|>"],
+        "do_sample": False,
+        "eos_token_id": eos,
+        "pad_token_id": ids["<|endoftext|>"],
+        "transformers_version": TRANSFORMERS_VERSION,
+    }
+
+
+def write_lora(args, dims, weights, out_dir):
+    """Writes a random PEFT LoRA adapter (B non-zero) for every module named in --lora-targets."""
+    rng = np.random.default_rng([args.seed, 1])
+    targets = [t.strip() for t in args.lora_targets.split(",") if t.strip()]
+    tensors = {}
+    for name in sorted(weights):
+        module = name[: -len(".weight")]
+        if not name.endswith(".weight") or module.split(".")[-1] not in targets or weights[name].ndim != 2:
+            continue
+        out_dim, in_dim = weights[name].shape
+        tensors[f"base_model.model.{module}.lora_A.weight"] = rng.standard_normal((args.lora_r, in_dim)) / np.sqrt(
+            in_dim
+        )
+        tensors[f"base_model.model.{module}.lora_B.weight"] = 0.2 * rng.standard_normal((out_dim, args.lora_r))
+    if not tensors:
+        raise SystemExit(f"--lora-targets {args.lora_targets} matched no linear layer")
+    os.makedirs(out_dir, exist_ok=True)
+    write_safetensors(os.path.join(out_dir, "adapter_model.safetensors"), tensors, "F32")
+    write_json(os.path.join(out_dir, "adapter_config.json"), adapter_config(args, targets))
+
+
+def adapter_config(args, targets):
+    """adapter_config.json with the keys PEFT's LoraConfig.save_pretrained writes."""
+    return {
+        "alpha_pattern": {},
+        "auto_mapping": None,
+        "base_model_name_or_path": os.path.abspath(args.out),
+        "bias": "none",
+        "fan_in_fan_out": False,
+        "inference_mode": True,
+        "init_lora_weights": True,
+        "layer_replication": None,
+        "layers_pattern": None,
+        "layers_to_transform": None,
+        "loftq_config": {},
+        "lora_alpha": args.lora_alpha,
+        "lora_dropout": 0.0,
+        "megatron_config": None,
+        "megatron_core": "megatron.core",
+        "modules_to_save": None,
+        "peft_type": "LORA",
+        "r": args.lora_r,
+        "rank_pattern": {},
+        "revision": None,
+        "target_modules": sorted(targets),
+        "task_type": "CAUSAL_LM",
+        "use_dora": False,
+        "use_rslora": args.lora_rslora,
+    }
+
+
+def write_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def main(argv):
+    args = parse_args(argv)
+    tokenizer, ids = build_tokenizer_json(NUM_MERGES)
+    dims = model_dims(args, len(tokenizer["model"]["vocab"]) + len(ids))
+    weights = make_weights(args, dims, np.random.default_rng(args.seed))
+    os.makedirs(args.out, exist_ok=True)
+    write_json(os.path.join(args.out, "config.json"), make_config(args, dims, ids))
+    write_weights(args.out, weights, args.shards, args.dtype)
+    write_json(os.path.join(args.out, "tokenizer.json"), tokenizer)
+    write_json(os.path.join(args.out, "tokenizer_config.json"), tokenizer_config(args, ids))
+    write_json(os.path.join(args.out, "generation_config.json"), generation_config(args, ids))
+    if args.lora_out:
+        write_lora(args, dims, weights, args.lora_out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
