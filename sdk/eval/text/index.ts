@@ -7,4 +7,5 @@ export {
   sentenceBleuScores,
 } from "./bleu";
 export { type BleuScore, type BleuSmoothing, type BleuStats, computeBleu } from "./bleu-stats";
+export { normalizeAnswer, type QaOptions, qaMatches } from "./qa-accuracy";
 export { type BleuTokenizer, tokenize13a } from "./tokenizer-13a";

@@ -1,0 +1,26 @@
+/**
+ * Metrics: perplexity, BLEU, LLM judge, QA accuracy, accuracy/AUC/log-loss, MSE/MAE, detection mAP.
+ * @packageDocumentation
+ */
+export * from "./classification";
+export { MetricInputError } from "./errors";
+export {
+  type ComputeOptions,
+  isBetter,
+  type Metric,
+  type MetricDirection,
+  type MetricResult,
+  type TextMetricInput,
+} from "./metric";
+export {
+  type BleuMetricOptions,
+  defineMetric,
+  type LabelInput,
+  Metrics,
+  type PerplexityInput,
+  type RegressionInput,
+  type ScoreInput,
+} from "./metrics";
+export { type PerplexityOptions, type PerplexityResult, perplexity } from "./perplexity";
+export { meanAbsoluteError, meanSquaredError, type RegressionOptions } from "./regression";
+export * from "./text";
