@@ -5,3 +5,4 @@
  */
 export * from "./errors";
 export * from "./safetensors";
+export * from "./tokenizer";
