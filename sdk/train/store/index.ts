@@ -1,0 +1,14 @@
+/** Experiment folders: config, metrics, logs, status, predictions and crash-safe checkpoints. */
+export { type CheckpointFiles, recoverCheckpoint, writeCheckpointAtomically } from "./checkpoint-write";
+export { type ComparisonRow, compareExperiments, type ExperimentComparison } from "./compare-experiments";
+export { ExperimentNotFoundError } from "./experiment-not-found-error";
+export {
+  type ExperimentState,
+  type ExperimentStatus,
+  experimentStatusSchema,
+  readStatusFile,
+} from "./experiment-status";
+export { type CreateStoreOptions, ExperimentStore, type MetricRecord } from "./experiment-store";
+export { type ExperimentSummary, listExperiments, summarizeExperiment } from "./list-experiments";
+export { toCsv } from "./predictions-csv";
+export { type StoreCallbacksOptions, storeCallbacks } from "./store-callbacks";
