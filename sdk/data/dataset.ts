@@ -1,0 +1,380 @@
+import type { DataFrame } from "danfojs-node";
+import {
+  type ColumnMapping,
+  type ColumnMappingInput,
+  mappedColumns,
+  parseColumnMapping,
+} from "./column-mapping";
+import type { WarningHandler } from "./dataset-warning";
+import type { Example } from "./examples";
+import { type FormatOptionsInput, parseFormatOptions } from "./format-options";
+import { mapRecordsToExamples } from "./map-examples";
+import { tableFromDataFrame, tableToDataFrame } from "./readers/dataframe";
+import { readCsv } from "./readers/read-csv";
+import { readFile } from "./readers/read-file";
+import { readJson } from "./readers/read-json";
+import { readJsonl } from "./readers/read-jsonl";
+import { readParquet } from "./readers/read-parquet";
+import {
+  parseWith,
+  type SampleOptions,
+  SampleOptionsSchema,
+  SplitOptionsSchema,
+  sampleItems,
+  splitItems,
+} from "./split";
+import { type DatasetSummary, tokenStats } from "./summary";
+import { type DataRecord, type RecordTable, tableFromRecords } from "./table";
+import { TableView } from "./table-view";
+import type { TextTokenizer } from "./text-tokenizer";
+import { tokenizeExamples } from "./tokenize-examples";
+import { TokenizedDataset } from "./tokenized-dataset";
+
+/** Where validation data comes from: a fraction of this dataset, another dataset, or a file. */
+export type ValidationSource = { size: number; seed?: number } | { dataset: Dataset } | { file: string };
+
+/** Options of {@link Dataset.tokenize} and {@link Dataset.prepare}. */
+export type TokenizeOptions = FormatOptionsInput & { tokenizer: TextTokenizer; onWarning?: WarningHandler };
+
+/** The mapping used when none is set: a `messages` column, `prompt`/`answer`, `instruction`/`output`, or `text`. */
+function defaultMapping(columns: readonly string[]): ColumnMapping {
+  const has = (c: string) => columns.includes(c);
+  if (has("messages")) return parseColumnMapping({ messages: "messages" });
+  if (has("instruction") && has("output"))
+    return parseColumnMapping({ prompt: "instruction", answer: "output" });
+  if (has("text") && !has("prompt")) return parseColumnMapping({ text: "text" });
+  return parseColumnMapping({ prompt: "prompt", answer: "answer" });
+}
+
+interface DatasetState {
+  table: RecordTable;
+  mapping?: ColumnMapping;
+  validation?: ValidationSource;
+  sample?: SampleOptions;
+}
+
+/**
+ * A table of training data with a column mapping, a validation split and views. Immutable: every fluent
+ * method returns a new `Dataset`. Records are held as plain objects; a danfojs DataFrame is made on demand.
+ *
+ * @example
+ * ```ts
+ * const data = (await Dataset.fromCsv("train.csv")).columns({ prompt: "instruction", answer: "output" }).validation({ size: 0.1 });
+ * data.head(3).toString();
+ * const { train, validation } = await data.prepare({ tokenizer, maxLength: 512 });
+ * ```
+ */
+export class Dataset {
+  private readonly state: DatasetState;
+
+  private constructor(state: DatasetState) {
+    this.state = state;
+  }
+
+  /**
+   * Reads a CSV/TSV file (streamed; quoting, embedded newlines, unicode; empty cells become `null`).
+   * @param path - the file
+   * @param options - `delimiter` (detected when left out)
+   * @returns the dataset
+   * @throws DatasetReadError when the file is missing or malformed
+   * @example
+   * ```ts
+   * const data = await Dataset.fromCsv("train.csv");
+   * ```
+   */
+  static async fromCsv(path: string, options: { delimiter?: string } = {}): Promise<Dataset> {
+    return new Dataset({ table: await readCsv(path, options) });
+  }
+
+  /**
+   * Reads a JSON file holding an array of records.
+   * @param path - the file
+   * @returns the dataset
+   * @throws DatasetReadError when the file is missing, invalid, or not an array of objects
+   * @example
+   * ```ts
+   * const data = await Dataset.fromJson("train.json");
+   * ```
+   */
+  static async fromJson(path: string): Promise<Dataset> {
+    return new Dataset({ table: await readJson(path) });
+  }
+
+  /**
+   * Reads a JSON Lines file, streamed line by line.
+   * @param path - the file
+   * @param options - `keepColumns` keeps only those fields (for large files)
+   * @returns the dataset
+   * @throws DatasetReadError naming the line of an invalid record
+   * @example
+   * ```ts
+   * const data = await Dataset.fromJsonl("chats.jsonl", { keepColumns: ["messages"] });
+   * ```
+   */
+  static async fromJsonl(path: string, options: { keepColumns?: string[] } = {}): Promise<Dataset> {
+    return new Dataset({ table: await readJsonl(path, options) });
+  }
+
+  /**
+   * Reads a Parquet file (hyparquet).
+   * @param path - the file
+   * @returns the dataset
+   * @throws DatasetReadError when the file is missing or not Parquet
+   * @example
+   * ```ts
+   * const data = await Dataset.fromParquet("train.parquet");
+   * ```
+   */
+  static async fromParquet(path: string): Promise<Dataset> {
+    return new Dataset({ table: await readParquet(path) });
+  }
+
+  /**
+   * Reads a file by its extension: .csv .tsv .json .jsonl .ndjson .parquet.
+   * @param path - the file
+   * @returns the dataset
+   * @throws DatasetReadError for an unknown extension or unreadable content
+   * @example
+   * ```ts
+   * const data = await Dataset.fromFile("train.jsonl");
+   * ```
+   */
+  static async fromFile(path: string): Promise<Dataset> {
+    return new Dataset({ table: await readFile(path) });
+  }
+
+  /**
+   * Wraps a danfojs DataFrame (its rows are copied into records).
+   * @param df - the DataFrame
+   * @returns the dataset
+   * @example
+   * ```ts
+   * const data = Dataset.fromDataFrame(new dfd.DataFrame({ q: ["hi"], a: ["hello"] }));
+   * ```
+   */
+  static fromDataFrame(df: DataFrame): Dataset {
+    return new Dataset({ table: tableFromDataFrame(df) });
+  }
+
+  /**
+   * Wraps plain records.
+   * @param records - objects, one per row
+   * @returns the dataset
+   * @example
+   * ```ts
+   * const data = Dataset.fromRecords([{ q: "2+2?", a: "4" }]);
+   * ```
+   */
+  static fromRecords(records: readonly DataRecord[]): Dataset {
+    return new Dataset({
+      table: tableFromRecords(
+        records.map((r) => ({ ...r })),
+        "records",
+      ),
+    });
+  }
+
+  /** Rows in the source. */
+  get length(): number {
+    return this.state.table.records.length;
+  }
+
+  /** Column names in the source. */
+  get columnNames(): string[] {
+    return [...this.state.table.columns];
+  }
+
+  /** The source's records (read-only). */
+  get records(): readonly DataRecord[] {
+    return this.state.table.records;
+  }
+
+  /**
+   * Sets the column mapping (see `ColumnMappingSchema`).
+   * @param mapping - e.g. `{ prompt: "instruction", answer: "output" }`, `{ messages: "messages" }`, `{ text: "body" }`
+   * @returns a new dataset with the mapping
+   * @throws ConfigError for an inconsistent mapping
+   * @example
+   * ```ts
+   * data.columns({ prompt: ["instruction", "input"], answer: "output", system: "system" });
+   * ```
+   */
+  columns(mapping: ColumnMappingInput): Dataset {
+    return new Dataset({ ...this.state, mapping: parseColumnMapping(mapping) });
+  }
+
+  /**
+   * Sets the validation data: a seeded fraction of this dataset's examples, another dataset, or a file
+   * (read with the same column mapping unless it has its own).
+   * @param source - `{ size, seed? }`, `{ dataset }` or `{ file }`
+   * @returns a new dataset
+   * @throws ConfigError for a size outside (0, 1)
+   * @example
+   * ```ts
+   * data.validation({ size: 0.1, seed: 7 });
+   * ```
+   */
+  validation(source: ValidationSource): Dataset {
+    if ("size" in source) parseWith(SplitOptionsSchema, source, "Dataset.validation()");
+    return new Dataset({ ...this.state, validation: source });
+  }
+
+  /**
+   * Keeps a seeded random fraction of the examples (applied after column mapping, before the split).
+   * @param options - `{ fraction, seed? }`
+   * @returns a new dataset
+   * @throws ConfigError for a fraction outside (0, 1]
+   * @example
+   * ```ts
+   * data.sample({ fraction: 0.25 });
+   * ```
+   */
+  sample(options: { fraction: number; seed?: number }): Dataset {
+    return new Dataset({
+      ...this.state,
+      sample: parseWith(SampleOptionsSchema, options, "Dataset.sample()"),
+    });
+  }
+
+  /**
+   * The examples the column mapping makes, checked (see docs/datasets.md for every check), after sampling.
+   * @param onWarning - receives `dropped-rows` warnings
+   * @returns the examples
+   * @throws DatasetError for invalid data; ConfigError when no mapping is set
+   * @example
+   * ```ts
+   * const examples = data.examples((w) => console.warn(w.message));
+   * ```
+   */
+  examples(onWarning?: WarningHandler): Example[] {
+    const mapping = this.state.mapping ?? defaultMapping(this.state.table.columns);
+    const all = mapRecordsToExamples(this.state.table, mapping, onWarning);
+    return this.state.sample ? sampleItems(all, this.state.sample) : all;
+  }
+
+  /**
+   * Formats and tokenizes all examples (no split).
+   * @param options - tokenizer, formatting options (`maxLength`, `template`, `maskPrompt`, …), `onWarning`
+   * @returns the tokenized dataset
+   * @throws DatasetError for invalid data; ConfigError for invalid options
+   * @example
+   * ```ts
+   * const all = data.tokenize({ tokenizer, maxLength: 256 });
+   * ```
+   */
+  tokenize(options: TokenizeOptions): TokenizedDataset {
+    return this.tokenizeExamples(this.examples(options.onWarning), options);
+  }
+
+  /**
+   * Splits (by the validation setting) and tokenizes: the trainer's input.
+   * @param options - tokenizer, formatting options, `onWarning`
+   * @returns `train`, and `validation` when a validation source is set
+   * @throws DatasetError for invalid data; ConfigError for invalid options
+   * @example
+   * ```ts
+   * const { train, validation } = await data.prepare({ tokenizer, maxLength: 512 });
+   * ```
+   */
+  async prepare(
+    options: TokenizeOptions,
+  ): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
+    const examples = this.examples(options.onWarning);
+    const v = this.state.validation;
+    if (v === undefined) return { train: this.tokenizeExamples(examples, options) };
+    let valExamples: Example[];
+    let trainExamples = examples;
+    if ("size" in v) {
+      const parts = splitItems(examples, parseWith(SplitOptionsSchema, v, "Dataset.validation()"));
+      trainExamples = parts.train;
+      valExamples = parts.validation;
+    } else {
+      const other = "dataset" in v ? v.dataset : await Dataset.fromFile(v.file);
+      const withMapping =
+        other.state.mapping || !this.state.mapping ? other : other.columns(this.state.mapping);
+      valExamples = withMapping.examples(options.onWarning);
+    }
+    return {
+      train: this.tokenizeExamples(trainExamples, options),
+      validation: this.tokenizeExamples(valExamples, options),
+    };
+  }
+
+  private tokenizeExamples(examples: Example[], options: TokenizeOptions): TokenizedDataset {
+    const { tokenizer, onWarning, ...format } = options;
+    const f = parseFormatOptions(format);
+    return new TokenizedDataset({
+      examples: tokenizeExamples(examples, tokenizer, f, onWarning),
+      maxLength: f.maxLength,
+      padTokenId: tokenizer.padTokenId ?? tokenizer.eosTokenId,
+      source: this.state.table.source,
+    });
+  }
+
+  /**
+   * The first rows as a table view (`toHTML()` for notebooks, `toString()` for terminals).
+   * @param n - rows to show (default 5)
+   * @returns the view
+   * @example
+   * ```ts
+   * console.log(data.head(3).toString());
+   * ```
+   */
+  head(n = 5): TableView {
+    const t = this.state.table;
+    const columns = this.state.mapping ? mappedColumns(this.state.mapping) : t.columns;
+    return new TableView({
+      columns,
+      records: t.records.slice(0, n),
+      rows: t.rows.slice(0, n),
+      totalRows: t.records.length,
+    });
+  }
+
+  /** @returns the first 5 rows as an HTML table (notebook display) */
+  toHTML(): string {
+    return this.head().toHTML();
+  }
+
+  /** @returns the first 5 rows as a text table */
+  toString(): string {
+    return this.head().toString();
+  }
+
+  /**
+   * Statistics: rows, columns, missing cells, examples, and with a tokenizer token lengths and a histogram.
+   * @param options - `tokenizer` and formatting options to measure token lengths
+   * @returns the summary
+   * @throws DatasetError for invalid data when a mapping or tokenizer is used
+   * @example
+   * ```ts
+   * const s = data.summary({ tokenizer }); s.tokens?.histogram; // a plotly figure
+   * ```
+   */
+  summary(options?: TokenizeOptions): DatasetSummary {
+    const t = this.state.table;
+    const missing: Record<string, number> = {};
+    for (const c of t.columns)
+      missing[c] = t.records.filter((r) => r[c] === null || r[c] === undefined).length;
+    const out: DatasetSummary = { rows: t.records.length, columns: [...t.columns], missing };
+    if (this.state.mapping || options) {
+      const examples = this.examples(options?.onWarning);
+      out.examples = examples.length;
+      if (options)
+        out.tokens = tokenStats(this.tokenizeExamples(examples, options).examples, "Token lengths");
+    }
+    return out;
+  }
+
+  /**
+   * A danfojs DataFrame of the records (danfojs is loaded now, on first use; nested values become JSON text).
+   * @returns the DataFrame
+   * @example
+   * ```ts
+   * const df = data.toDataFrame(); df.describe();
+   * ```
+   */
+  toDataFrame(): DataFrame {
+    return tableToDataFrame(this.state.table);
+  }
+}

@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { ConfigError } from "../errors";
+
+/** How conversations become token ids and which tokens are trained on. */
+export const FormatOptionsSchema = z
+  .object({
+    /** Longest sequence in tokens; longer examples lose prompt tokens from the left (see docs/datasets.md). */
+    maxLength: z.number().int().min(2).default(512),
+    /** `auto`: the tokenizer's chat template when it has one, else text markers. */
+    template: z.enum(["auto", "chat", "markers"]).default("auto"),
+    /** Text markers of the `markers` format (H2O LLM Studio's defaults). */
+    markers: z
+      .object({
+        system: z.string().default("<|system|>"),
+        prompt: z.string().default("<|prompt|>"),
+        answer: z.string().default("<|answer|>"),
+      })
+      .default({}),
+    /** Append the EOS token after each answer (markers) and each raw text. */
+    addEos: z.boolean().default(true),
+    /** Prepend the BOS token, when the tokenizer has one (markers and raw text; chat templates add their own). */
+    addBos: z.boolean().default(true),
+    /** Mask prompt (system, user, template) tokens out of the loss (label -100). */
+    maskPrompt: z.boolean().default(true),
+    /** In multi-turn conversations, train only on the last answer. */
+    onlyLastAnswer: z.boolean().default(false),
+  })
+  .strict();
+
+/** Validated formatting options. */
+export type FormatOptions = z.infer<typeof FormatOptionsSchema>;
+/** Formatting options as the user writes them. */
+export type FormatOptionsInput = z.input<typeof FormatOptionsSchema>;
+
+/**
+ * Validates formatting options.
+ * @param input - the options
+ * @returns the options with defaults
+ * @throws {@link ConfigError} for unknown keys or out-of-range values
+ * @example
+ * ```ts
+ * const f = parseFormatOptions({ maxLength: 1024, onlyLastAnswer: true });
+ * ```
+ */
+export function parseFormatOptions(input: FormatOptionsInput = {}): FormatOptions {
+  const parsed = FormatOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+      { source: "format options" },
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,130 @@
+import { type Batch, buildBatch } from "./batch";
+import { type BatchOptions, type BatchOptionsInput, parseBatchOptions } from "./batch-options";
+import { DatasetError } from "./dataset-error";
+import { mixSeeds, seededPermutation } from "./rng";
+import type { TokenizedExample } from "./tokenize-examples";
+
+/** The batches of one epoch: iterate them; `numBatches` says how many the whole epoch has. */
+export interface EpochBatches extends Iterable<Batch> {
+  /** Batches in the epoch, counting those before `startBatch`. */
+  numBatches: number;
+}
+
+/**
+ * Tokenized examples ready for training: produces seeded, resumable batches.
+ *
+ * @example
+ * ```ts
+ * const train = await (await Dataset.fromCsv("train.csv")).columns({ prompt: "q", answer: "a" }).tokenize({ tokenizer });
+ * for (const batch of train.batches({ batchSize: 8, epoch: 0 })) console.log(batch.seqLen);
+ * ```
+ */
+export class TokenizedDataset {
+  /** The examples, in source order. */
+  readonly examples: readonly TokenizedExample[];
+  /** `maxLength` they were tokenized with (the packing capacity). */
+  readonly maxLength: number;
+  /** Padding id of the tokenizer. */
+  readonly padTokenId: number;
+  /** Where the data came from, for messages. */
+  readonly source: string;
+
+  /**
+   * @param options - examples, maxLength, padTokenId, source
+   */
+  constructor(options: {
+    examples: readonly TokenizedExample[];
+    maxLength: number;
+    padTokenId: number;
+    source?: string;
+  }) {
+    this.examples = options.examples;
+    this.maxLength = options.maxLength;
+    this.padTokenId = options.padTokenId;
+    this.source = options.source ?? "dataset";
+  }
+
+  /** Number of examples. */
+  get length(): number {
+    return this.examples.length;
+  }
+
+  /** Trained-on tokens over all examples (labels that are not -100). */
+  get numTargetTokens(): number {
+    let n = 0;
+    for (const ex of this.examples) for (let i = 1; i < ex.target.length; i++) n += ex.target[i];
+    return n;
+  }
+
+  /**
+   * The batches of one epoch, in a seeded order that is the same on every run: `(seed, epoch)` fixes the
+   * order, so a run resumed with `{ epoch: e, startBatch: b }` yields exactly the batches b, b+1, … that an
+   * uninterrupted run would have.
+   * @param input - batch size, shuffle and seed, epoch and start batch, padding and packing
+   * @returns the epoch's batches
+   * @throws {@link DatasetError} when there are fewer examples than one batch
+   * @throws ConfigError for invalid options
+   * @example
+   * ```ts
+   * const epoch = train.batches({ batchSize: 4, seed: 7, epoch: 2, startBatch: 10 });
+   * ```
+   */
+  batches(input: BatchOptionsInput): EpochBatches {
+    const o = parseBatchOptions(input);
+    if (this.examples.length < o.batchSize) {
+      throw new DatasetError(
+        `expected at least one full batch of ${o.batchSize} examples, found ${this.examples.length}; lower batchSize or add data`,
+        { source: this.source },
+      );
+    }
+    const order = o.shuffle
+      ? seededPermutation(this.examples.length, mixSeeds(o.seed, o.epoch))
+      : Uint32Array.from(this.examples.keys());
+    const rows = o.packing
+      ? this.pack(order, o.packLength ?? this.maxLength)
+      : [...order].map((i) => [this.examples[i]]);
+    const full = Math.floor(rows.length / o.batchSize);
+    const numBatches = o.dropLast || rows.length % o.batchSize === 0 ? full : full + 1;
+    const self = this;
+    return {
+      numBatches,
+      *[Symbol.iterator]() {
+        for (let b = o.startBatch; b < numBatches; b++) {
+          const group = rows.slice(b * o.batchSize, (b + 1) * o.batchSize);
+          yield buildBatch(group, {
+            seqLen: self.batchLength(group, o),
+            padTokenId: self.padTokenId,
+            packed: o.packing,
+            epoch: o.epoch,
+            index: b,
+          });
+        }
+      },
+    };
+  }
+
+  private pack(order: Uint32Array, capacity: number): TokenizedExample[][] {
+    const rows: TokenizedExample[][] = [];
+    let row: TokenizedExample[] = [];
+    let used = 0;
+    for (const i of order) {
+      const ex = this.examples[i];
+      if (used + ex.ids.length > capacity && row.length > 0) {
+        rows.push(row);
+        row = [];
+        used = 0;
+      }
+      row.push(ex);
+      used += ex.ids.length;
+    }
+    if (row.length > 0) rows.push(row);
+    return rows;
+  }
+
+  private batchLength(group: TokenizedExample[][], o: BatchOptions): number {
+    const lengths = group.map((r) => r.reduce((n, ex) => n + ex.ids.length, 0)).sort((a, b) => a - b);
+    const q = o.packing ? 1 : o.paddingQuantile;
+    const len = Math.max(1, lengths[Math.max(0, Math.ceil(q * lengths.length) - 1)]);
+    return Math.ceil(len / o.padToMultipleOf) * o.padToMultipleOf;
+  }
+}
