@@ -4,5 +4,6 @@
  * @packageDocumentation
  */
 export * from "./errors";
+export * from "./hf-dir";
 export * from "./safetensors";
 export * from "./tokenizer";

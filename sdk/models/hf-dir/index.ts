@@ -1,0 +1,2 @@
+export { type LoadModelDirOptions, loadModelDir, type ModelDir } from "./load-model-dir";
+export { type OpenWeightIndexOptions, WeightIndex } from "./weight-index";
