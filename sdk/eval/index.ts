@@ -4,6 +4,7 @@
  */
 export * from "./classification";
 export { MetricInputError } from "./errors";
+export * from "./judge";
 export {
   type ComputeOptions,
   isBetter,

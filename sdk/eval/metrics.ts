@@ -3,6 +3,7 @@ import { accuracyScore } from "./classification/accuracy";
 import type { Label } from "./classification/labels";
 import { logLossPerRow } from "./classification/log-loss";
 import { rocAuc } from "./classification/roc-auc";
+import { llmJudge } from "./judge/llm-judge";
 import type { Metric, MetricDirection, MetricResult, TextMetricInput } from "./metric";
 import { type PerplexityOptions, perplexity } from "./perplexity";
 import { meanAbsoluteError, meanSquaredError } from "./regression";
@@ -121,6 +122,18 @@ const logLossSchema = z.object({
  */
 export const Metrics = {
   bleu,
+  /**
+   * LLM-as-a-judge (max) against any OpenAI-compatible endpoint; falls back to sentence-mean BLEU, with a
+   * warning, when no endpoint is configured. See {@link llmJudge}.
+   * @param options - endpoint, model, template (`general`, `rag`, `mt-bench`, `mt-bench-reference` or custom)…
+   * @returns the metric
+   * @throws ConfigError when the options are malformed
+   * @example
+   * ```ts
+   * const judge = Metrics.judge({ baseURL: "http://localhost:8000/v1", model: "qwen3" });
+   * ```
+   */
+  judge: llmJudge,
   /**
    * Perplexity (min): `exp(token-mean cross-entropy)` over answer tokens; `reduce: "row-mean"` gives H2O LLM
    * Studio's mean of per-row perplexities.
