@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyReply } from "fastify";
 import { ApiError } from "./api-error";
-import { type FinishReason, streamCompletion } from "./completion-stream";
+import { type CompletionOutcome, type FinishReason, streamCompletion } from "./completion-stream";
 import { generateOptions, type PlannedPrompt, type SamplingRequest } from "./generation-plan";
 import type { GenerationQueue } from "./generation-queue";
 import type { ServableModel } from "./servable-model";
@@ -87,25 +87,44 @@ function usageOf(job: CompletionJob, completionTokens: number): Usage {
   };
 }
 
+/**
+ * Runs one choice, handing each text delta to `onText`. Returns `undefined` when the signal fired. Always
+ * ends the stream, so the model's generator runs its `finally` and frees its slot.
+ */
+async function runChoice(
+  job: CompletionJob,
+  index: number,
+  planned: PlannedPrompt,
+  signal: AbortSignal,
+  onText: (text: string) => void,
+): Promise<CompletionOutcome | undefined> {
+  const it = streamCompletion(
+    job.model,
+    planned.prompt,
+    generateOptions(job.sampling, planned, index, signal),
+  );
+  try {
+    for (let r = await it.next(); !signal.aborted; r = await it.next()) {
+      if (r.done) return r.value;
+      onText(r.value);
+    }
+    return undefined;
+  } finally {
+    await it.return({ finishReason: "stop", completionTokens: 0 });
+  }
+}
+
 async function generateAll(job: CompletionJob, signal: AbortSignal): Promise<void> {
   const finished: FinishedChoice[] = [];
   let completionTokens = 0;
   for (const { index, planned } of choicesOf(job)) {
-    const it = streamCompletion(
-      job.model,
-      planned.prompt,
-      generateOptions(job.sampling, planned, index, signal),
-    );
     let text = "";
-    for (let r = await it.next(); ; r = await it.next()) {
-      if (r.done) {
-        finished.push({ index, text, finishReason: r.value.finishReason });
-        completionTokens += r.value.completionTokens;
-        break;
-      }
-      text += r.value;
-    }
-    if (signal.aborted) return;
+    const outcome = await runChoice(job, index, planned, signal, (t) => {
+      text += t;
+    });
+    if (!outcome) return;
+    finished.push({ index, text, finishReason: outcome.finishReason });
+    completionTokens += outcome.completionTokens;
   }
   await job.reply.send(job.shape.response(finished, usageOf(job, completionTokens)));
 }
@@ -128,20 +147,12 @@ async function streamAll(job: CompletionJob, signal: AbortSignal): Promise<void>
   try {
     for (const { index, planned } of choicesOf(job)) {
       if (shape.open) writeEvent(reply, shape.open(index));
-      const it = streamCompletion(
-        job.model,
-        planned.prompt,
-        generateOptions(job.sampling, planned, index, signal),
+      const outcome = await runChoice(job, index, planned, signal, (t) =>
+        writeEvent(reply, shape.delta(index, t)),
       );
-      for (let r = await it.next(); ; r = await it.next()) {
-        if (signal.aborted) return;
-        if (r.done) {
-          completionTokens += r.value.completionTokens;
-          writeEvent(reply, shape.finish(index, r.value.finishReason));
-          break;
-        }
-        writeEvent(reply, shape.delta(index, r.value));
-      }
+      if (!outcome) return;
+      completionTokens += outcome.completionTokens;
+      writeEvent(reply, shape.finish(index, outcome.finishReason));
     }
     if (job.includeUsage) writeEvent(reply, shape.usage(usageOf(job, completionTokens)));
     writeEvent(reply, "[DONE]");

@@ -67,8 +67,22 @@ function toHttpError(error: FastifyError | ApiError): ApiError {
   });
 }
 
-function buildApp(options: ReturnType<typeof parseServeOptions>, queue: GenerationQueue): FastifyInstance {
+/** Counts requests whose response has not closed yet (hijacked streams included). */
+function trackInFlight(app: FastifyInstance): () => number {
+  let inFlight = 0;
+  app.addHook("onRequest", async (_request, reply) => {
+    inFlight++;
+    reply.raw.once("close", () => inFlight--);
+  });
+  return () => inFlight;
+}
+
+function buildApp(
+  options: ReturnType<typeof parseServeOptions>,
+  queue: GenerationQueue,
+): { app: FastifyInstance; inFlight: () => number } {
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  const inFlight = trackInFlight(app);
   app.addHook("onRequest", checkApiKey(options.apiKey));
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply: FastifyReply) => {
     const http = toHttpError(error);
@@ -93,7 +107,24 @@ function buildApp(options: ReturnType<typeof parseServeOptions>, queue: Generati
   registerModels(app, options.model, Math.floor(Date.now() / 1000));
   registerChatCompletions(app, options.model, queue);
   registerCompletions(app, options.model, queue);
-  return app;
+  return { app, inFlight };
+}
+
+/**
+ * Closes the server after in-flight requests finish. Connections are closed as they go idle (Node closes
+ * only those idle when `close()` is called, and never ones a client opened without sending a request), and
+ * all remaining ones once no request is in flight.
+ */
+async function drainAndClose(app: FastifyInstance, inFlight: () => number): Promise<void> {
+  const sweep = setInterval(() => {
+    if (inFlight() === 0) app.server.closeAllConnections();
+    else app.server.closeIdleConnections();
+  }, 25);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /**
@@ -119,7 +150,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     concurrency: Math.max(1, resolved.model.maxConcurrentGenerations ?? 1),
     maxQueue: resolved.maxQueue,
   });
-  const app = buildApp(resolved, queue);
+  const { app, inFlight } = buildApp(resolved, queue);
   await app.listen({ host: resolved.host, port: resolved.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : resolved.port;
@@ -131,7 +162,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     port,
     load: () => ({ active: queue.active, waiting: queue.waiting }),
     close: () => {
-      closing ??= app.close();
+      closing ??= drainAndClose(app, inFlight);
       return closing;
     },
   };
