@@ -1,0 +1,2 @@
+export { RuntimeError } from "./runtime-error";
+export { ShapeError } from "./shape-error";

@@ -1,0 +1,13 @@
+/**
+ * The engine: symbolic tensor graphs with reverse-mode autodiff, lowered to ONNX and run on onnxruntime-node.
+ * @packageDocumentation
+ */
+export { grad, topoOrder } from "./autodiff";
+export { type CompileOptions, compile } from "./compile";
+export { RuntimeError, ShapeError } from "./errors";
+export { type AnyTypedArray, type DType, isFloat, typedArrayOf } from "./ir/dtype";
+export { Graph, type ParamData, Tensor } from "./ir/graph";
+export { type Dim, formatShape, mulDims, type Shape } from "./ir/shape";
+export { type EmitOptions, type EmittedModel, emitOnnx, OPSET } from "./onnx/emit";
+export * from "./ops";
+export { type Device, Session, type SessionOptions, type TensorValue, tensorValue } from "./runtime/session";

@@ -1,0 +1,108 @@
+/**
+ * Attention building blocks: additive masks (causal, padding, packed segments), rotary position embeddings
+ * (`rotate_half` convention of Llama/Mistral/Qwen/Gemma) and grouped-query scaled dot-product attention.
+ * Dimension letters: B batch, H query heads, K key/value heads, G = H/K, T query length, S key length, D head size.
+ */
+import { typedArrayOf } from "../ir/dtype";
+import type { Tensor } from "../ir/graph";
+import { mulDims } from "../ir/shape";
+import { add as addTensors, and, cast, cos, equal, lessOrEqual, mul, neg, sin, where } from "./elementwise";
+import { apply1 } from "./helpers";
+import { matmul } from "./matmul";
+import { concat, reshape, slice, transposeLast2, unsqueeze } from "./movement";
+import { attr, defineOp } from "./registry";
+import { softmax } from "./softmax";
+
+/** `[0, 1, …, n−1]` (int64) where n is `x`'s size along `axis`, read at run time. */
+export const ArangeLike = defineOp<{ axis: number }>({
+  name: "ArangeLike",
+  infer: ([x], { axis }) => [{ dtype: "int64", shape: [x.shape[axis < 0 ? axis + x.shape.length : axis]] }],
+  lower: (ctx, a) => {
+    const rank = a.node.inputs[0].rank;
+    const axis = a.attrs.axis < 0 ? a.attrs.axis + rank : a.attrs.axis;
+    const [n] = ctx.emit("Shape", [a.inputs[0]], { start: attr.int(axis), end: attr.int(axis + 1) });
+    const [limit] = ctx.emit("Squeeze", [n, ctx.int64s([0])]);
+    ctx.emit("Range", [ctx.scalar(0, "int64"), limit, ctx.scalar(1, "int64")], {}, { outputs: a.outputs });
+  },
+  grad: "none",
+});
+
+/** Positions `0..n−1` along `axis` of `x`. */
+export const arangeLike = (x: Tensor, axis: number): Tensor => apply1(ArangeLike, [x], { axis });
+
+/** Large finite negative for closed positions (a fully closed row then stays finite, unlike −∞). */
+export const MASKED = -1e9;
+
+/**
+ * Additive attention bias `[B|1, 1, T, T]`: 0 where a query may attend a key, {@link MASKED} elsewhere.
+ * @param ids - `[B, T]` token ids (only its shape is used)
+ * @param options.attentionMask - `[B, T]` int64, 1 for real tokens and 0 for padding (keys closed)
+ * @param options.segmentIds - `[B, T]` int64; tokens attend only within their segment (sequence packing)
+ * @param options.dtype - float dtype of the bias
+ */
+export function attentionBias(
+  ids: Tensor,
+  options: { attentionMask?: Tensor; segmentIds?: Tensor; dtype?: "float32" | "float64" } = {},
+): Tensor {
+  const pos = arangeLike(ids, 1);
+  let allowed = lessOrEqual(unsqueeze(pos, [0]), unsqueeze(pos, [1])); // [T(q), T(k)]: k ≤ q
+  allowed = unsqueeze(allowed, [0, 1]); // [1, 1, T, T]
+  if (options.attentionMask) allowed = and(allowed, unsqueeze(equal(options.attentionMask, 1), [1, 2]));
+  if (options.segmentIds) {
+    const seg = options.segmentIds;
+    allowed = and(allowed, equal(unsqueeze(seg, [1, 3]), unsqueeze(seg, [1, 2])));
+  }
+  const dtype = options.dtype ?? "float32";
+  const zero = ids.graph.constant(typedArrayOf(dtype, [0]), dtype, []);
+  const closed = ids.graph.constant(typedArrayOf(dtype, [MASKED]), dtype, []);
+  return where(allowed, zero, closed);
+}
+
+/**
+ * Rotary tables `cos`, `sin` `[B, 1, T, D]` for integer positions `[B, T]`.
+ * @param positions - int64 positions
+ * @param headDim - D (even)
+ * @param theta - `rope_theta`
+ */
+export function ropeTables(positions: Tensor, headDim: number, theta: number): { cos: Tensor; sin: Tensor } {
+  const half = headDim / 2;
+  const inv = Array.from({ length: half }, (_, i) => 1 / theta ** ((2 * i) / headDim));
+  const invFreq = positions.graph.constant(typedArrayOf("float32", inv), "float32", [1, 1, half]);
+  const freqs = mul(unsqueeze(cast(positions, "float32"), [2]), invFreq); // [B, T, D/2]
+  const emb = unsqueeze(concat([freqs, freqs], -1), [1]); // [B, 1, T, D]
+  return { cos: cos(emb), sin: sin(emb) };
+}
+
+/** Applies rotary embeddings to `x` `[B, H, T, D]`: `x·cos + rotate_half(x)·sin`. */
+export function applyRope(x: Tensor, tables: { cos: Tensor; sin: Tensor }): Tensor {
+  const d = x.shape[x.rank - 1] as number;
+  const x1 = slice(x, -1, 0, d / 2);
+  const x2 = slice(x, -1, d / 2, d);
+  const rotated = concat([neg(x2), x1], -1);
+  return addTensors(mul(x, tables.cos), mul(rotated, tables.sin));
+}
+
+/**
+ * Grouped-query scaled dot-product attention.
+ * @param q - `[B, H, T, D]`
+ * @param k - `[B, K, S, D]`
+ * @param v - `[B, K, S, D]`
+ * @param bias - additive `[B|1, 1, T, S]`
+ * @param scale - usually `1/√D`
+ * @returns `[B, H, T, D]`
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number): Tensor {
+  const [b, h, t, d] = q.shape;
+  const kv = k.shape[1] as number;
+  const groups = (h as number) / kv;
+  // Fold the G query heads that share a key/value head into the query axis: no copy of K or V.
+  const qg = groups === 1 ? q : reshape(q, [b, kv, mulDims(groups, t), d]);
+  let scores = mul(matmul(qg, transposeLast2(k)), scale); // [B, K, G·T, S]
+  const s = k.shape[2];
+  if (groups > 1) scores = reshape(scores, [b, kv, groups, t, s]);
+  const biasG = groups > 1 ? unsqueeze(bias, [2]) : bias;
+  const probs = softmax(addTensors(scores, biasG));
+  const flat = groups > 1 ? reshape(probs, [b, kv, mulDims(groups, t), s]) : probs;
+  const out = matmul(flat, v); // [B, K, G·T, D]
+  return groups > 1 ? reshape(out, [b, h, t, d]) : out;
+}
