@@ -306,7 +306,7 @@ export class Dataset {
     return new TokenizedDataset({
       examples: tokenizeExamples(examples, tokenizer, f, onWarning),
       maxLength: f.maxLength,
-      padTokenId: tokenizer.padTokenId ?? tokenizer.eosTokenId,
+      padTokenId: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,
       source: this.state.table.source,
     });
   }

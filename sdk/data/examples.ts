@@ -1,8 +1,8 @@
 /** A chat message, as in the OpenAI / Hugging Face chat format. */
-export interface ChatMessage {
+export type ChatMessage = {
   role: "system" | "user" | "assistant";
   content: string;
-}
+};
 
 /**
  * One training example after column mapping: a conversation (prompt/answer rows, chained rows, or a

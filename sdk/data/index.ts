@@ -21,6 +21,6 @@ export { iterateJsonl, type JsonlLine } from "./readers/read-jsonl";
 export type { DatasetSummary, PlotlyFigure, TokenStats } from "./summary";
 export type { DataRecord } from "./table";
 export { TableView } from "./table-view";
-export type { TextTokenizer } from "./text-tokenizer";
+export { hasChatTemplate, type TemplateMessage, type TextTokenizer } from "./text-tokenizer";
 export type { TokenizedExample } from "./tokenize-examples";
 export { type EpochBatches, TokenizedDataset } from "./tokenized-dataset";

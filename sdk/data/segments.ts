@@ -1,7 +1,7 @@
 import { DatasetError } from "./dataset-error";
 import type { ChatMessage, Example } from "./examples";
 import type { FormatOptions } from "./format-options";
-import type { TextTokenizer } from "./text-tokenizer";
+import { hasChatTemplate, type TextTokenizer } from "./text-tokenizer";
 
 /**
  * A piece of a formatted example: text to tokenize (or fixed ids such as BOS/EOS), and whether its tokens are
@@ -32,7 +32,17 @@ export function toSegments(example: Example, tokenizer: TextTokenizer, options: 
     options.addBos && tokenizer.bosTokenId !== undefined
       ? [{ ids: [tokenizer.bosTokenId], train: false, answer: false }]
       : [];
-  const eos: Segment[] = options.addEos ? [{ ids: [tokenizer.eosTokenId], train: true, answer: true }] : [];
+  if (options.addEos && tokenizer.eosTokenId === undefined) {
+    throw new DatasetError(
+      "expected a tokenizer with an EOS token for addEos: true, found none; pass addEos: false",
+      {
+        row: example.row,
+      },
+    );
+  }
+  const eos: Segment[] = options.addEos
+    ? [{ ids: [tokenizer.eosTokenId as number], train: true, answer: true }]
+    : [];
   if (example.kind === "text") {
     return [
       ...bos,
@@ -40,8 +50,7 @@ export function toSegments(example: Example, tokenizer: TextTokenizer, options: 
       ...eos.map((s) => ({ ...s, answer: false })),
     ];
   }
-  const useChat =
-    options.template === "chat" || (options.template === "auto" && !!tokenizer.applyChatTemplate);
+  const useChat = options.template === "chat" || (options.template === "auto" && hasChatTemplate(tokenizer));
   if (useChat) return chatSegments(example.messages, tokenizer, example.row);
   const m = options.markers;
   const out: Segment[] = [...bos];

@@ -49,6 +49,7 @@ export async function readCsv(path: string, options: ReadCsvOptions = {}): Promi
   const records: DataRecord[] = [];
   const rows: number[] = [];
   let columns: string[] = [];
+  let failure: DatasetReadError | undefined;
   await new Promise<void>((resolve, reject) => {
     Papa.parse(createReadStream(path, { encoding: "utf8" }), {
       header: true,
@@ -61,9 +62,11 @@ export async function readCsv(path: string, options: ReadCsvOptions = {}): Promi
           (e) => e.code !== "TooFewFields" && e.code !== "UndetectableDelimiter",
         );
         if (bad || "__parsed_extra" in result.data) {
-          parser.abort();
           const what = bad ? `${bad.message} (${bad.code})` : "more fields than the header has";
-          reject(new DatasetReadError(`${what} in data row ${row}; check the quoting of that row`, { path }));
+          failure = new DatasetReadError(`${what} in data row ${row}; check the quoting of that row`, {
+            path,
+          });
+          parser.abort();
           return;
         }
         const record: DataRecord = {};
@@ -74,7 +77,7 @@ export async function readCsv(path: string, options: ReadCsvOptions = {}): Promi
         records.push(record);
         rows.push(row);
       },
-      complete: () => resolve(),
+      complete: () => (failure ? reject(failure) : resolve()),
       error: (err) => reject(new DatasetReadError(err.message, { path }, { cause: err })),
     });
   });
