@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export * from "./classification";
+export * from "./detection";
 export { MetricInputError } from "./errors";
 export * from "./judge";
 export {
@@ -15,6 +16,7 @@ export {
 } from "./metric";
 export {
   type BleuMetricOptions,
+  type DetectionInput,
   defineMetric,
   type LabelInput,
   Metrics,

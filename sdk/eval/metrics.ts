@@ -3,6 +3,7 @@ import { accuracyScore } from "./classification/accuracy";
 import type { Label } from "./classification/labels";
 import { logLossPerRow } from "./classification/log-loss";
 import { rocAuc } from "./classification/roc-auc";
+import { type CocoEvalOptions, cocoEvaluate } from "./detection/coco-eval";
 import { llmJudge } from "./judge/llm-judge";
 import type { Metric, MetricDirection, MetricResult, TextMetricInput } from "./metric";
 import { type PerplexityOptions, perplexity } from "./perplexity";
@@ -26,6 +27,8 @@ export interface RegressionInput {
   yTrue: number[];
   yPred: number[];
 }
+/** Input of the detection metric: ground truths and scored detections (boxes in the metric's `format`). */
+export type DetectionInput = Pick<CocoEvalOptions, "groundTruths" | "detections">;
 /** Input of the perplexity metric: log-probabilities per row, or summed NLL and token counts per row. */
 export type PerplexityInput = { logProbs: number[][] } | { nll: number[]; tokenCounts: number[] };
 
@@ -104,6 +107,10 @@ const qaSchema = z.object({ mode: z.enum(["exact", "contains"]).default("exact")
 const aucSchema = z.object({
   average: z.enum(["macro", "weighted"]).default("macro"),
   labels: z.array(z.union([z.number(), z.string()])).optional(),
+});
+const detectionSchema = z.object({
+  format: z.enum(["xywh", "xyxy"]).default("xywh"),
+  maxDets: z.array(z.number().int().positive()).min(1).default([1, 10, 100]),
 });
 const logLossSchema = z.object({
   eps: z.number().positive().optional(),
@@ -249,5 +256,26 @@ export const Metrics = {
       value: meanAbsoluteError(i),
       perRow: i.yTrue.map((y, k) => Math.abs(y - i.yPred[k])),
     }));
+  },
+  /**
+   * COCO mAP over IoU .50:.05:.95 (max), following pycocotools; mAP@50, mAP@75, mAR and per-category AP are in
+   * `details`.
+   * @param options - box `format` (`"xywh"`, COCO's, by default; or `"xyxy"`) and `maxDets`
+   * @returns the metric
+   * @throws ConfigError when the options are malformed
+   * @example
+   * ```ts
+   * await Metrics.detection({ format: "xyxy" }).compute({ groundTruths: [], detections: [] });
+   * ```
+   */
+  detection(options: { format?: "xywh" | "xyxy"; maxDets?: number[] } = {}): Metric<DetectionInput> {
+    const o = parseOptions(detectionSchema, options, "Metrics.detection");
+    return defineMetric("map", "max", async (i: DetectionInput) => {
+      const r = cocoEvaluate({ ...i, ...o });
+      return {
+        value: r.map,
+        details: { map50: r.map50, map75: r.map75, mar: r.mar, perCategory: r.perCategory },
+      };
+    });
   },
 };
