@@ -5,5 +5,6 @@
  */
 export * from "./errors";
 export * from "./hf-dir";
+export * from "./hub";
 export * from "./safetensors";
 export * from "./tokenizer";

@@ -12,7 +12,7 @@ export interface TensorRef {
   readonly dtype: SafetensorsDtype;
   /** Shape; `[]` for a scalar. */
   readonly shape: readonly number[];
-  /** Absolute path of the file holding the bytes. */
+  /** Absolute path of the file holding the bytes (symlinks resolved, e.g. the blob behind a hub cache snapshot). */
   readonly file: string;
   /** Absolute byte offset of the first element in `file` (8 + header length + the header's begin offset). */
   readonly dataOffset: number;

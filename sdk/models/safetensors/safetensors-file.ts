@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { open, realpath } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { parseOptions, SafetensorsError } from "../errors";
@@ -54,9 +54,11 @@ export class SafetensorsFile {
    */
   static async open(options: OpenSafetensorsOptions): Promise<SafetensorsFile> {
     const opts = parseOptions(OpenOptions, options, "SafetensorsFile.open options");
-    const file = path.resolve(opts.path);
+    let file = path.resolve(opts.path);
     let handle: Awaited<ReturnType<typeof open>>;
     try {
+      // Snapshot files of the Hugging Face cache are symlinks into blobs/: refer to the real file.
+      file = await realpath(file);
       handle = await open(file, "r");
     } catch (cause) {
       throw new SafetensorsError(
