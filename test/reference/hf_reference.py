@@ -5,6 +5,7 @@
         [--float64] [--adapter LORA_DIR] [--labels] [--grads] [--grad-params NAME,...] [--generate N]
         [--positions auto|arange|mask] [--hidden] [--fd NAME:INDEX,...] [--fd-eps 1e-6]
     /usr/bin/python3 test/reference/hf_reference.py --ops ops.json      # unit ops (rms_norm, rope)
+    /usr/bin/python3 test/reference/hf_reference.py --jobs jobs.json    # [[args...], ...] in one process
 
 batch.json: {"input_ids": [[...]], "attention_mask"?: [[0|1...]], "labels"?: [[...]], "position_ids"?: [[...]]}.
 Output: {"logits": [B][T][V], "loss"?, "grads"?: {name: {"shape", "data"}}, "generated"?: [B][N],
@@ -47,6 +48,7 @@ def parse_args(argv):
     p.add_argument("--fd", default="", help="NAME:FLAT_INDEX,... central differences of the loss")
     p.add_argument("--fd-eps", type=float, default=1e-6)
     p.add_argument("--ops", help="unit-op JSON file; no model needed")
+    p.add_argument("--jobs", help="JSON list of argument lists, each run like one invocation (one torch import)")
     return p.parse_args(argv)
 
 
@@ -167,9 +169,20 @@ def run_model(args):
     return result
 
 
+def run_jobs(path):
+    """Runs several invocations in this process; each job's own --out receives its result."""
+    with open(path, encoding="utf-8") as f:
+        jobs = json.load(f)
+    for job in jobs:
+        main(job)
+    return {"jobs": len(jobs)}
+
+
 def main(argv):
     args = parse_args(argv)
-    if args.ops:
+    if args.jobs:
+        result = run_jobs(args.jobs)
+    elif args.ops:
         result = run_ops(args.ops)
     elif args.model:
         result = run_model(args)

@@ -1,0 +1,255 @@
+// Self-consistency checks of the tiny checkpoints and the PyTorch reference. B batch, T sequence, V vocab, H hidden.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { Template } from "@huggingface/jinja";
+import { Tokenizer } from "@huggingface/tokenizers";
+import { ConfigError } from "../../sdk/errors";
+import { readSafetensors } from "./read-safetensors";
+import { ReferenceUnavailableError } from "./reference-unavailable-error";
+import { torchAvailable } from "./run-script";
+import { torchOps } from "./torch-ops";
+import { makeTinyCheckpoint, torchReference, torchReferences } from "./torch-reference";
+
+const json = (dir: string, file: string) => JSON.parse(readFileSync(path.join(dir, file), "utf8"));
+const maxAbsDiff = (a: number[][][], b: number[][][]) =>
+  Math.max(...a.flatMap((r, i) => r.flatMap((v, j) => v.map((x, k) => Math.abs(x - b[i][j][k])))));
+const argmax = (v: number[]) => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
+
+const IDS = [
+  [12, 300, 45, 7, 199, 88, 402, 3],
+  [500, 64, 2, 2, 90, 130, 256, 11],
+];
+
+test("checkpoint files follow the Hugging Face layout", async () => {
+  const dir = await makeTinyCheckpoint({ arch: "llama" });
+  const cfg = json(dir, "config.json");
+  assert.deepEqual(cfg.architectures, ["LlamaForCausalLM"]);
+  assert.equal(cfg.tie_word_embeddings, false);
+  const file = readSafetensors(path.join(dir, "model.safetensors"));
+  assert.equal((8 + file.headerLength) % 8, 0, "data must start 8-byte aligned");
+  assert.deepEqual(file.metadata, { format: "pt" });
+  const t = file.tensors;
+  const D = cfg.hidden_size / cfg.num_attention_heads;
+  assert.deepEqual(t["model.layers.0.self_attn.q_proj.weight"].shape, [
+    cfg.num_attention_heads * D,
+    cfg.hidden_size,
+  ]);
+  assert.deepEqual(t["model.layers.1.self_attn.k_proj.weight"].shape, [
+    cfg.num_key_value_heads * D,
+    cfg.hidden_size,
+  ]);
+  assert.deepEqual(t["model.layers.1.mlp.down_proj.weight"].shape, [cfg.hidden_size, cfg.intermediate_size]);
+  assert.deepEqual(t["lm_head.weight"].shape, [cfg.vocab_size, cfg.hidden_size]);
+  const ranges = Object.values(t)
+    .map((x) => x.dataOffsets)
+    .sort((a, b) => a[0] - b[0]);
+  for (const [i, r] of ranges.entries())
+    assert.equal(r[0], i === 0 ? 0 : ranges[i - 1][1], "tensors are packed");
+  // The tokenizer loads in @huggingface/tokenizers, round-trips text and keeps special tokens whole.
+  const tok = new Tokenizer(json(dir, "tokenizer.json"), json(dir, "tokenizer_config.json"));
+  const text = "<|im_start|>user\nThe fisherman counted 366 days.<|im_end|>";
+  const ids = tok.encode(text).ids;
+  assert.equal(ids[0], cfg.bos_token_id + 1, "<|im_start|> follows <|endoftext|>");
+  assert.equal(ids.at(-1), cfg.eos_token_id);
+  assert.ok(ids.length < Buffer.byteLength(text) / 2, "merges must compress English text");
+  assert.equal(tok.decode(ids, { skip_special_tokens: false }), text);
+  assert.equal(json(dir, "tokenizer.json").model.vocab.Ġthe < 512, true);
+  const template = new Template(json(dir, "tokenizer_config.json").chat_template);
+  const chat = template.render({ messages: [{ role: "user", content: "Hi" }], add_generation_prompt: true });
+  assert.equal(chat, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+});
+
+test("sharded and single-file checkpoints give identical logits", async () => {
+  const single = await makeTinyCheckpoint({ arch: "qwen2" });
+  const sharded = await makeTinyCheckpoint({ arch: "qwen2", shards: 3 });
+  const index = json(sharded, "model.safetensors.index.json");
+  assert.deepEqual(new Set(Object.values(index.weight_map)).size, 3);
+  assert.equal(
+    index.weight_map["model.layers.0.self_attn.q_proj.bias"].endsWith("-of-00003.safetensors"),
+    true,
+  );
+  const [a, b] = await torchReferences({
+    runs: [single, sharded].map((model) => ({ model, inputIds: IDS })),
+  });
+  assert.equal(maxAbsDiff(a.logits, b.logits), 0);
+});
+
+test("a bfloat16 checkpoint stores rounded weights and matches float32 logits within bf16 tolerance", async () => {
+  const f32 = await makeTinyCheckpoint({ arch: "mistral" });
+  const bf16 = await makeTinyCheckpoint({ arch: "mistral", dtype: "bfloat16" });
+  const name = "model.layers.0.mlp.up_proj.weight";
+  const w32 = readSafetensors(path.join(f32, "model.safetensors")).tensors[name];
+  const w16 = readSafetensors(path.join(bf16, "model.safetensors")).tensors[name];
+  assert.equal(w16.dtype, "BF16");
+  let differ = 0;
+  w32.values.forEach((x, i) => {
+    assert.ok(Math.abs(w16.values[i] - x) <= Math.abs(x) * 2 ** -8, `bf16 rounding of ${x}`);
+    if (w16.values[i] !== x) differ++;
+  });
+  assert.ok(differ > w32.values.length / 2, "most weights change when rounded to bf16");
+  const [a, b] = await torchReferences({ runs: [f32, bf16].map((model) => ({ model, inputIds: IDS })) });
+  const diff = maxAbsDiff(a.logits, b.logits);
+  assert.ok(diff > 0 && diff < 0.1, `bf16 vs f32 logits differ by ${diff}`);
+});
+
+function project(hidden: number[][][], weight: { shape: number[]; values: Float64Array }): number[][][] {
+  const [V, H] = weight.shape;
+  return hidden.map((row) =>
+    row.map((h) =>
+      Array.from({ length: V }, (_, v) => h.reduce((s, x, k) => s + x * weight.values[v * H + k], 0)),
+    ),
+  );
+}
+
+test("tied checkpoints project with embed_tokens, untied ones with lm_head", async () => {
+  const cases = [{ arch: "llama", tie: true }, { arch: "llama" }, { arch: "gemma" }] as const;
+  const dirs = await Promise.all(cases.map((c) => makeTinyCheckpoint(c)));
+  const refs = await torchReferences({ runs: dirs.map((model) => ({ model, inputIds: IDS, hidden: true })) });
+  cases.forEach((opts, i) => {
+    const cfg = json(dirs[i], "config.json");
+    const tensors = readSafetensors(path.join(dirs[i], "model.safetensors")).tensors;
+    const tied = opts.arch === "gemma" || "tie" in opts;
+    assert.equal("lm_head.weight" in tensors, !tied);
+    // Real Gemma configs leave tie_word_embeddings out (default true); the others state it.
+    assert.equal(cfg.tie_word_embeddings, opts.arch === "gemma" ? undefined : tied);
+    const head = tensors[tied ? "model.embed_tokens.weight" : "lm_head.weight"];
+    const diff = maxAbsDiff(project(refs[i].hidden ?? [], head), refs[i].logits);
+    assert.ok(diff < 1e-4, `${JSON.stringify(opts)}: logits vs hidden·Wᵀ differ by ${diff}`);
+  });
+  assert.ok(maxAbsDiff(refs[0].logits, refs[1].logits) > 1e-2, "tied and untied heads differ");
+});
+
+test("LoRA gradients match float64 central differences, and the adapter changes the logits", async () => {
+  const dir = await makeTinyCheckpoint({
+    arch: "qwen3",
+    lora: { r: 4, alpha: 8, targets: ["q_proj", "v_proj"] },
+  });
+  const adapter = path.join(dir, "adapter");
+  const cfg = json(adapter, "adapter_config.json");
+  assert.equal(cfg.peft_type, "LORA");
+  assert.deepEqual(cfg.target_modules, ["q_proj", "v_proj"]);
+  const pre = "base_model.model.model.layers.";
+  const picks = [
+    { name: `${pre}0.self_attn.q_proj.lora_A.weight`, index: 17 },
+    { name: `${pre}1.self_attn.v_proj.lora_B.weight`, index: 5 },
+    { name: `${pre}0.self_attn.v_proj.lora_B.weight`, index: 30 },
+  ];
+  const mask = [
+    [1, 1, 1, 1, 1, 1, 1, 1],
+    [0, 0, 1, 1, 1, 1, 1, 1],
+  ];
+  const run = { model: dir, inputIds: IDS, attentionMask: mask, lossOnInputs: true };
+  const [ref, base] = await torchReferences({
+    runs: [{ ...run, adapter, float64: true, grads: true, finiteDifferences: picks }, run],
+  });
+  assert.equal(Object.keys(ref.grads ?? {}).length, 8, "A and B for q and v in 2 layers");
+  assert.deepEqual(ref.grads?.[picks[0].name].shape, [4, 64]);
+  for (const p of picks) {
+    const g = ref.grads?.[p.name].data[p.index] ?? Number.NaN;
+    const fd = ref.fd?.[`${p.name}:${p.index}`] ?? Number.NaN;
+    assert.ok(Math.abs(g) > 1e-6, "the gradient must not vanish");
+    assert.ok(Math.abs(g - fd) <= 1e-6 * Math.max(1, Math.abs(g)), `${p.name}[${p.index}]: ${g} vs ${fd}`);
+  }
+  assert.ok(maxAbsDiff(base.logits, ref.logits) > 1e-2, "B is non-zero, so the adapter matters");
+});
+
+test("greedy generation equals the argmax of the logits at each step", async () => {
+  const dir = await makeTinyCheckpoint({ arch: "llama" });
+  const inputIds = [
+    [0, 0, 0, 40, 41, 42],
+    [300, 5, 77, 120, 9, 13],
+  ];
+  const attentionMask = [
+    [0, 0, 0, 1, 1, 1],
+    [1, 1, 1, 1, 1, 1],
+  ];
+  const gen = await torchReference({ model: dir, inputIds, attentionMask, generate: 4 });
+  const generated = gen.generated ?? [];
+  assert.equal(generated.length, 2);
+  const full = inputIds.map((row, b) => [...row, ...generated[b]]);
+  const fullMask = attentionMask.map((row) => [...row, 1, 1, 1, 1]);
+  const ref = await torchReference({
+    model: dir,
+    inputIds: full,
+    attentionMask: fullMask,
+    positions: "mask",
+  });
+  for (let b = 0; b < 2; b++) {
+    for (let k = 0; k < 4; k++)
+      assert.equal(argmax(ref.logits[b][5 + k]), generated[b][k], `row ${b} step ${k}`);
+  }
+  // The first step is also the argmax of the prompt's own last logits.
+  for (let b = 0; b < 2; b++) assert.equal(argmax(gen.logits[b][5]), generated[b][0]);
+});
+
+test("RMSNorm and RoPE give hand-computed answers", async () => {
+  const [norm, gemma, rope] = await torchOps({
+    ops: [
+      { op: "rms_norm", x: [[3, 4]], weight: [1, 2], eps: 0, gemma: false },
+      { op: "rms_norm", x: [[3, 4]], weight: [0, 1], eps: 0, gemma: true },
+      {
+        op: "rope",
+        x: [
+          [1, 0, 0, 0],
+          [1, 0, 0, 0],
+          [0, 1, 0, 2],
+        ],
+        positions: [0, 1, 2],
+        theta: 10000,
+      },
+    ],
+  });
+  const r = Math.sqrt(12.5); // rms of [3, 4]
+  const close = (a: number[], b: number[]) =>
+    assert.ok(a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-12), `${a} vs ${b}`);
+  close(norm[0], [3 / r, 8 / r]);
+  close(gemma[0], [3 / r, 8 / r]);
+  // D = 4: frequencies 1 and 1/100; pairs (0, 2) and (1, 3) rotate by p and p/100.
+  close(rope[0], [1, 0, 0, 0]);
+  close(rope[1], [Math.cos(1), 0, Math.sin(1), 0]);
+  const c = Math.cos(0.02);
+  const s = Math.sin(0.02);
+  close(rope[2], [0, c - 2 * s, 0, s + 2 * c]);
+});
+
+test("every family runs causally and carries its own tensors", async () => {
+  const archs = ["llama", "mistral", "qwen2", "qwen3", "gemma"] as const;
+  const changedLast = IDS.map((row) => [...row.slice(0, -1), (row.at(-1) ?? 0) + 1]);
+  const dirs = await Promise.all(archs.map((arch) => makeTinyCheckpoint({ arch })));
+  const inputIds = [...IDS, ...changedLast];
+  const refs = await torchReferences({
+    runs: dirs.map((model) => ({ model, inputIds, lossOnInputs: true })),
+  });
+  archs.forEach((arch, i) => {
+    const cfg = json(dirs[i], "config.json");
+    const t = readSafetensors(path.join(dirs[i], "model.safetensors")).tensors;
+    assert.equal(cfg.model_type, arch);
+    assert.equal("model.layers.0.self_attn.q_proj.bias" in t, arch === "qwen2");
+    assert.equal("model.layers.0.self_attn.q_norm.weight" in t, arch === "qwen3");
+    assert.equal("head_dim" in cfg, arch === "qwen3" || arch === "gemma");
+    const { logits, loss } = refs[i];
+    assert.ok(Number.isFinite(loss) && (loss ?? 0) > 0);
+    const early = (rows: number[][][]) => rows.map((r) => r.slice(0, -1));
+    // Equal up to float32 rounding (row-dependent kernel paths); a leak would move them by ≫ 1e-3.
+    assert.ok(maxAbsDiff(early(logits.slice(0, 2)), early(logits.slice(2))) < 1e-5, `${arch}: future leaks`);
+    assert.ok(maxAbsDiff([logits[0].slice(-1)], [logits[2].slice(-1)]) > 1e-3, `${arch}: last token matters`);
+  });
+  const distinct = new Set(refs.map((r) => r.loss));
+  assert.equal(distinct.size, archs.length, "each family computes something different");
+});
+
+test("a Python without torch gives ReferenceUnavailableError; bad options give ConfigError", async (t) => {
+  await assert.rejects(
+    torchReference({ model: "/nonexistent", inputIds: [[1]], python: "/nonexistent/python3" }),
+    (e: unknown) => e instanceof ReferenceUnavailableError && /no such interpreter/.test(e.message),
+  );
+  await assert.rejects(makeTinyCheckpoint({ arch: "gpt2" as "llama" }), ConfigError);
+  await assert.rejects(torchReference({ model: "x", inputIds: [] as unknown as number[][] }), ConfigError);
+  if (await torchAvailable("python3")) return t.skip("the python3 on PATH has torch");
+  await assert.rejects(
+    torchReference({ model: "/nonexistent", inputIds: [[1]], python: "python3" }),
+    (e: unknown) => e instanceof ReferenceUnavailableError && /PyTorch is not importable/.test(e.message),
+  );
+});
