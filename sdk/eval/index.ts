@@ -25,5 +25,12 @@ export {
   type ScoreInput,
 } from "./metrics";
 export { type PerplexityOptions, type PerplexityResult, perplexity } from "./perplexity";
+export {
+  buildPredictionsTable,
+  type PickSamplesOptions,
+  type PredictionRow,
+  type PredictionsTableOptions,
+  pickSamples,
+} from "./predictions-table";
 export { meanAbsoluteError, meanSquaredError, type RegressionOptions } from "./regression";
 export * from "./text";
