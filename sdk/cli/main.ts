@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+/** Entry point of the `tunebook` binary (`dist/sdk/cli/main.js`). */
+import { createProgram } from "./program";
+import { processIo, reportError } from "./run-action";
+
+createProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.exitCode = reportError(error, processIo);
+  });

@@ -1,0 +1,52 @@
+/** The `tunebook` command-line program (commander), built from its command files. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command } from "commander";
+import { registerExperimentsCommand } from "./commands/experiments";
+import { registerKernelCommand, registerModelCommands } from "./commands/pending";
+import { registerTrainCommand } from "./commands/train";
+import { type CliHandlers, cliHandlers } from "./registry";
+import { type CliIo, processIo } from "./run-action";
+
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "tunebook") return pkg.version ?? "0.0.0";
+    }
+  }
+  return "0.0.0";
+}
+
+/** Options of {@link createProgram}. */
+export interface ProgramOptions {
+  /** SDK functions behind the commands (default: the binary's registry). */
+  handlers?: CliHandlers;
+  /** Output streams (default: the process's). */
+  io?: CliIo;
+}
+
+/**
+ * Builds the `tunebook` program; call `parseAsync(argv)` on it.
+ * @param options - handlers and streams
+ * @returns the commander program
+ * @example
+ * ```ts
+ * await createProgram().parseAsync(["node", "tunebook", "experiments", "list"]);
+ * ```
+ */
+export function createProgram(options: ProgramOptions = {}): Command {
+  const handlers = options.handlers ?? cliHandlers;
+  const io = options.io ?? processIo;
+  const program = new Command("tunebook")
+    .description("Fine-tune small language models on onnxruntime-node")
+    .version(packageVersion())
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerTrainCommand(program, handlers, io);
+  registerModelCommands(program, handlers, io);
+  registerKernelCommand(program, handlers, io);
+  registerExperimentsCommand(program, io);
+  return program;
+}

@@ -1,0 +1,82 @@
+/**
+ * The SDK functions behind the CLI's commands. The CLI never imports training, serving or export code itself:
+ * each command looks its function up here, so a command whose function is not registered yet fails with a
+ * clear "not available yet" message (exit code 2) instead of a crash.
+ */
+import type { ExperimentConfig } from "../train/config";
+import type { TrainCallbacks } from "../train/events";
+import { CommandNotAvailableError } from "./command-not-available-error";
+
+/** What `tunebook train` hands to the training function. */
+export interface TrainCommandInput {
+  /** The fully validated configuration (file + `--set` overrides). */
+  config: ExperimentConfig;
+  /** Path of the configuration file it came from. */
+  configPath: string;
+  /** Subscribers to pass to the trainer (the terminal progress renderer). */
+  callbacks: TrainCallbacks[];
+  /** Fired on Ctrl-C: stop after the current step and write a checkpoint. */
+  signal: AbortSignal;
+}
+
+/** The SDK functions each command calls; every one optional until connected. */
+export interface CliHandlers {
+  /** `tunebook train`: runs an experiment; resolves when it ends. */
+  train?: (input: TrainCommandInput) => Promise<void>;
+  /** `tunebook eval <experiment>`: evaluates a trained experiment (optionally on another data file). */
+  eval?: (input: { experiment: string; data?: string; output?: string }) => Promise<void>;
+  /** `tunebook generate <model>`: prints a completion of `prompt`. */
+  generate?: (input: {
+    model: string;
+    prompt: string;
+    maxNewTokens?: number;
+    temperature?: number;
+    write: (text: string) => void;
+  }) => Promise<void>;
+  /** `tunebook export <experiment>`: writes a Hugging Face / PEFT / ONNX model folder. */
+  export?: (input: { experiment: string; output: string; format: string; merge: boolean }) => Promise<void>;
+  /** `tunebook serve <model>`: OpenAI-compatible server; resolves when it stops. */
+  serve?: (input: { model: string; host: string; port: number; signal: AbortSignal }) => Promise<void>;
+  /** `tunebook kernel install`: installs the tslab Jupyter kernel. */
+  kernelInstall?: (input: { prefix?: string; python?: string }) => Promise<void>;
+  /** `tunebook kernel list`: lists installed Jupyter kernels. */
+  kernelList?: () => Promise<string[]>;
+}
+
+/** The handlers the `tunebook` binary uses; fill them with {@link registerHandlers}. */
+export const cliHandlers: CliHandlers = {};
+
+/**
+ * Connects SDK functions to CLI commands (later registrations replace earlier ones).
+ * @param handlers - some or all of the command functions
+ * @param target - the registry to fill (default: the binary's {@link cliHandlers})
+ * @example
+ * ```ts
+ * registerHandlers({ train: async ({ config, callbacks, signal }) => { await runExperiment(config, { callbacks, signal }); } });
+ * ```
+ */
+export function registerHandlers(handlers: CliHandlers, target: CliHandlers = cliHandlers): void {
+  Object.assign(target, handlers);
+}
+
+/**
+ * Looks a command's function up.
+ * @param handlers - the registry
+ * @param key - which function
+ * @param command - the command as typed, for the message (e.g. `kernel install`)
+ * @returns the function
+ * @throws CommandNotAvailableError when it is not registered
+ * @example
+ * ```ts
+ * const serve = requireHandler(cliHandlers, "serve", "serve");
+ * ```
+ */
+export function requireHandler<K extends keyof CliHandlers>(
+  handlers: CliHandlers,
+  key: K,
+  command: string,
+): NonNullable<CliHandlers[K]> {
+  const fn = handlers[key];
+  if (!fn) throw new CommandNotAvailableError(command);
+  return fn as NonNullable<CliHandlers[K]>;
+}
