@@ -33,7 +33,7 @@ test("US state capitals: CSV → columns → validation split → batches", asyn
   assert.equal(s.rows, 50);
   assert.equal(s.tokens?.examples, 50);
   assert.ok(s.tokens && s.tokens.min <= s.tokens.mean && s.tokens.mean <= s.tokens.max);
-  assert.equal((s.tokens?.histogram.data[0].x as number[]).length, 50);
+  assert.equal((s.tokens!.histogram.data[0].x as number[]).length, 50);
 });
 
 test("SpamAssassin emails as raw text (continued pretraining), sampled and chunked", async () => {

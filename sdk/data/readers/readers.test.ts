@@ -102,7 +102,7 @@ test("readJson needs an array of objects", async () => {
 });
 
 test("readParquet reads what hyparquet-writer wrote, nulls and unicode included; readFile picks by extension", async () => {
-  const { parquetWriteFile } = await import("hyparquet-writer");
+  const { parquetWriteBuffer } = await import("hyparquet-writer");
   const dir = mkdtempSync(path.join(tmpdir(), "tunebook-data-"));
   const file = path.join(dir, "t.parquet");
   const columns = {
@@ -110,10 +110,10 @@ test("readParquet reads what hyparquet-writer wrote, nulls and unicode included;
     answer: ["Austin", null, "x"],
     n: [1, 2, 3],
   };
-  parquetWriteFile({
-    filename: file,
+  const buffer = parquetWriteBuffer({
     columnData: Object.entries(columns).map(([name, data]) => ({ name, data })),
   });
+  writeFileSync(file, new Uint8Array(buffer));
   const table = await readParquet(file);
   const expected = [0, 1, 2].map((i) => ({
     prompt: columns.prompt[i],
