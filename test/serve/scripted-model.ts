@@ -148,7 +148,9 @@ export class ScriptedModel implements ServableModel {
         }
         if (record.tokensEmitted >= options.maxTokens) break;
         if (!this.opts.ignoreStop && options.stop.some((s) => (emitted + token).includes(s))) break;
-        await sleep(this.opts.tokenDelayMs ?? 0, signal);
+        const delayMs = this.opts.tokenDelayMs ?? 0;
+        if (delayMs > 0) await sleep(delayMs, signal);
+        else await new Promise((resolve) => setImmediate(resolve));
         record.tokensEmitted++;
         emitted += token;
         yield { text: token };
