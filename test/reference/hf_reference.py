@@ -3,7 +3,7 @@
 
     /usr/bin/python3 test/reference/hf_reference.py --model DIR --input batch.json [--out result.json]
         [--float64] [--adapter LORA_DIR] [--labels] [--grads] [--grad-params NAME,...] [--generate N]
-        [--positions auto|arange|mask] [--hidden] [--fd NAME:INDEX,...] [--fd-eps 1e-6]
+        [--stop-at-eos] [--positions auto|arange|mask] [--hidden] [--fd NAME:INDEX,...] [--fd-eps 1e-6]
     /usr/bin/python3 test/reference/hf_reference.py --ops ops.json      # unit ops (rms_norm, rope)
     /usr/bin/python3 test/reference/hf_reference.py --jobs jobs.json    # [[args...], ...] in one process
 
@@ -14,7 +14,9 @@ Output: {"logits": [B][T][V], "loss"?, "grads"?: {name: {"shape", "data"}}, "gen
 Positions: `arange` gives 0..T-1 on every row (what HF's model.forward does when no position_ids are passed);
 `mask` gives cumsum(attention_mask) - 1 (1 at padding), what HF's generate() passes. `auto` = arange for the
 forward pass, mask for generation. Logits at padding positions are unspecified. Generation is greedy, full
-forward per step, no KV cache, exactly N tokens (no stop at eos), and needs left padding (or none).
+forward per step, no KV cache, exactly N tokens unless --stop-at-eos (then, as HF generate: eos ids from
+generation_config.json, finished rows continue with pad_token_id, and it stops once every row has finished);
+it needs left padding (or none).
 """
 
 import argparse
@@ -43,6 +45,7 @@ def parse_args(argv):
     p.add_argument("--grads", action="store_true")
     p.add_argument("--grad-params", default="")
     p.add_argument("--generate", type=int, default=0)
+    p.add_argument("--stop-at-eos", action="store_true", help="generation stops at eos, then pads (HF generate)")
     p.add_argument("--positions", choices=("auto", "arange", "mask"), default="auto")
     p.add_argument("--hidden", action="store_true", help="also output the final normed hidden states")
     p.add_argument("--fd", default="", help="NAME:FLAT_INDEX,... central differences of the loss")
@@ -97,18 +100,43 @@ def trainable(model, names):
     return params
 
 
-def greedy(model, ids, mask, steps, mode):
-    """Greedy decoding with a full forward per step; returns the new tokens [B, steps]."""
+def stop_tokens(model_dir):
+    """(eos ids, pad id) from generation_config.json, falling back to config.json, as HF generate reads them."""
+    merged = {}
+    for name in ("config.json", "generation_config.json"):
+        path = os.path.join(model_dir, name)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                merged.update({k: v for k, v in json.load(f).items() if v is not None})
+    eos = merged.get("eos_token_id")
+    eos = [] if eos is None else eos if isinstance(eos, list) else [eos]
+    if not eos:
+        raise ValueError(f"--stop-at-eos: {model_dir} names no eos_token_id")
+    return eos, merged.get("pad_token_id", eos[0])
+
+
+def greedy(model, ids, mask, steps, mode, stop=None):
+    """Greedy decoding with a full forward per step; returns the new tokens [B, ≤ steps].
+
+    With `stop` = (eos ids, pad id), as HF generate: a row that emitted an eos id continues with pad, and
+    decoding ends early once every row has finished.
+    """
     if bool((mask[:, -1] == 0).any()):
         raise ValueError("generation needs left padding: the last column of attention_mask must be all 1")
     new = []
+    done = torch.zeros(ids.shape[0], dtype=torch.bool)
     with torch.no_grad():
         for _ in range(steps):
             logits, _ = model.forward(ids, mask, position_ids(mask, "mask" if mode == "auto" else mode))
             nxt = logits[:, -1].argmax(-1)
+            if stop:
+                nxt = nxt.masked_fill(done, stop[1])
+                done = done | torch.isin(nxt, torch.tensor(stop[0]))
             new.append(nxt)
             ids = torch.cat([ids, nxt[:, None]], dim=1)
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+            if stop and bool(done.all()):
+                break
     return torch.stack(new, dim=1).tolist()
 
 
@@ -165,7 +193,8 @@ def run_model(args):
             specs = [s for s in args.fd.split(",") if s]
             result["fd"] = finite_differences(model, specs, args.fd_eps, ids, mask, pos, label_t)
     if args.generate:
-        result["generated"] = greedy(model, ids, mask, args.generate, args.positions)
+        stop = stop_tokens(args.model) if args.stop_at_eos else None
+        result["generated"] = greedy(model, ids, mask, args.generate, args.positions, stop)
     return result
 
 

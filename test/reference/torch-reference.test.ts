@@ -1,6 +1,8 @@
 // Self-consistency checks of the tiny checkpoints and the PyTorch reference. B batch, T sequence, V vocab, H hidden.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { Template } from "@huggingface/jinja";
@@ -76,22 +78,39 @@ test("sharded and single-file checkpoints give identical logits", async () => {
   assert.equal(maxAbsDiff(a.logits, b.logits), 0);
 });
 
-test("a bfloat16 checkpoint stores rounded weights and matches float32 logits within bf16 tolerance", async () => {
-  const f32 = await makeTinyCheckpoint({ arch: "mistral" });
-  const bf16 = await makeTinyCheckpoint({ arch: "mistral", dtype: "bfloat16" });
+test("bfloat16 and float16 checkpoints store rounded weights and match float32 logits within tolerance", async () => {
+  const [f32, bf16, f16] = await Promise.all(
+    (["float32", "bfloat16", "float16"] as const).map((dtype) =>
+      makeTinyCheckpoint({ arch: "mistral", dtype }),
+    ),
+  );
   const name = "model.layers.0.mlp.up_proj.weight";
-  const w32 = readSafetensors(path.join(f32, "model.safetensors")).tensors[name];
-  const w16 = readSafetensors(path.join(bf16, "model.safetensors")).tensors[name];
-  assert.equal(w16.dtype, "BF16");
-  let differ = 0;
-  w32.values.forEach((x, i) => {
-    assert.ok(Math.abs(w16.values[i] - x) <= Math.abs(x) * 2 ** -8, `bf16 rounding of ${x}`);
-    if (w16.values[i] !== x) differ++;
+  const read = (dir: string) => readSafetensors(path.join(dir, "model.safetensors")).tensors[name];
+  const w32 = read(f32);
+  // Round to nearest: relative error ≤ 2^-8 (bf16, 8 significant bits) and ≤ 2^-11 (f16, above its subnormals).
+  for (const [dir, dtype, rel] of [
+    [bf16, "BF16", 2 ** -8],
+    [f16, "F16", 2 ** -11],
+  ] as const) {
+    const w = read(dir);
+    assert.equal(w.dtype, dtype);
+    let differ = 0;
+    w32.values.forEach((x, i) => {
+      assert.ok(
+        Math.abs(w.values[i] - x) <= Math.max(Math.abs(x) * rel, 2 ** -25),
+        `${dtype} rounding of ${x}`,
+      );
+      if (w.values[i] !== x) differ++;
+    });
+    assert.ok(differ > w32.values.length / 2, `most weights change when rounded to ${dtype}`);
+  }
+  const [a, b, c] = await torchReferences({
+    runs: [f32, bf16, f16].map((model) => ({ model, inputIds: IDS })),
   });
-  assert.ok(differ > w32.values.length / 2, "most weights change when rounded to bf16");
-  const [a, b] = await torchReferences({ runs: [f32, bf16].map((model) => ({ model, inputIds: IDS })) });
-  const diff = maxAbsDiff(a.logits, b.logits);
-  assert.ok(diff > 0 && diff < 0.1, `bf16 vs f32 logits differ by ${diff}`);
+  const diffBf16 = maxAbsDiff(a.logits, b.logits);
+  const diffF16 = maxAbsDiff(a.logits, c.logits);
+  assert.ok(diffBf16 > 0 && diffBf16 < 0.1, `bf16 vs f32 logits differ by ${diffBf16}`);
+  assert.ok(diffF16 > 0 && diffF16 < diffBf16 / 2, `f16 vs f32 logits differ by ${diffF16}`);
 });
 
 function project(hidden: number[][][], weight: { shape: number[]; values: Float64Array }): number[][][] {
@@ -155,7 +174,7 @@ test("LoRA gradients match float64 central differences, and the adapter changes 
   assert.ok(maxAbsDiff(base.logits, ref.logits) > 1e-2, "B is non-zero, so the adapter matters");
 });
 
-test("greedy generation equals the argmax of the logits at each step", async () => {
+test("greedy generation equals the argmax of the logits at each step, and stops at eos like HF", async () => {
   const dir = await makeTinyCheckpoint({ arch: "llama" });
   const inputIds = [
     [0, 0, 0, 40, 41, 42],
@@ -165,23 +184,42 @@ test("greedy generation equals the argmax of the logits at each step", async () 
     [0, 0, 0, 1, 1, 1],
     [1, 1, 1, 1, 1, 1],
   ];
-  const gen = await torchReference({ model: dir, inputIds, attentionMask, generate: 4 });
+  const gen = await torchReference({ model: dir, inputIds, attentionMask, generate: 5 });
   const generated = gen.generated ?? [];
   assert.equal(generated.length, 2);
+  // A copy whose generation_config names row 0's third token as eos (and 7 as pad).
+  const eosDir = await mkdtemp(path.join(os.tmpdir(), "tunebook-eos-"));
+  await cp(dir, eosDir, { recursive: true });
+  const eos = generated[0][2];
+  await writeFile(
+    path.join(eosDir, "generation_config.json"),
+    JSON.stringify({ eos_token_id: [eos], pad_token_id: 7 }),
+  );
   const full = inputIds.map((row, b) => [...row, ...generated[b]]);
-  const fullMask = attentionMask.map((row) => [...row, 1, 1, 1, 1]);
-  const ref = await torchReference({
-    model: dir,
-    inputIds: full,
-    attentionMask: fullMask,
-    positions: "mask",
+  const fullMask = attentionMask.map((row) => [...row, 1, 1, 1, 1, 1]);
+  const [ref, stopped] = await torchReferences({
+    runs: [
+      { model: dir, inputIds: full, attentionMask: fullMask, positions: "mask" },
+      { model: eosDir, inputIds, attentionMask, generate: 5, stopAtEos: true },
+    ],
   });
+  await rm(eosDir, { recursive: true, force: true });
   for (let b = 0; b < 2; b++) {
-    for (let k = 0; k < 4; k++)
+    for (let k = 0; k < 5; k++)
       assert.equal(argmax(ref.logits[b][5 + k]), generated[b][k], `row ${b} step ${k}`);
+    assert.equal(argmax(gen.logits[b][5]), generated[b][0], "step 0 is the prompt's own argmax");
   }
-  // The first step is also the argmax of the prompt's own last logits.
-  for (let b = 0; b < 2; b++) assert.equal(argmax(gen.logits[b][5]), generated[b][0]);
+  // HF semantics: a finished row continues with pad; decoding ends once every row has finished.
+  const expected = generated.map((row) => {
+    const end = row.indexOf(eos);
+    return end < 0 ? row : [...row.slice(0, end + 1), ...row.slice(end + 1).fill(7)];
+  });
+  const rowEnd = (row: number[]) => (row.indexOf(eos) < 0 ? row.length : row.indexOf(eos) + 1);
+  const length = Math.max(...generated.map(rowEnd));
+  assert.deepEqual(
+    stopped.generated,
+    expected.map((row) => row.slice(0, length)),
+  );
 });
 
 test("RMSNorm and RoPE give hand-computed answers", async () => {

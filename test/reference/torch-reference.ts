@@ -80,6 +80,8 @@ export const TorchReferenceOptionsSchema = z
     gradParams: z.array(z.string().min(1)).optional(),
     /** Greedy-generate this many new tokens (needs left padding). */
     generate: z.number().int().nonnegative().default(0),
+    /** Stop at eos as HF generate does (eos/pad ids from generation_config.json; finished rows get pad). */
+    stopAtEos: z.boolean().default(false),
     /** Also return the final normed hidden states. */
     hidden: z.boolean().default(false),
     /** Central differences of the loss w.r.t. single tensor elements (flat index). */
@@ -110,7 +112,7 @@ export interface ReferenceOutput {
   loss?: number;
   /** Gradients keyed by PEFT (`base_model.model.…lora_A.weight`) or HF tensor name. */
   grads?: Record<string, ReferenceTensor>;
-  /** New tokens [B][N]. */
+  /** New tokens [B][N] (fewer than asked when `stopAtEos` ended early). */
   generated?: number[][];
   /** Final normed hidden states [B][T][H]. */
   hidden?: number[][][];
@@ -210,6 +212,7 @@ function referenceArgs(
   if (o.grads) args.push("--grads");
   if (o.gradParams?.length) args.push("--grad-params", o.gradParams.join(","));
   if (o.generate > 0) args.push("--generate", `${o.generate}`);
+  if (o.stopAtEos) args.push("--stop-at-eos");
   if (o.hidden) args.push("--hidden");
   if (o.finiteDifferences?.length) {
     args.push("--fd", o.finiteDifferences.map((f) => `${f.name}:${f.index}`).join(","));
