@@ -8,7 +8,9 @@ import { type EmitOptions, emitOnnx } from "./onnx/emit";
 import { Session, type SessionOptions } from "./runtime/session";
 
 /** Options of {@link compile}. */
-export interface CompileOptions extends SessionOptions, Pick<EmitOptions, "externalThreshold"> {
+export interface CompileOptions
+  extends SessionOptions,
+    Pick<EmitOptions, "externalThreshold" | "feedTrainable"> {
   /**
    * Write the model to this path and load it from there (required when parameters reference weight files,
    * which must then lie in the same folder or below it). Without it the model is loaded from memory.
@@ -33,8 +35,8 @@ export async function compile(
   outputs: Record<string, Tensor>,
   options: CompileOptions = {},
 ): Promise<Session> {
-  const { modelPath, externalThreshold, ...sessionOptions } = options;
-  const emitted = emitOnnx(graph, outputs, { modelPath, externalThreshold });
+  const { modelPath, externalThreshold, feedTrainable, ...sessionOptions } = options;
+  const emitted = emitOnnx(graph, outputs, { modelPath, externalThreshold, feedTrainable });
   if (!modelPath) return Session.create(emitted.bytes, sessionOptions);
   mkdirSync(dirname(modelPath), { recursive: true });
   writeFileSync(modelPath, emitted.bytes);

@@ -23,6 +23,8 @@ export interface EmitOptions {
   externalThreshold?: number;
   /** Graph name stored in the model. */
   name?: string;
+  /** Emit trainable parameters as graph inputs (fed each step) instead of initializers. */
+  feedTrainable?: boolean;
 }
 
 /** A lowered model: its protobuf bytes and the side data file written, if any. */
@@ -263,10 +265,11 @@ export function emitOnnx(
     main.nodes.push({ opType: "Identity", input: [em.nameOf(t)], output: [name], name: em.fresh("node") });
     return valueInfo(name, t.dtype, t.shape);
   });
+  const fed = (p: Tensor) => !!options.feedTrainable && p.source.kind === "param" && p.source.trainable;
   const usedParams = graph.params.filter((p) => used(main, em.nameOf(p)));
-  for (const p of usedParams) em.param(p);
+  for (const p of usedParams) if (!fed(p)) em.param(p);
   em.writeSideData();
-  const usedInputs = graph.inputs.filter((t) => used(main, em.nameOf(t)));
+  const usedInputs = [...graph.inputs, ...usedParams.filter(fed)].filter((t) => used(main, em.nameOf(t)));
   const proto: onnx.IModelProto = {
     irVersion: 8,
     producerName: "tunebook",
