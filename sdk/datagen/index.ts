@@ -15,3 +15,4 @@ export type {
   GenerationResult,
 } from "./datagen-result";
 export { extractJson } from "./extract-json";
+export { toDataset } from "./to-dataset";
