@@ -89,12 +89,10 @@ async function compareWithTorch(
     ...opts,
     dims: model === "mlp" ? MLP : DEC,
   });
-  losses.forEach((l, i) =>
-    assert.ok(
-      Math.abs(l - ref.losses[i]) < 1e-5 * Math.abs(ref.losses[i]) + 1e-6,
-      `loss ${i}: ${l} vs ${ref.losses[i]}`,
-    ),
-  );
+  losses.forEach((l, i) => {
+    const tol = 1e-5 * Math.abs(ref.losses[i]) + 1e-6;
+    assert.ok(Math.abs(l - ref.losses[i]) < tol, `loss ${i}: ${l} vs ${ref.losses[i]}`);
+  });
   for (const name of Object.keys(spec)) assertClose(step.value(name), ref.params[name], `${model}.${name}`);
   await step.release();
 }
