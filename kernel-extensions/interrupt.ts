@@ -52,7 +52,9 @@ function onSigint(): void {
 export function kernelAbortSignal(): AbortSignal {
   const s = state();
   if (!s.installed) {
-    process.on("SIGINT", onSigint);
+    // Deferred: a SIGINT listener added while tslab runs a cell (vm.runInThisContext with breakOnSigint) makes
+    // the next SIGINT kill the kernel (measured with tslab 1.0.22 / Node 20); added from a later tick it works.
+    setImmediate(() => process.on("SIGINT", onSigint));
     s.installed = true;
   }
   if (s.controller.signal.aborted) s.controller = new AbortController();
