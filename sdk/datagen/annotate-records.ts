@@ -5,13 +5,12 @@ import {
   type AnnotateOptions,
   type AnnotationResult,
   type CallFailure,
-  type DatagenProgress,
   describeFailure,
   isFatal,
 } from "./datagen-result";
 import { complete, type LlmEndpoint, parseReply } from "./llm-call";
 import { annotationMessages } from "./prompts";
-import { type RetryPolicy, withRetry } from "./retry";
+import { type RetryOutcome, type RetryPolicy, withRetry } from "./retry";
 
 /** Reads one annotation value out of a reply. */
 function readValue(text: string, column: string, valueSchema: z.ZodTypeAny | undefined): unknown {
@@ -34,6 +33,29 @@ function pick(
   columns: readonly string[] | undefined,
 ): Record<string, unknown> {
   return columns ? Object.fromEntries(columns.map((c) => [c, record[c]])) : record;
+}
+
+/** One record's annotation: ask, read the value, retrying as the policy allows. */
+function requestAnnotation<R extends Record<string, unknown>>(
+  endpoint: LlmEndpoint,
+  policy: RetryPolicy,
+  options: AnnotateOptions<R>,
+  index: number,
+  valueSchema: z.ZodTypeAny | undefined,
+  seed: number | undefined,
+  onRetry: () => void,
+): Promise<RetryOutcome<unknown>> {
+  const messages = annotationMessages({
+    instruction: options.instruction,
+    input: pick(options.records[index], options.inputColumns),
+    column: options.outputColumn,
+    structured: valueSchema !== undefined,
+    labels: options.labels,
+  });
+  const call = { json: valueSchema !== undefined, seed, signal: options.signal };
+  const ask = async () =>
+    readValue(await complete(endpoint, messages, call), options.outputColumn, valueSchema);
+  return withRetry(ask, policy, options.signal, onRetry);
 }
 
 /**
@@ -62,38 +84,17 @@ export async function annotateRecords<R extends Record<string, unknown>>(
   const attempted = new Set<number>();
   let retries = 0;
   let stopped = false;
-  const progress = (): DatagenProgress => ({
-    phase: "annotate",
-    completed: done.size + failures.length,
-    total: options.records.length,
-    succeeded: done.size,
-    failed: failures.length,
-    duplicates: 0,
-    retries,
-  });
   const oneRecord = async (index: number) => {
     if (options.signal?.aborted || stopped) return;
     attempted.add(index);
-    const messages = annotationMessages({
-      instruction: options.instruction,
-      input: pick(options.records[index], options.inputColumns),
-      column: options.outputColumn,
-      structured: valueSchema !== undefined,
-      labels: options.labels,
-    });
-    const call = {
-      json: valueSchema !== undefined,
-      seed: baseSeed === undefined ? undefined : baseSeed + index,
-    };
-    const outcome = await withRetry(
-      async () =>
-        readValue(
-          await complete(endpoint, messages, { ...call, signal: options.signal }),
-          options.outputColumn,
-          valueSchema,
-        ),
+    const seed = baseSeed === undefined ? undefined : baseSeed + index;
+    const outcome = await requestAnnotation(
+      endpoint,
       policy,
-      options.signal,
+      options,
+      index,
+      valueSchema,
+      seed,
       () => retries++,
     );
     if (outcome.ok) done.set(index, { ...options.records[index], [options.outputColumn]: outcome.value });
@@ -102,7 +103,15 @@ export async function annotateRecords<R extends Record<string, unknown>>(
       failures.push(describeFailure(index, outcome.attempts, outcome.error, outcome.lastOutput));
       stopped ||= isFatal(failures[failures.length - 1]);
     }
-    options.onProgress?.(progress());
+    options.onProgress?.({
+      phase: "annotate",
+      completed: done.size + failures.length,
+      total: options.records.length,
+      succeeded: done.size,
+      failed: failures.length,
+      duplicates: 0,
+      retries,
+    });
   };
   const limit = pLimit(concurrency);
   await Promise.all(options.records.map((_, i) => limit(() => oneRecord(i))));

@@ -7,9 +7,9 @@ import {
   type GenerationResult,
   isFatal,
 } from "./datagen-result";
-import { complete, type LlmEndpoint, parseReply } from "./llm-call";
+import { complete, type LlmEndpoint, type PromptMessage, parseReply } from "./llm-call";
 import { generationMessages, schemaKeys } from "./prompts";
-import { type RetryPolicy, withRetry } from "./retry";
+import { type RetryOutcome, type RetryPolicy, withRetry } from "./retry";
 
 /** Canonical form of a row for deduplication: keys sorted, strings trimmed and lowercased. */
 function canonicalKey(value: unknown): string {
@@ -22,6 +22,35 @@ function canonicalKey(value: unknown): string {
     }
     return v;
   });
+}
+
+function progressOf(result: GenerationResult<unknown>, maxCalls: number): DatagenProgress {
+  return {
+    phase: "generate",
+    completed: result.records.length + result.failures.length + result.duplicates,
+    total: maxCalls,
+    succeeded: result.records.length,
+    failed: result.failures.length,
+    duplicates: result.duplicates,
+    retries: result.retries,
+  };
+}
+
+/** One row: ask, parse, validate, retrying as the policy allows. */
+function requestRow<S extends z.ZodTypeAny>(
+  endpoint: LlmEndpoint,
+  policy: RetryPolicy,
+  messages: PromptMessage[],
+  options: GenerateRowsOptions<S>,
+  seed: number | undefined,
+  onRetry: () => void,
+): Promise<RetryOutcome<z.infer<S>>> {
+  const ask = async () =>
+    parseReply(
+      await complete(endpoint, messages, { json: true, seed, signal: options.signal }),
+      options.schema,
+    );
+  return withRetry(ask, policy, options.signal, onRetry);
 }
 
 /**
@@ -56,15 +85,6 @@ export async function generateRows<S extends z.ZodTypeAny>(
     retries: 0,
     aborted: false,
   };
-  const progress = (): DatagenProgress => ({
-    phase: "generate",
-    completed: result.records.length + result.failures.length + result.duplicates,
-    total: maxCalls,
-    succeeded: result.records.length,
-    failed: result.failures.length,
-    duplicates: result.duplicates,
-    retries: result.retries,
-  });
   const keys = schemaKeys(options.schema);
   const limit = pLimit(concurrency);
   let stopped = false;
@@ -73,16 +93,7 @@ export async function generateRows<S extends z.ZodTypeAny>(
     result.calls++;
     const messages = generationMessages({ instruction: options.instruction, examples, keys, call });
     const seed = baseSeed === undefined ? undefined : baseSeed + call;
-    const outcome = await withRetry(
-      async () =>
-        parseReply(
-          await complete(endpoint, messages, { json: true, seed, signal: options.signal }),
-          options.schema,
-        ),
-      policy,
-      options.signal,
-      () => result.retries++,
-    );
+    const outcome = await requestRow(endpoint, policy, messages, options, seed, () => result.retries++);
     if (options.signal?.aborted) return;
     if (!outcome.ok) {
       result.failures.push(describeFailure(call, outcome.attempts, outcome.error, outcome.lastOutput));
@@ -95,7 +106,7 @@ export async function generateRows<S extends z.ZodTypeAny>(
         result.records.push(outcome.value);
       }
     }
-    options.onProgress?.(progress());
+    options.onProgress?.(progressOf(result, maxCalls));
   };
   await Promise.all(Array.from({ length: maxCalls }, (_, call) => limit(() => oneCall(call))));
   result.aborted = options.signal?.aborted === true;

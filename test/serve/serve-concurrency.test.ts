@@ -33,7 +33,7 @@ describe("serve: queueing, cancellation and shutdown", () => {
   });
 
   test("a full queue answers 429 rate_limit_exceeded", async () => {
-    await withServer({ script: () => FOX, tokenDelayMs: 20 }, { maxQueue: 1 }, async ({ origin }) => {
+    await withServer({ script: () => FOX, tokenDelayMs: 60 }, { maxQueue: 1 }, async ({ origin }) => {
       const body = JSON.stringify(ask("x"));
       const url = `${origin}/v1/chat/completions`;
       const statuses = await Promise.all([0, 1, 2, 3].map(() => rawRequest(url, { body })));
