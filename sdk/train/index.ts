@@ -1,0 +1,8 @@
+/**
+ * `sdk/train`: experiment configuration, LoRA settings, training events, the experiment store.
+ * @packageDocumentation
+ */
+export * from "./config";
+export * from "./events";
+export * from "./lora-config";
+export * from "./store";
