@@ -22,7 +22,7 @@ export interface PlannedPrompt {
  * @param model - the model (for `countTokens` and `contextLength`)
  * @param prompt - the full prompt text
  * @param requested - `max_tokens` from the request, if given
- * @param fallback - budget when none was requested; `undefined` means "the rest of the context"
+ * @param fallback - budget when none was requested (capped by the room left); `undefined` means "the rest of the context"
  * @returns the planned prompt
  * @throws {ApiError} 400 `context_length_exceeded` when prompt + requested tokens exceed the context
  * @example
@@ -38,7 +38,7 @@ export function planPrompt(
 ): PlannedPrompt {
   const promptTokens = model.countTokens(prompt);
   const room = model.contextLength - promptTokens;
-  const wanted = requested ?? fallback;
+  const wanted = requested ?? (fallback === undefined ? undefined : Math.max(1, Math.min(fallback, room)));
   if (room < 1 || (wanted !== undefined && wanted > room)) {
     throw new ApiError({
       status: 400,

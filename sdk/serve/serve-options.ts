@@ -36,6 +36,8 @@ export const serveOptionsSchema = z
       .default(1024 * 1024),
     /** Requests allowed to wait for the model; more get 429 `rate_limit_exceeded`. */
     maxQueue: z.number().int().min(0).default(256),
+    /** Log each request (fastify's JSON logger, to stdout). Off by default: the SDK never prints unasked. */
+    logRequests: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
     if (!isLoopback(o.host) && o.apiKey === undefined) {

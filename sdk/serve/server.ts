@@ -81,7 +81,11 @@ function buildApp(
   options: ReturnType<typeof parseServeOptions>,
   queue: GenerationQueue,
 ): { app: FastifyInstance; inFlight: () => number } {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  const app = Fastify({
+    logger: options.logRequests,
+    bodyLimit: options.bodyLimitBytes,
+    return503OnClosing: true,
+  });
   const inFlight = trackInFlight(app);
   app.addHook("onRequest", checkApiKey(options.apiKey));
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply: FastifyReply) => {

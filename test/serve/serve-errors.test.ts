@@ -114,7 +114,7 @@ describe("serve: OpenAI-shaped errors over raw HTTP", () => {
   });
 
   test("400 context_length_exceeded when prompt + max_tokens exceed the context", async () => {
-    await withServer({ contextLength: 10 }, {}, async ({ origin }) => {
+    await withServer({ contextLength: 10 }, {}, async ({ origin, model }) => {
       const url = `${origin}/v1/chat/completions`;
       // "<user> hi\n<assistant>" is 3 tokens: 7 left.
       const over = await rawRequest(url, { body: chatBody({ max_tokens: 8 }) });
@@ -130,6 +130,12 @@ describe("serve: OpenAI-shaped errors over raw HTTP", () => {
         body: JSON.stringify({ model: "scripted-test-double", prompt: "a b c d", max_tokens: 7 }),
       });
       assert.equal(text.body.error.code, "context_length_exceeded");
+      // Without max_tokens, /v1/completions uses min(16, room left): 10 - 4 = 6 here.
+      const capped = await rawRequest(`${origin}/v1/completions`, {
+        body: JSON.stringify({ model: "scripted-test-double", prompt: "a b c d" }),
+      });
+      assert.equal(capped.status, 200);
+      assert.equal(model.calls.at(-1)?.options.maxTokens, 6);
     });
   });
 
