@@ -89,7 +89,7 @@ export function plotlyFigure(
     height: panelHeight * n + (spec.title ? 60 : 30),
     margin: { l: 60, r: 20, t: spec.title ? 50 : 20, b: 40 },
     showlegend: true,
-    xaxis: { title: { text: spec.xTitle ?? "step" } },
+    xaxis: { title: { text: spec.xTitle ?? "step" }, anchor: n === 1 ? "y" : `y${n}` },
   };
   panels.forEach((p, i) => {
     const top = 1 - i * (h + gap);

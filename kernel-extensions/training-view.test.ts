@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { test } from "node:test";
+import { dispatchEvent } from "../sdk/train/events";
+import { ProgressBar } from "./progress-bar";
+import { notebookTrainingView } from "./training-view";
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: string[] = [];
+  stream.on("data", (b) => chunks.push(String(b)));
+  return { stream, text: () => chunks.join("") };
+}
+
+test("outside a kernel the training view prints throttled text and always the final state", async () => {
+  const out = capture();
+  const view = notebookTrainingView({
+    output: out.stream,
+    progressIntervalMs: 60_000,
+    chartIntervalMs: 60_000,
+  });
+  for (let step = 1; step <= 100; step++) {
+    await dispatchEvent([view], {
+      type: "step",
+      step,
+      totalSteps: 100,
+      epoch: step / 50,
+      loss: 10 / step,
+      learningRate: 2e-4,
+      gradNorm: 1,
+      tokensPerSecond: 5000,
+      elapsedSeconds: step / 10,
+    });
+  }
+  await dispatchEvent([view], { type: "eval", step: 100, epoch: 2, loss: 0.2, metrics: { bleu: 31.5 } });
+  await dispatchEvent([view], { type: "done", status: "completed", step: 100, loss: 0.1 });
+  const lines = out
+    .text()
+    .split("\n")
+    .filter((l) => l.startsWith("Training ["));
+  // One render at the first step, then the final one: the interval swallowed everything between.
+  assert.equal(lines.length, 2, out.text());
+  assert.match(
+    lines[0]!,
+    /1\/100 1% \| epoch 0\.02 \| loss 10 \| lr 2e-4 \| tok\/s 5000 \| time 0:00 < 0:10/,
+  );
+  assert.match(lines[1]!, /\[####################\] 100\/100 100% .*loss 0\.1 .*\[completed\]/);
+  assert.match(out.text(), /validation loss: last 0\.2 @ 100/);
+  assert.match(out.text(), /bleu: last 31\.5 @ 100/);
+  const s = view.series();
+  assert.deepEqual(s.find((x) => x.name === "train loss")!.y.slice(0, 3), [10, 5, 10 / 3]);
+});
+
+test("series are thinned to at most maxPoints, keeping the first step", async () => {
+  const view = notebookTrainingView({ output: new PassThrough(), charts: false, maxPoints: 10 });
+  for (let step = 1; step <= 1000; step++) {
+    await view.onStep!({
+      type: "step",
+      step,
+      totalSteps: 1000,
+      epoch: 1,
+      loss: step,
+      learningRate: 1,
+      gradNorm: 1,
+      tokensPerSecond: 1,
+      elapsedSeconds: 1,
+    });
+  }
+  const train = view.series().find((x) => x.name === "train loss")!;
+  assert.ok(train.x.length <= 10 && train.x.length >= 5, String(train.x.length));
+  assert.equal(train.x[0], 1);
+  assert.deepEqual(train.x, train.y);
+});
+
+test("ProgressBar's ETA is elapsed / step × remaining steps", () => {
+  const out = capture();
+  const bar = new ProgressBar({ output: out.stream, title: "eta" });
+  bar.update({ step: 25, totalSteps: 100, elapsedSeconds: 50 });
+  bar.finish({ status: "cancelled" });
+  assert.match(out.text(), /25\/100 25% \| time 0:50 < 2:30/);
+  assert.match(out.text(), /\[cancelled\]/);
+});
