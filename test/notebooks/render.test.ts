@@ -120,7 +120,10 @@ test("an executed notebook's HTML export draws the progress bar, the plotly char
     const box = await page.locator(".tunebook-progress-fill").boundingBox();
     assert.ok(box && box.width > 100, "the progress fill is drawn with a visible width");
     // The table escaped its cells: the script text is shown, not run.
-    assert.match(await page.locator("table.tunebook-table").textContent(), /<script>alert\(1\)<\/script>/);
+    assert.match(
+      (await page.locator("table.tunebook-table").textContent()) ?? "",
+      /<script>alert\(1\)<\/script>/,
+    );
     assert.deepEqual(dialogs, []);
     mkdirSync("test-artifacts", { recursive: true });
     await page.screenshot({ path: path.resolve("test-artifacts/notebook-render.png"), fullPage: true });
