@@ -11,3 +11,4 @@ export {
   serveOptionsSchema,
 } from "./serve-options";
 export { type RunningServer, serve } from "./server";
+export { TextDeltaDecoder } from "./text-delta-decoder";
