@@ -1,4 +1,4 @@
-export { readSafetensors, type StoredFile, type StoredTensor } from "./read-safetensors";
+export { readSafetensors, type StoredFile, type StoredTensor, writeSafetensorsF32 } from "./read-safetensors";
 export { ReferenceScriptError } from "./reference-script-error";
 export { ReferenceUnavailableError } from "./reference-unavailable-error";
 export { DEFAULT_PYTHON, referenceScript, runReferenceScript, torchAvailable } from "./run-script";

@@ -1,5 +1,5 @@
-// A small, independent safetensors reader for tests (F32, F16, BF16, F64 → Float64Array).
-import { readFileSync } from "node:fs";
+// A small, independent safetensors reader (F32, F16, BF16, F64 → Float64Array) and F32 writer for tests.
+import { readFileSync, writeFileSync } from "node:fs";
 
 /** One tensor read back: dtype as stored, shape, values widened to float64, and its byte range. */
 export interface StoredTensor {
@@ -71,4 +71,47 @@ export function readSafetensors(file: string): StoredFile {
     };
   }
   return { headerLength, metadata: header.__metadata__ as Record<string, string> | undefined, tensors };
+}
+
+/**
+ * Writes float32 tensors as a safetensors file (8-byte LE header length, space-padded JSON header, packed data).
+ * @param file - destination path
+ * @param tensors - name → { shape, values }; values are stored as F32
+ * @returns nothing
+ * @throws Error when a tensor's value count does not match its shape
+ * @example
+ * ```ts
+ * writeSafetensorsF32("/tmp/x.safetensors", { w: { shape: [2], values: new Float64Array([1, 2]) } });
+ * ```
+ */
+export function writeSafetensorsF32(
+  file: string,
+  tensors: Record<string, { shape: number[]; values: ArrayLike<number> }>,
+): void {
+  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
+  const names = Object.keys(tensors).sort();
+  let offset = 0;
+  for (const name of names) {
+    const { shape, values } = tensors[name];
+    if (shape.reduce((a, b) => a * b, 1) !== values.length) {
+      throw new Error(
+        `${name}: shape [${shape}] needs ${shape.reduce((a, b) => a * b, 1)} values, got ${values.length}`,
+      );
+    }
+    header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + 4 * values.length] };
+    offset += 4 * values.length;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const out = Buffer.alloc(8 + Buffer.byteLength(json) + offset);
+  out.writeBigUInt64LE(BigInt(Buffer.byteLength(json)), 0);
+  out.write(json, 8, "utf8");
+  let at = 8 + Buffer.byteLength(json);
+  for (const name of names) {
+    for (const v of Array.from(tensors[name].values)) {
+      out.writeFloatLE(v, at);
+      at += 4;
+    }
+  }
+  writeFileSync(file, out);
 }

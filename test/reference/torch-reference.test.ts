@@ -8,11 +8,11 @@ import { test } from "node:test";
 import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { ConfigError } from "../../sdk/errors";
-import { readSafetensors } from "./read-safetensors";
+import { readSafetensors, writeSafetensorsF32 } from "./read-safetensors";
 import { ReferenceUnavailableError } from "./reference-unavailable-error";
 import { torchAvailable } from "./run-script";
 import { torchOps } from "./torch-ops";
-import { makeTinyCheckpoint, torchReference, torchReferences } from "./torch-reference";
+import { makeTinyCheckpoint, type ReferenceOutput, torchReference, torchReferences } from "./torch-reference";
 
 const json = (dir: string, file: string) => JSON.parse(readFileSync(path.join(dir, file), "utf8"));
 const maxAbsDiff = (a: number[][][], b: number[][][]) =>
@@ -140,7 +140,115 @@ test("tied checkpoints project with embed_tokens, untied ones with lm_head", asy
   assert.ok(maxAbsDiff(refs[0].logits, refs[1].logits) > 1e-2, "tied and untied heads differ");
 });
 
-test("LoRA gradients match float64 central differences, and the adapter changes the logits", async () => {
+/** Mean cross-entropy of logits[:, t] against labels[:, t + 1] over labels != -100, recomputed here. */
+function causalLmLoss(logits: number[][][], labels: number[][]): number {
+  let total = 0;
+  let count = 0;
+  logits.forEach((row, b) => {
+    for (let t = 0; t + 1 < row.length; t++) {
+      const label = labels[b][t + 1];
+      if (label === -100) continue;
+      const max = Math.max(...row[t]);
+      const logSum = Math.log(row[t].reduce((s, x) => s + Math.exp(x - max), 0)) + max;
+      total += logSum - row[t][label];
+      count++;
+    }
+  });
+  return total / count;
+}
+
+function assertGradsMatchDifferences(ref: ReferenceOutput, picks: { name: string; index: number }[]): void {
+  for (const p of picks) {
+    const g = ref.grads?.[p.name].data[p.index] ?? Number.NaN;
+    const fd = ref.fd?.[`${p.name}:${p.index}`] ?? Number.NaN;
+    assert.ok(Math.abs(g) > 1e-5, `${p.name}[${p.index}]: the gradient must not vanish`);
+    assert.ok(
+      Math.abs(g - fd) <= 1e-6 * Math.abs(g),
+      `${p.name}[${p.index}]: autograd ${g} vs differences ${fd}`,
+    );
+  }
+}
+
+test("grouped-query attention repeats each KV head for consecutive query heads (HF repeat_kv)", async () => {
+  // Expanding K=2 KV heads into N=4 explicit heads (query head j reads KV head ⌊j / 2⌋) must not change logits.
+  const dir = await makeTinyCheckpoint({ arch: "llama" });
+  const cfg = json(dir, "config.json");
+  const [N, K, H] = [cfg.num_attention_heads, cfg.num_key_value_heads, cfg.hidden_size];
+  const D = H / N;
+  const tensors = readSafetensors(path.join(dir, "model.safetensors")).tensors;
+  const expanded: Record<string, { shape: number[]; values: ArrayLike<number> }> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!/\.(k|v)_proj\.weight$/.test(name)) {
+      expanded[name] = t;
+      continue;
+    }
+    const values = new Float64Array(N * D * H);
+    for (let j = 0; j < N; j++) {
+      const src = Math.floor(j / (N / K));
+      values.set(t.values.subarray(src * D * H, (src + 1) * D * H), j * D * H);
+    }
+    expanded[name] = { shape: [N * D, H], values };
+  }
+  const mha = await mkdtemp(path.join(os.tmpdir(), "tunebook-mha-"));
+  await cp(dir, mha, { recursive: true });
+  writeSafetensorsF32(path.join(mha, "model.safetensors"), expanded);
+  await writeFile(path.join(mha, "config.json"), JSON.stringify({ ...cfg, num_key_value_heads: N }));
+  const [gqa, full] = await torchReferences({ runs: [dir, mha].map((model) => ({ model, inputIds: IDS })) });
+  await rm(mha, { recursive: true, force: true });
+  assert.ok(
+    maxAbsDiff(gqa.logits, full.logits) < 1e-5,
+    `GQA vs expanded MHA: ${maxAbsDiff(gqa.logits, full.logits)}`,
+  );
+});
+
+test("a LoRA adapter equals its merge W + scale·B·A, scale alpha/r or alpha/√r with rsLoRA (PEFT)", async () => {
+  const lora = { r: 4, alpha: 8, targets: ["q_proj", "v_proj", "down_proj"] };
+  const cases = [
+    { rslora: false, scale: 8 / 4 },
+    { rslora: true, scale: 8 / Math.sqrt(4) },
+  ];
+  const runs = [];
+  const merged: string[] = [];
+  for (const c of cases) {
+    const dir = await makeTinyCheckpoint({ arch: "qwen2", lora: { ...lora, rslora: c.rslora } });
+    const adapter = path.join(dir, "adapter");
+    assert.equal(json(adapter, "adapter_config.json").use_rslora, c.rslora);
+    const base = readSafetensors(path.join(dir, "model.safetensors")).tensors;
+    const ab = readSafetensors(path.join(adapter, "adapter_model.safetensors")).tensors;
+    const out: Record<string, { shape: number[]; values: ArrayLike<number> }> = { ...base };
+    for (const [name, A] of Object.entries(ab)) {
+      if (!name.endsWith(".lora_A.weight")) continue;
+      const B = ab[name.replace("lora_A", "lora_B")];
+      const target = name.replace("base_model.model.", "").replace(".lora_A.weight", ".weight");
+      const [O, I] = base[target].shape;
+      const values = Float64Array.from(base[target].values);
+      for (let o = 0; o < O; o++)
+        for (let i = 0; i < I; i++)
+          for (let k = 0; k < lora.r; k++)
+            values[o * I + i] += c.scale * B.values[o * lora.r + k] * A.values[k * I + i];
+      out[target] = { shape: [O, I], values };
+    }
+    const mergedDir = await mkdtemp(path.join(os.tmpdir(), "tunebook-merged-"));
+    await cp(dir, mergedDir, { recursive: true });
+    writeSafetensorsF32(path.join(mergedDir, "model.safetensors"), out);
+    merged.push(mergedDir);
+    runs.push(
+      { model: dir, adapter, inputIds: IDS },
+      { model: mergedDir, inputIds: IDS },
+      { model: dir, inputIds: IDS },
+    );
+  }
+  const refs = await torchReferences({ runs });
+  await Promise.all(merged.map((d) => rm(d, { recursive: true, force: true })));
+  for (let c = 0; c < cases.length; c++) {
+    const [withAdapter, withMerge, plain] = refs.slice(3 * c, 3 * c + 3);
+    const diff = maxAbsDiff(withAdapter.logits, withMerge.logits);
+    assert.ok(diff < 1e-4, `rslora=${cases[c].rslora}: adapter vs merged logits differ by ${diff}`);
+    assert.ok(maxAbsDiff(withAdapter.logits, plain.logits) > 1e-2, "the adapter matters");
+  }
+});
+
+test("LoRA and base-weight gradients match float64 central differences; the loss is HF's shifted CE", async () => {
   const dir = await makeTinyCheckpoint({
     arch: "qwen3",
     lora: { r: 4, alpha: 8, targets: ["q_proj", "v_proj"] },
@@ -150,28 +258,37 @@ test("LoRA gradients match float64 central differences, and the adapter changes 
   assert.equal(cfg.peft_type, "LORA");
   assert.deepEqual(cfg.target_modules, ["q_proj", "v_proj"]);
   const pre = "base_model.model.model.layers.";
-  const picks = [
+  const loraPicks = [
     { name: `${pre}0.self_attn.q_proj.lora_A.weight`, index: 17 },
     { name: `${pre}1.self_attn.v_proj.lora_B.weight`, index: 5 },
     { name: `${pre}0.self_attn.v_proj.lora_B.weight`, index: 30 },
+  ];
+  const basePicks = [
+    { name: "model.layers.0.self_attn.k_norm.weight", index: 3 },
+    { name: "model.norm.weight", index: 10 },
+    { name: "model.layers.1.mlp.down_proj.weight", index: 99 },
   ];
   const mask = [
     [1, 1, 1, 1, 1, 1, 1, 1],
     [0, 0, 1, 1, 1, 1, 1, 1],
   ];
-  const run = { model: dir, inputIds: IDS, attentionMask: mask, lossOnInputs: true };
-  const [ref, base] = await torchReferences({
-    runs: [{ ...run, adapter, float64: true, grads: true, finiteDifferences: picks }, run],
+  const run = { model: dir, inputIds: IDS, attentionMask: mask, lossOnInputs: true, float64: true };
+  const gradParams = [...new Set(basePicks.map((p) => p.name))];
+  const [lora, base] = await torchReferences({
+    runs: [
+      { ...run, adapter, grads: true, finiteDifferences: loraPicks },
+      { ...run, grads: true, gradParams, finiteDifferences: basePicks },
+    ],
   });
-  assert.equal(Object.keys(ref.grads ?? {}).length, 8, "A and B for q and v in 2 layers");
-  assert.deepEqual(ref.grads?.[picks[0].name].shape, [4, 64]);
-  for (const p of picks) {
-    const g = ref.grads?.[p.name].data[p.index] ?? Number.NaN;
-    const fd = ref.fd?.[`${p.name}:${p.index}`] ?? Number.NaN;
-    assert.ok(Math.abs(g) > 1e-6, "the gradient must not vanish");
-    assert.ok(Math.abs(g - fd) <= 1e-6 * Math.max(1, Math.abs(g)), `${p.name}[${p.index}]: ${g} vs ${fd}`);
-  }
-  assert.ok(maxAbsDiff(base.logits, ref.logits) > 1e-2, "B is non-zero, so the adapter matters");
+  assert.equal(Object.keys(lora.grads ?? {}).length, 8, "A and B for q and v in 2 layers");
+  assert.deepEqual(lora.grads?.[loraPicks[0].name].shape, [4, 64]);
+  assert.deepEqual(Object.keys(base.grads ?? {}).sort(), gradParams.sort());
+  assertGradsMatchDifferences(lora, loraPicks);
+  assertGradsMatchDifferences(base, basePicks);
+  assert.ok(maxAbsDiff(base.logits, lora.logits) > 1e-2, "B is non-zero, so the adapter matters");
+  // lossOnInputs: labels = ids with -100 at padding, shifted by one as in HF's causal-LM loss.
+  const labels = IDS.map((row, b) => row.map((id, t) => (mask[b][t] ? id : -100)));
+  for (const r of [lora, base]) assert.ok(Math.abs(causalLmLoss(r.logits, labels) - (r.loss ?? 0)) < 1e-9);
 });
 
 test("greedy generation equals the argmax of the logits at each step, and stops at eos like HF", async () => {
@@ -197,10 +314,11 @@ test("greedy generation equals the argmax of the logits at each step, and stops 
   );
   const full = inputIds.map((row, b) => [...row, ...generated[b]]);
   const fullMask = attentionMask.map((row) => [...row, 1, 1, 1, 1, 1]);
-  const [ref, stopped] = await torchReferences({
+  const [ref, stopped, unpadded] = await torchReferences({
     runs: [
       { model: dir, inputIds: full, attentionMask: fullMask, positions: "mask" },
       { model: eosDir, inputIds, attentionMask, generate: 5, stopAtEos: true },
+      { model: dir, inputIds: [[40, 41, 42]], generate: 5 },
     ],
   });
   await rm(eosDir, { recursive: true, force: true });
@@ -209,6 +327,8 @@ test("greedy generation equals the argmax of the logits at each step, and stops 
       assert.equal(argmax(ref.logits[b][5 + k]), generated[b][k], `row ${b} step ${k}`);
     assert.equal(argmax(gen.logits[b][5]), generated[b][0], "step 0 is the prompt's own argmax");
   }
+  // Left padding is invisible: masked keys and mask-based positions reproduce the unpadded prompt.
+  assert.deepEqual(unpadded.generated?.[0], generated[0]);
   // HF semantics: a finished row continues with pad; decoding ends once every row has finished.
   const expected = generated.map((row) => {
     const end = row.indexOf(eos);

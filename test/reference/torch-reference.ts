@@ -38,7 +38,7 @@ export const TinyCheckpointOptionsSchema = z
       .object({
         r: positive.default(4),
         alpha: z.number().positive().default(8),
-        targets: z.array(z.string().min(1)).nonempty().default(["q_proj", "v_proj"]),
+        targets: z.array(z.string().min(1)).min(1).default(["q_proj", "v_proj"]),
         rslora: z.boolean().default(false),
       })
       .strict()
