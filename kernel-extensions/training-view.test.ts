@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { dispatchEvent } from "../sdk/train/events";
+import { dispatchEvent } from "../sdk/train";
 import { ProgressBar } from "./progress-bar";
 import { notebookTrainingView } from "./training-view";
 

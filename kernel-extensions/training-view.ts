@@ -3,7 +3,7 @@
  * progress bar and live charts (train/validation loss, learning rate, metrics), both updated in place.
  */
 import { z } from "zod";
-import type { DoneEvent, EvalEvent, LogEvent, StepEvent, TrainCallbacks } from "../sdk/train/events";
+import type { DoneEvent, EvalEvent, LogEvent, StepEvent, TrainCallbacks } from "../sdk/train";
 import { type ChartSeries, type ChartSpec, type LiveChart, showChart } from "./chart";
 import { ProgressBar } from "./progress-bar";
 import { parseOptions, resolveSurface, surfaceOptionsSchema } from "./surface";
