@@ -3,13 +3,13 @@
 
     /usr/bin/python3 test/reference/hf_reference.py --model DIR --input batch.json [--out result.json]
         [--float64] [--adapter LORA_DIR] [--labels] [--grads] [--grad-params NAME,...] [--generate N]
-        [--stop-at-eos] [--positions auto|arange|mask] [--hidden] [--fd NAME:INDEX,...] [--fd-eps 1e-6]
+        [--stop-at-eos] [--positions auto|arange|mask] [--hidden] [--hidden-states] [--fd NAME:INDEX,...] [--fd-eps 1e-6]
     /usr/bin/python3 test/reference/hf_reference.py --ops ops.json      # unit ops (rms_norm, rope)
     /usr/bin/python3 test/reference/hf_reference.py --jobs jobs.json    # [[args...], ...] in one process
 
 batch.json: {"input_ids": [[...]], "attention_mask"?: [[0|1...]], "labels"?: [[...]], "position_ids"?: [[...]]}.
 Output: {"logits": [B][T][V], "loss"?, "grads"?: {name: {"shape", "data"}}, "generated"?: [B][N],
-"hidden"?: [B][T][H], "fd"?: {"NAME:INDEX": central difference}}.
+"hidden"?: [B][T][H], "hidden_states"?: [L+1][B][T][H], "fd"?: {"NAME:INDEX": central difference}}.
 
 Positions: `arange` gives 0..T-1 on every row (what HF's model.forward does when no position_ids are passed);
 `mask` gives cumsum(attention_mask) - 1 (1 at padding), what HF's generate() passes. `auto` = arange for the
@@ -48,6 +48,7 @@ def parse_args(argv):
     p.add_argument("--stop-at-eos", action="store_true", help="generation stops at eos, then pads (HF generate)")
     p.add_argument("--positions", choices=("auto", "arange", "mask"), default="auto")
     p.add_argument("--hidden", action="store_true", help="also output the final normed hidden states")
+    p.add_argument("--hidden-states", action="store_true", help="also output HF's output_hidden_states (L + 1)")
     p.add_argument("--fd", default="", help="NAME:FLAT_INDEX,... central differences of the loss")
     p.add_argument("--fd-eps", type=float, default=1e-6)
     p.add_argument("--ops", help="unit-op JSON file; no model needed")
@@ -176,10 +177,13 @@ def run_model(args):
             raise ValueError("--grads without --adapter needs --grad-params NAME,...")
         names = sorted(model.adapter.tensors)
     params = trainable(model, names) if args.grads else {}
-    logits, hidden = model.forward(ids, mask, pos)
+    states = [] if args.hidden_states else None
+    logits, hidden = model.forward(ids, mask, pos, states)
     result = {"logits": logits.tolist()}
     if args.hidden:
         result["hidden"] = hidden.tolist()
+    if states is not None:
+        result["hidden_states"] = [s.tolist() for s in states]
     if labels is not None:
         label_t = torch.tensor(labels, dtype=torch.long)
         loss = causal_lm_loss(logits, label_t)

@@ -155,8 +155,13 @@ class ReferenceModel:
         act = ACTIVATIONS[self.cfg["act"]]
         return self.linear(act(self.linear(x, prefix + "gate_proj")) * self.linear(x, prefix + "up_proj"), prefix + "down_proj")
 
-    def forward(self, input_ids, attention_mask, position_ids):
-        """Logits [B, T, V] and the final normed hidden states [B, T, H]."""
+    def forward(self, input_ids, attention_mask, position_ids, hidden_states=None):
+        """Logits [B, T, V] and the final normed hidden states [B, T, H].
+
+        When `hidden_states` is a list, it receives HF's `output_hidden_states` tuple: the embeddings (Gemma:
+        scaled), the output of every layer but the last, and the final normed hidden states (L + 1 entries).
+        """
+        collect = hidden_states.append if hidden_states is not None else (lambda _: None)
         c, w = self.cfg, self.weights
         gemma = c["family"] == "gemma"
         x = w["model.embed_tokens.weight"][input_ids]
@@ -167,12 +172,14 @@ class ReferenceModel:
         mask = causal[None] & attention_mask.bool()[:, None, :]
         cos, sin = rope_cos_sin(position_ids, c["head_dim"], c["theta"], self.dtype)
         for i in range(c["layers"]):
+            collect(x)
             p = f"model.layers.{i}."
             h = rms_norm(x, w[p + "input_layernorm.weight"], c["eps"], gemma)
             x = x + self.attention(h, p + "self_attn.", cos, sin, mask)
             h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
             x = x + self.mlp(h, p + "mlp.")
         hidden = rms_norm(x, w["model.norm.weight"], c["eps"], gemma)
+        collect(hidden)
         head = w["model.embed_tokens.weight"] if c["tie"] else w["lm_head.weight"]
         lora = self.adapter.pair("lm_head") if self.adapter else None
         logits = hidden @ head.T

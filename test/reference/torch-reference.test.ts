@@ -122,10 +122,11 @@ function project(hidden: number[][][], weight: { shape: number[]; values: Float6
   );
 }
 
-test("tied checkpoints project with embed_tokens, untied ones with lm_head", async () => {
+test("tied checkpoints project with embed_tokens, untied ones with lm_head; Gemma scales embeddings by √H", async () => {
   const cases = [{ arch: "llama", tie: true }, { arch: "llama" }, { arch: "gemma" }] as const;
   const dirs = await Promise.all(cases.map((c) => makeTinyCheckpoint(c)));
-  const refs = await torchReferences({ runs: dirs.map((model) => ({ model, inputIds: IDS, hidden: true })) });
+  const runs = dirs.map((model) => ({ model, inputIds: IDS, hidden: true, hiddenStates: true }));
+  const refs = await torchReferences({ runs });
   cases.forEach((opts, i) => {
     const cfg = json(dirs[i], "config.json");
     const tensors = readSafetensors(path.join(dirs[i], "model.safetensors")).tensors;
@@ -136,6 +137,17 @@ test("tied checkpoints project with embed_tokens, untied ones with lm_head", asy
     const head = tensors[tied ? "model.embed_tokens.weight" : "lm_head.weight"];
     const diff = maxAbsDiff(project(refs[i].hidden ?? [], head), refs[i].logits);
     assert.ok(diff < 1e-4, `${JSON.stringify(opts)}: logits vs hidden·Wᵀ differ by ${diff}`);
+    // HF output_hidden_states: L + 1 entries, first the (Gemma: × √hidden) embeddings, last the normed output.
+    const states = refs[i].hidden_states ?? [];
+    assert.equal(states.length, cfg.num_hidden_layers + 1);
+    assert.equal(maxAbsDiff(states[states.length - 1], refs[i].hidden ?? []), 0);
+    const E = tensors["model.embed_tokens.weight"];
+    const H = cfg.hidden_size;
+    const scale = opts.arch === "gemma" ? Math.sqrt(H) : 1;
+    const embedded = IDS.map((row) =>
+      row.map((id) => Array.from(E.values.subarray(id * H, (id + 1) * H), (x) => x * scale)),
+    );
+    assert.ok(maxAbsDiff(states[0], embedded) < 1e-5, `${opts.arch}: embeddings × ${scale}`);
   });
   assert.ok(maxAbsDiff(refs[0].logits, refs[1].logits) > 1e-2, "tied and untied heads differ");
 });

@@ -84,6 +84,8 @@ export const TorchReferenceOptionsSchema = z
     stopAtEos: z.boolean().default(false),
     /** Also return the final normed hidden states. */
     hidden: z.boolean().default(false),
+    /** Also return HF's `output_hidden_states`: embeddings, each layer's output but the last, final normed. */
+    hiddenStates: z.boolean().default(false),
     /** Central differences of the loss w.r.t. single tensor elements (flat index). */
     finiteDifferences: z
       .array(z.object({ name: z.string(), index: z.number().int().nonnegative() }))
@@ -116,6 +118,8 @@ export interface ReferenceOutput {
   generated?: number[][];
   /** Final normed hidden states [B][T][H]. */
   hidden?: number[][][];
+  /** HF `output_hidden_states` [L + 1][B][T][H] (to find the first layer where an implementation diverges). */
+  hidden_states?: number[][][][];
   /** Central differences keyed `NAME:INDEX`. */
   fd?: Record<string, number>;
 }
@@ -214,6 +218,7 @@ function referenceArgs(
   if (o.generate > 0) args.push("--generate", `${o.generate}`);
   if (o.stopAtEos) args.push("--stop-at-eos");
   if (o.hidden) args.push("--hidden");
+  if (o.hiddenStates) args.push("--hidden-states");
   if (o.finiteDifferences?.length) {
     args.push("--fd", o.finiteDifferences.map((f) => `${f.name}:${f.index}`).join(","));
     args.push("--fd-eps", `${o.fdEps}`);
