@@ -1,0 +1,20 @@
+/**
+ * The handlers the `tunebook` binary ships with, for the commands whose SDK functions exist. Commands
+ * without one answer "not available yet" (exit 2).
+ */
+import { installKernel, listKernels } from "../../kernel-extensions/install";
+import { type CliHandlers, registerHandlers } from "./registry";
+
+/** Handlers backed by the SDK today. */
+export const defaultHandlers: CliHandlers = {
+  kernelInstall: async ({ prefix, python }) => {
+    const k = installKernel({ prefix, python, user: prefix === undefined });
+    process.stdout.write(`installed kernel '${k.name}' ("${k.displayName}") in ${k.resourceDir}\n`);
+  },
+  kernelList: async () => listKernels().map((k) => `${k.name}\t${k.displayName}\t${k.resourceDir}`),
+};
+
+/** Registers {@link defaultHandlers} into the binary's registry. */
+export function registerDefaultHandlers(): void {
+  registerHandlers(defaultHandlers);
+}
