@@ -1,0 +1,126 @@
+/**
+ * The normalised decoder configuration every architecture builder reads: Hugging Face `config.json` names are
+ * translated to these camelCase fields once, in each family's normaliser.
+ */
+import { z } from "zod";
+import { ConfigError } from "../../errors";
+
+/** A decoder-only transformer's shape and conventions, after normalisation. */
+export interface DecoderConfig {
+  /** The `model_type` it was read from (`llama`, `qwen2`, …). */
+  readonly modelType: string;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  /** MLP width. */
+  readonly intermediateSize: number;
+  readonly numLayers: number;
+  /** Query heads. */
+  readonly numHeads: number;
+  /** Key/value heads (grouped-query attention when fewer than `numHeads`). */
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly rmsNormEps: number;
+  readonly ropeTheta: number;
+  /** Hugging Face activation name of the gated MLP (`silu`, `gelu_pytorch_tanh`, …). */
+  readonly hiddenAct: string;
+  /** The LM head reuses `model.embed_tokens.weight`. */
+  readonly tieWordEmbeddings: boolean;
+  /** Which linear layers carry biases. */
+  readonly biases: { readonly qkv: boolean; readonly o: boolean; readonly mlp: boolean };
+  /** Per-head RMSNorm of q and k before RoPE (Qwen3). */
+  readonly qkNorm: boolean;
+  /** RMSNorm multiplies by `(1 + w)` (Gemma). */
+  readonly normUnitOffset: boolean;
+  /** Embeddings are multiplied by this (Gemma: √hidden; others 1). */
+  readonly embedScale: number;
+}
+
+const int = z.number().int().positive();
+
+/** The `config.json` fields shared by the Llama-like families, with Hugging Face spelling. */
+export const HfDecoderConfigSchema = z
+  .object({
+    vocab_size: int,
+    hidden_size: int,
+    intermediate_size: int,
+    num_hidden_layers: int,
+    num_attention_heads: int,
+    num_key_value_heads: int.nullish(),
+    head_dim: int.nullish(),
+    rms_norm_eps: z.number().positive().default(1e-6),
+    rope_theta: z.number().positive().default(10000),
+    hidden_act: z.string().default("silu"),
+    tie_word_embeddings: z.boolean().optional(),
+    attention_bias: z.boolean().default(false),
+    mlp_bias: z.boolean().default(false),
+    rope_scaling: z.record(z.unknown()).nullish(),
+  })
+  .passthrough();
+
+/** Parsed shared fields. */
+export type HfDecoderConfig = z.output<typeof HfDecoderConfigSchema>;
+
+/**
+ * Validates the shared `config.json` fields and fills in the Llama-style defaults.
+ * @param raw - `config.json` as stored
+ * @param modelType - for messages
+ * @returns the parsed fields and the normalised Llama-style config (families override what differs)
+ * @throws {@link ConfigError} naming each missing or invalid field, or an unsupported `rope_scaling`
+ * @example
+ * ```ts
+ * const { hf, base } = parseHfDecoderConfig({ vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 }, "llama");
+ * ```
+ */
+export function parseHfDecoderConfig(
+  raw: Readonly<Record<string, unknown>>,
+  modelType: string,
+): { hf: HfDecoderConfig; base: DecoderConfig } {
+  const source = `config.json (model_type ${modelType})`;
+  const parsed = HfDecoderConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+      { source },
+    );
+  }
+  const hf = parsed.data;
+  const scaling = hf.rope_scaling;
+  const scalingType = scaling ? (scaling.rope_type ?? scaling.type) : undefined;
+  if (scaling && scalingType !== "default") {
+    const message = `rope_scaling ${JSON.stringify(scaling)} is not supported yet; expected null or rope_type "default"`;
+    throw new ConfigError([{ path: ["rope_scaling"], message }], { source });
+  }
+  const heads = hf.num_attention_heads;
+  const base: DecoderConfig = {
+    modelType,
+    vocabSize: hf.vocab_size,
+    hiddenSize: hf.hidden_size,
+    intermediateSize: hf.intermediate_size,
+    numLayers: hf.num_hidden_layers,
+    numHeads: heads,
+    numKvHeads: hf.num_key_value_heads ?? heads,
+    headDim: hf.head_dim ?? hf.hidden_size / heads,
+    rmsNormEps: hf.rms_norm_eps,
+    ropeTheta: hf.rope_theta,
+    hiddenAct: hf.hidden_act,
+    tieWordEmbeddings: hf.tie_word_embeddings ?? false,
+    biases: { qkv: hf.attention_bias, o: hf.attention_bias, mlp: hf.mlp_bias },
+    qkNorm: false,
+    normUnitOffset: false,
+    embedScale: 1,
+  };
+  checkDivisibility(base, source);
+  return { hf, base };
+}
+
+function checkDivisibility(c: DecoderConfig, source: string): void {
+  const issues = [];
+  if (!Number.isInteger(c.headDim) || c.headDim % 2 !== 0) {
+    issues.push({ path: ["head_dim"], message: `expected an even integer head size, got ${c.headDim}` });
+  }
+  if (c.numHeads % c.numKvHeads !== 0) {
+    const message = `num_attention_heads ${c.numHeads} must be a multiple of num_key_value_heads ${c.numKvHeads}`;
+    issues.push({ path: ["num_key_value_heads"], message });
+  }
+  if (issues.length) throw new ConfigError(issues, { source });
+}

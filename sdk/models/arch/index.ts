@@ -1,0 +1,9 @@
+export type { Architecture } from "./architecture";
+export {
+  type DecoderConfig,
+  type HfDecoderConfig,
+  HfDecoderConfigSchema,
+  parseHfDecoderConfig,
+} from "./decoder-config";
+export { ARCHITECTURES, architectureFor, normalizeConfig, supportedModelTypes } from "./registry";
+export { UnknownModelTypeError } from "./unknown-model-type-error";

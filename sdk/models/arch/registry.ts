@@ -1,0 +1,67 @@
+/**
+ * The one list of architectures, keyed by `config.json`'s `model_type`. Adding a family: one file beside this
+ * one and one line in {@link ARCHITECTURES}.
+ */
+import type { Architecture } from "./architecture";
+import type { DecoderConfig } from "./decoder-config";
+import { gemma } from "./gemma";
+import { llama } from "./llama";
+import { mistral } from "./mistral";
+import { qwen2 } from "./qwen2";
+import { qwen3 } from "./qwen3";
+import { UnknownModelTypeError } from "./unknown-model-type-error";
+
+/** Every architecture tunebook builds. */
+export const ARCHITECTURES: readonly Architecture[] = [llama, mistral, qwen2, qwen3, gemma];
+
+const byModelType = new Map<string, Architecture>();
+for (const arch of ARCHITECTURES) {
+  for (const type of arch.modelTypes) {
+    if (byModelType.has(type)) throw new Error(`model_type "${type}" is registered twice`);
+    byModelType.set(type, arch);
+  }
+}
+
+/**
+ * Every supported `model_type`, sorted.
+ * @returns the names
+ * @example
+ * ```ts
+ * supportedModelTypes(); // ["gemma", "llama", "mistral", "qwen2", "qwen3"]
+ * ```
+ */
+export function supportedModelTypes(): string[] {
+  return [...byModelType.keys()].sort();
+}
+
+/**
+ * The architecture serving a `model_type`.
+ * @param modelType - `config.json`'s `model_type`
+ * @param dir - the model directory, for the message
+ * @returns the architecture
+ * @throws {@link UnknownModelTypeError} listing the supported types
+ * @example
+ * ```ts
+ * architectureFor("qwen2").name; // "qwen2"
+ * ```
+ */
+export function architectureFor(modelType: string, dir?: string): Architecture {
+  const arch = byModelType.get(modelType);
+  if (!arch) throw new UnknownModelTypeError({ modelType, supported: supportedModelTypes(), dir });
+  return arch;
+}
+
+/**
+ * Normalises a stored `config.json` with its family's normaliser.
+ * @param raw - `config.json` as stored (must have `model_type`)
+ * @param dir - the model directory, for messages
+ * @returns the normalised configuration
+ * @throws {@link UnknownModelTypeError} for an unsupported `model_type`; ConfigError for invalid fields
+ * @example
+ * ```ts
+ * const config = normalizeConfig(modelDir.config);
+ * ```
+ */
+export function normalizeConfig(raw: Readonly<Record<string, unknown>>, dir?: string): DecoderConfig {
+  return architectureFor(String(raw.model_type), dir).normalize(raw);
+}

@@ -1,0 +1,209 @@
+/**
+ * `Backbone`: a Hugging Face decoder loaded onto the engine — its normalised config, its forward graph
+ * (`input_ids`, `attention_mask`, `position_ids` int64 `[B, T]` → `logits` `[B, T, V]`) with frozen float32
+ * weights referenced in place as ONNX external data, and optional LoRA (fresh or from a PEFT adapter).
+ * Dimension letters: B batch, T time, V vocabulary.
+ */
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { compile, type Session, tensorValue } from "../engine";
+import { ConfigError } from "../errors";
+import { type DecoderConfig, normalizeConfig } from "./arch";
+import { buildDecoderGraph, type DecoderGraph, WeightSource } from "./blocks";
+import { parseOptions } from "./errors";
+import { loadModelDir, type ModelDir } from "./hf-dir";
+import { resolveModel } from "./hub";
+import { type LoraAdapter, LoraInjector, LoraOptionsSchema, loadLoraAdapter } from "./lora";
+
+/** Schema of {@link BackboneOptions}. */
+export const BackboneOptionsSchema = z
+  .object({
+    /** Add fresh LoRA adapters (A kaiming-uniform, B zeros) with these settings. */
+    lora: LoraOptionsSchema.optional(),
+    /** Load a PEFT LoRA adapter directory (its settings override `lora`'s r, alpha and targets). */
+    adapter: z.string().min(1).optional(),
+    /** Execution provider. */
+    device: z.enum(["cpu", "cuda"]).default("cpu"),
+    /** Intra-op threads (default: one per core). */
+    threads: z.number().int().positive().optional(),
+    /** Where the per-load model folder is created (default `<tmp>/tunebook-onnx`). */
+    cacheDir: z.string().min(1).optional(),
+    /** Load the tokenizer too (default true). */
+    tokenizer: z.boolean().default(true),
+  })
+  .strict();
+
+/** Options of {@link Backbone.load}. */
+export type BackboneOptions = z.input<typeof BackboneOptionsSchema>;
+
+/** Logits as returned by {@link Backbone.logits}: row-major `[B, T, V]`. */
+export interface Logits {
+  readonly dims: readonly [number, number, number];
+  readonly data: Float32Array;
+}
+
+const liveFolders = new Set<string>();
+process.once("exit", () => {
+  for (const folder of liveFolders) rmSync(folder, { recursive: true, force: true });
+});
+
+function int64Matrix(rows: readonly (readonly number[])[], what: string, width?: number) {
+  const T = width ?? rows[0]?.length ?? 0;
+  if (rows.length === 0 || T === 0 || rows.some((r) => r.length !== T)) {
+    const message = `expected a non-empty rectangular [B][T] array${width ? ` with T = ${width}` : ""}`;
+    throw new ConfigError([{ path: [what], message }], { source: "Backbone.logits" });
+  }
+  return tensorValue("int64", [rows.length, T], BigInt64Array.from(rows.flat().map((v) => BigInt(v))));
+}
+
+/** A decoder model on the engine: config, weights, forward graph, optional LoRA. */
+export class Backbone {
+  private session: Session | undefined;
+
+  private constructor(
+    /** The loaded model directory (config, weights, tokenizer). */
+    readonly modelDir: ModelDir,
+    /** The normalised configuration. */
+    readonly config: DecoderConfig,
+    /** The folder holding the ONNX model files and the linked or converted weights (removed by {@link dispose}). */
+    readonly folder: string,
+    /** Frozen weights as external data in {@link folder}. */
+    readonly weights: WeightSource,
+    /** The LoRA injector, when LoRA is on. */
+    readonly lora: LoraInjector | undefined,
+    /** Device and threads the sessions run with (reuse them when compiling a training graph). */
+    readonly sessionOptions: { device: "cpu" | "cuda"; threads?: number },
+  ) {}
+
+  /**
+   * Loads a model directory (or a hub id, through `resolveModel`) and compiles its forward graph.
+   * @param model - a local Hugging Face model directory, or `org/name`
+   * @param options - `lora`, `adapter`, `device`, `threads`, `cacheDir`, `tokenizer`
+   * @returns the backbone, ready for {@link logits}
+   * @throws UnknownModelTypeError for an unsupported `model_type`; WeightMismatchError when a weight is missing
+   *   or misshapen; ModelDirError / HubError when the directory cannot be found or read; AdapterError for a bad
+   *   adapter; ConfigError for invalid options or config fields
+   * @example
+   * ```ts
+   * const backbone = await Backbone.load("models/tiny-llama", { lora: { r: 8, targetModules: "all-linear" } });
+   * const { dims } = await backbone.logits([[1, 2, 3]]);
+   * ```
+   */
+  static async load(model: string, options: BackboneOptions = {}): Promise<Backbone> {
+    const opts = parseOptions(BackboneOptionsSchema, options, "Backbone.load options");
+    const dir = await resolveModel({ model });
+    const modelDir = await loadModelDir({ dir, tokenizer: opts.tokenizer });
+    const config = normalizeConfig(modelDir.config, modelDir.dir);
+    const adapter = opts.adapter ? await loadLoraAdapter({ dir: opts.adapter }) : undefined;
+    const lora = Backbone.injector(opts.lora, adapter);
+    const root = path.resolve(opts.cacheDir ?? path.join(os.tmpdir(), "tunebook-onnx"));
+    await mkdir(root, { recursive: true });
+    const folder = await mkdtemp(path.join(root, `${config.modelType}-`));
+    liveFolders.add(folder);
+    const weights = new WeightSource(modelDir.weights, folder);
+    const backbone = new Backbone(modelDir, config, folder, weights, lora, {
+      device: opts.device,
+      threads: opts.threads,
+    });
+    try {
+      const built = backbone.buildGraph();
+      backbone.session = await compile(
+        built.graph,
+        { logits: built.logits },
+        { modelPath: path.join(folder, "forward.onnx"), device: opts.device, threads: opts.threads },
+      );
+    } catch (e) {
+      await backbone.dispose();
+      throw e;
+    } finally {
+      weights.close();
+    }
+    return backbone;
+  }
+
+  private static injector(
+    lora: z.output<typeof LoraOptionsSchema> | undefined,
+    adapter: LoraAdapter | undefined,
+  ): LoraInjector | undefined {
+    if (adapter) {
+      const dropout = lora?.dropout ?? adapter.options.dropout;
+      return new LoraInjector({ ...adapter.options, dropout, seed: lora?.seed ?? 0 }, adapter);
+    }
+    return lora ? new LoraInjector(lora) : undefined;
+  }
+
+  /**
+   * Builds a fresh forward graph over the same weights (and the same LoRA values), e.g. for a training step.
+   * Compile it with `modelPath` inside {@link folder}.
+   * @param options - `training: true` adds the `dropout_seed` input that drives LoRA dropout
+   * @returns the graph, its inputs, logits, hidden states and LoRA parameters
+   * @throws WeightMismatchError when a weight is missing or misshapen
+   * @example
+   * ```ts
+   * const built = backbone.buildGraph({ training: true });
+   * const loss = crossEntropy(reshape(built.logits, ["B*T", V]), reshape(labels, ["B*T"]));
+   * ```
+   */
+  buildGraph(options: { training?: boolean } = {}): DecoderGraph {
+    return buildDecoderGraph({
+      config: this.config,
+      weights: this.weights,
+      lora: this.lora,
+      training: options.training,
+    });
+  }
+
+  /**
+   * Runs the forward graph.
+   * @param ids - token ids `[B][T]`
+   * @param mask - 1 for tokens, 0 for padding `[B][T]` (default all ones)
+   * @param positions - positions `[B][T]` (default `0..T−1` on every row, as Hugging Face's forward)
+   * @returns logits `[B, T, V]` (values at padding positions are unspecified)
+   * @throws ConfigError for ragged or empty arrays; RuntimeError when disposed
+   * @example
+   * ```ts
+   * const { dims, data } = await backbone.logits([[5, 6, 7], [0, 8, 9]], [[1, 1, 1], [0, 1, 1]]);
+   * ```
+   */
+  async logits(
+    ids: readonly (readonly number[])[],
+    mask?: readonly (readonly number[])[],
+    positions?: readonly (readonly number[])[],
+  ): Promise<Logits> {
+    if (!this.session) throw new ConfigError([{ path: [], message: "this backbone was disposed" }]);
+    const feeds = {
+      input_ids: int64Matrix(ids, "ids"),
+      attention_mask: mask ? int64Matrix(mask, "mask", ids[0].length) : undefined,
+      position_ids: positions ? int64Matrix(positions, "positions", ids[0].length) : undefined,
+    };
+    const [B, T] = feeds.input_ids.dims as number[];
+    const ones = tensorValue("int64", [B, T], new BigInt64Array(B * T).fill(1n));
+    const arange = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T));
+    const out = await this.session.run({
+      input_ids: feeds.input_ids,
+      attention_mask: feeds.attention_mask ?? ones,
+      position_ids: feeds.position_ids ?? tensorValue("int64", [B, T], arange),
+    });
+    const logits = out.logits;
+    return { dims: [B, T, this.config.vocabSize], data: logits.data as Float32Array };
+  }
+
+  /**
+   * Releases the session and removes {@link folder}. Safe to call twice.
+   * @returns when done
+   * @example
+   * ```ts
+   * await backbone.dispose();
+   * ```
+   */
+  async dispose(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.release();
+    liveFolders.delete(this.folder);
+    await rm(this.folder, { recursive: true, force: true });
+  }
+}

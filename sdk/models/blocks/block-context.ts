@@ -1,0 +1,61 @@
+/**
+ * What every decoder block reads while building: the normalised config, the frozen weights, the optional LoRA
+ * injector, and (in training graphs) the dropout seed. Dimension letters: I inputs, O outputs.
+ */
+import { type Graph, linear, type Tensor } from "../../engine";
+import type { DecoderConfig } from "../arch";
+import type { LoraInjector } from "../lora";
+import type { WeightSource } from "./weight-source";
+
+/** The state shared by the blocks of one graph. */
+export interface BlockContext {
+  readonly graph: Graph;
+  readonly config: DecoderConfig;
+  readonly weights: WeightSource;
+  /** Adds LoRA branches to targeted linear layers. */
+  readonly lora?: LoraInjector;
+  /** Present in training graphs: the int64 scalar seed input that drives dropout. */
+  readonly training?: { seed: Tensor };
+}
+
+/**
+ * A frozen float32 weight, checked against its expected shape.
+ * @param ctx - block context
+ * @param name - Hugging Face tensor name
+ * @param shape - expected shape
+ * @returns the parameter tensor
+ * @throws WeightMismatchError when the tensor is missing or has another shape
+ * @example
+ * ```ts
+ * const w = frozenWeight(ctx, "model.norm.weight", [ctx.config.hiddenSize]);
+ * ```
+ */
+export function frozenWeight(ctx: BlockContext, name: string, shape: readonly number[]): Tensor {
+  return ctx.graph.param(name, shape, ctx.weights.data(name, shape));
+}
+
+/**
+ * A linear layer `[I] → [O]` of module `module` (`<module>.weight`, optional `<module>.bias`), with LoRA when
+ * the injector targets it.
+ * @param ctx - block context
+ * @param x - input `[..., I]`
+ * @param module - module path, e.g. `model.layers.0.self_attn.q_proj`
+ * @param sizes - `out`, `in`, and whether the layer has a `bias`
+ * @returns `[..., O]`
+ * @throws WeightMismatchError when a weight is missing or has another shape
+ * @example
+ * ```ts
+ * const q = projection(ctx, h, "model.layers.0.self_attn.q_proj", { out: 64, in: 64, bias: false });
+ * ```
+ */
+export function projection(
+  ctx: BlockContext,
+  x: Tensor,
+  module: string,
+  sizes: { out: number; in: number; bias: boolean },
+): Tensor {
+  const weight = frozenWeight(ctx, `${module}.weight`, [sizes.out, sizes.in]);
+  const bias = sizes.bias ? frozenWeight(ctx, `${module}.bias`, [sizes.out]) : undefined;
+  if (ctx.lora) return ctx.lora.linear(x, module, weight, bias, ctx.training);
+  return linear(x, weight, bias);
+}

@@ -1,0 +1,109 @@
+/**
+ * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N pre-norm layers
+ * (attention + gated MLP, residual), final RMSNorm and the LM head (tied to the embeddings or not).
+ * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. Dimension letters: B batch, T time,
+ * C hidden, V vocabulary, D head size.
+ */
+import {
+  add,
+  attentionBias,
+  Graph,
+  gather,
+  linear,
+  mul,
+  rmsNorm,
+  ropeTables,
+  type Tensor,
+} from "../../engine";
+import type { DecoderConfig } from "../arch";
+import type { LoraInjector } from "../lora";
+import { selfAttention } from "./attention";
+import { type BlockContext, frozenWeight, projection } from "./block-context";
+import { gatedMlp } from "./mlp";
+import type { WeightSource } from "./weight-source";
+
+/** Options of {@link buildDecoderGraph}. */
+export interface BuildDecoderOptions {
+  config: DecoderConfig;
+  weights: WeightSource;
+  /** Adds LoRA branches (trainable parameters) to targeted linear layers. */
+  lora?: LoraInjector;
+  /** Adds an int64 scalar input `dropout_seed` that drives LoRA dropout (training graphs). */
+  training?: boolean;
+}
+
+/** A built decoder graph: its inputs, outputs and trainable LoRA parameters. */
+export interface DecoderGraph {
+  readonly graph: Graph;
+  readonly inputs: {
+    readonly inputIds: Tensor;
+    readonly attentionMask: Tensor;
+    readonly positionIds: Tensor;
+    /** Present when built with `training: true`. */
+    readonly dropoutSeed?: Tensor;
+  };
+  /** `[B, T, V]` float32. */
+  readonly logits: Tensor;
+  /** Final normalised hidden states `[B, T, C]`. */
+  readonly hidden: Tensor;
+  /** The trainable LoRA parameters (PEFT names), in creation order; empty without LoRA. */
+  readonly loraParams: readonly Tensor[];
+}
+
+function lmHead(ctx: BlockContext, hidden: Tensor, embed: Tensor): Tensor {
+  const { vocabSize: V, hiddenSize: C, tieWordEmbeddings } = ctx.config;
+  if (!tieWordEmbeddings) return projection(ctx, hidden, "lm_head", { out: V, in: C, bias: false });
+  if (ctx.lora?.targets("lm_head")) return ctx.lora.linear(hidden, "lm_head", embed, undefined, ctx.training);
+  return linear(hidden, embed);
+}
+
+/**
+ * Builds the forward graph of a decoder-only transformer.
+ * @param options - `config`, `weights`, optional `lora` and `training`
+ * @returns the graph with its inputs, logits, hidden states and LoRA parameters
+ * @throws WeightMismatchError when a weight is missing or has another shape; ConfigError for an unknown activation
+ * @example
+ * ```ts
+ * const built = buildDecoderGraph({ config, weights: new WeightSource(modelDir.weights, folder) });
+ * const session = await compile(built.graph, { logits: built.logits }, { modelPath: `${folder}/model.onnx` });
+ * ```
+ */
+export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
+  const { config: c } = options;
+  const graph = new Graph();
+  const inputIds = graph.input("input_ids", "int64", ["B", "T"]);
+  const attentionMask = graph.input("attention_mask", "int64", ["B", "T"]);
+  const positionIds = graph.input("position_ids", "int64", ["B", "T"]);
+  const dropoutSeed = options.training ? graph.input("dropout_seed", "int64", []) : undefined;
+  const ctx: BlockContext = {
+    graph,
+    config: c,
+    weights: options.weights,
+    lora: options.lora,
+    training: dropoutSeed ? { seed: dropoutSeed } : undefined,
+  };
+  const embed = frozenWeight(ctx, "model.embed_tokens.weight", [c.vocabSize, c.hiddenSize]);
+  let x = gather(embed, inputIds);
+  if (c.embedScale !== 1) x = mul(x, c.embedScale);
+  const shared = {
+    rope: ropeTables(positionIds, c.headDim, c.ropeTheta),
+    bias: attentionBias(inputIds, { attentionMask }),
+  };
+  const norm = (t: Tensor, name: string) =>
+    rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `model.layers.${i}`;
+    x = add(x, selfAttention(ctx, norm(x, `${p}.input_layernorm.weight`), `${p}.self_attn`, shared));
+    x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
+  }
+  const hidden = norm(x, "model.norm.weight");
+  const logits = lmHead(ctx, hidden, embed);
+  const loraParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
+  return {
+    graph,
+    inputs: { inputIds, attentionMask, positionIds, dropoutSeed },
+    logits,
+    hidden,
+    loraParams,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Frozen weights as ONNX external data: float32 tensors are referenced in place in their safetensors file
+ * (hard-linked, or copied across file systems, into the model's folder, since onnxruntime reads external data
+ * only from there); float16/bfloat16 tensors are converted to float32 into one side file in that folder.
+ */
+import { closeSync, copyFileSync, linkSync, openSync, readSync, writeSync } from "node:fs";
+import path from "node:path";
+import type { ParamData } from "../../engine";
+import type { WeightIndex } from "../hf-dir";
+import { bfloat16ToFloat32, float16ToFloat32, type TensorRef } from "../safetensors";
+import { WeightMismatchError } from "./weight-mismatch-error";
+
+/** The side file holding float16/bfloat16 weights converted to float32. */
+export const CONVERTED_FILE = "converted-f32.bin";
+
+/** Locates (and, where needed, converts) a model's weights for a model file written into `folder`. */
+export class WeightSource {
+  private readonly linked = new Map<string, string>();
+  private readonly cache = new Map<string, ParamData>();
+  private convertedFd: number | undefined;
+  private convertedBytes = 0;
+
+  /**
+   * @param weights - the model directory's weights
+   * @param folder - the folder the ONNX model will be written to (must exist)
+   */
+  constructor(
+    readonly weights: WeightIndex,
+    readonly folder: string,
+  ) {}
+
+  /**
+   * The parameter data of a float weight, checked against the shape the configuration implies.
+   * @param name - tensor name, e.g. `model.layers.0.self_attn.q_proj.weight`
+   * @param shape - expected shape
+   * @returns external data in `folder`
+   * @throws {@link WeightMismatchError} when the tensor is missing, has another shape, or is not a float
+   * @example
+   * ```ts
+   * const data = source.data("model.norm.weight", [64]);
+   * ```
+   */
+  data(name: string, shape: readonly number[]): ParamData {
+    const ref = this.check(name, shape);
+    let data = this.cache.get(name);
+    if (!data) {
+      data = ref.dtype === "F32" ? this.inPlace(ref) : this.converted(ref);
+      this.cache.set(name, data);
+    }
+    return data;
+  }
+
+  /** Closes the converted-weights file (further conversions reopen it). */
+  close(): void {
+    if (this.convertedFd !== undefined) closeSync(this.convertedFd);
+    this.convertedFd = undefined;
+  }
+
+  private fileOf(name: string): string {
+    const ref = this.weights.tensors.get(name);
+    if (ref) return path.relative(this.weights.dir, ref.file) || path.basename(ref.file);
+    return this.weights.files.length === 1
+      ? path.basename(this.weights.files[0])
+      : "model.safetensors.index.json";
+  }
+
+  private check(name: string, shape: readonly number[]): TensorRef {
+    const fail = (found: string, expected = `shape [${shape.join(", ")}]`) =>
+      new WeightMismatchError({
+        tensor: name,
+        file: this.fileOf(name),
+        dir: this.weights.dir,
+        expected,
+        found,
+      });
+    const ref = this.weights.tensors.get(name);
+    if (!ref) throw fail("no such tensor");
+    if (ref.shape.length !== shape.length || ref.shape.some((d, i) => d !== shape[i])) {
+      throw fail(`shape [${ref.shape.join(", ")}]`);
+    }
+    if (ref.dtype !== "F32" && ref.dtype !== "F16" && ref.dtype !== "BF16") {
+      throw fail(`dtype ${ref.dtype}`, "a float tensor (F32, F16 or BF16)");
+    }
+    return ref;
+  }
+
+  private inPlace(ref: TensorRef): ParamData {
+    let local = this.linked.get(ref.file);
+    if (!local) {
+      local = path.join(this.folder, `w${this.linked.size}-${path.basename(ref.file)}`);
+      try {
+        linkSync(ref.file, local);
+      } catch {
+        copyFileSync(ref.file, local); // another file system, or links not allowed
+      }
+      this.linked.set(ref.file, local);
+    }
+    return { kind: "external", file: local, offset: ref.dataOffset, length: ref.byteLength };
+  }
+
+  private converted(ref: TensorRef): ParamData {
+    const raw = Buffer.alloc(ref.byteLength);
+    const fd = openSync(ref.file, "r");
+    try {
+      readSync(fd, raw, 0, ref.byteLength, ref.dataOffset);
+    } finally {
+      closeSync(fd);
+    }
+    const bits = new Uint16Array(raw.buffer, raw.byteOffset, ref.byteLength / 2);
+    const values = ref.dtype === "F16" ? float16ToFloat32(bits) : bfloat16ToFloat32(bits);
+    const file = path.join(this.folder, CONVERTED_FILE);
+    this.convertedFd ??= openSync(file, "a");
+    const offset = this.convertedBytes;
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    writeSync(this.convertedFd, bytes, 0, bytes.byteLength, offset);
+    this.convertedBytes += bytes.byteLength;
+    return { kind: "external", file, offset, length: bytes.byteLength };
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The models layer: Hugging Face model directories in (safetensors, tokenizer, hub), architectures by
+ * `model_type`, the shared decoder blocks, LoRA injection, and `Backbone`.
+ * @packageDocumentation
+ */
+export * from "./arch";
+export { Backbone, type BackboneOptions, BackboneOptionsSchema, type Logits } from "./backbone";
+export * from "./blocks";
+export * from "./io";
+export * from "./lora";

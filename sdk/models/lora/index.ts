@@ -1,0 +1,12 @@
+export { AdapterError } from "./adapter-error";
+export { type LoraAdapter, loadLoraAdapter } from "./load-adapter";
+export { LoraInjector } from "./lora-injector";
+export {
+  isLoraTarget,
+  LINEAR_MODULES,
+  type LoraOptions,
+  LoraOptionsSchema,
+  loraScale,
+  peftNames,
+  type ResolvedLoraOptions,
+} from "./lora-options";

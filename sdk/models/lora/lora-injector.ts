@@ -1,0 +1,122 @@
+/**
+ * LoRA injection into linear layers: `y = x·Wᵀ + scale · ((dropout(x)·Aᵀ)·Bᵀ)`, A `[r, in]` and B `[out, r]`
+ * trainable, named as PEFT saves them. Fresh adapters start as PEFT does: A kaiming-uniform
+ * (`U(−1/√in, 1/√in)`), B zeros, so the model's output is unchanged at step 0.
+ * Dimension letters: I inputs, O outputs, R rank.
+ */
+import { add, dropout, linear, mul, seededRandom, type Tensor } from "../../engine";
+import { AdapterError } from "./adapter-error";
+import type { LoraAdapter } from "./load-adapter";
+import { isLoraTarget, loraScale, peftNames, type ResolvedLoraOptions } from "./lora-options";
+
+/** Values of one adapted module. */
+interface Pair {
+  a: Float32Array;
+  b: Float32Array;
+}
+
+/**
+ * Holds the adapter values (fresh or loaded) and adds the LoRA branch to targeted linear layers of a graph.
+ * One injector serves many graphs (a forward graph, a training graph) with the same values.
+ */
+export class LoraInjector {
+  /** Output multiplier. */
+  readonly scale: number;
+  private readonly values = new Map<string, Pair>();
+  private dropoutSalt = 1000;
+
+  /**
+   * @param options - resolved LoRA settings
+   * @param adapter - a loaded PEFT adapter whose tensors are the initial values (its settings should equal `options`)
+   */
+  constructor(
+    readonly options: ResolvedLoraOptions,
+    readonly adapter?: LoraAdapter,
+  ) {
+    this.scale = loraScale(options);
+  }
+
+  /**
+   * Whether a module is adapted.
+   * @param module - module path, e.g. `model.layers.0.mlp.up_proj`
+   * @returns true when targeted
+   */
+  targets(module: string): boolean {
+    return isLoraTarget(module, this.options.targetModules);
+  }
+
+  /**
+   * `linear(x, W, bias)` plus the LoRA branch when the module is targeted.
+   * @param x - input `[..., I]`
+   * @param module - module path
+   * @param weight - frozen `[O, I]`
+   * @param bias - optional `[O]`
+   * @param training - `seed` (int64 scalar input) enables dropout on the adapter's input
+   * @returns `[..., O]`
+   * @throws {@link AdapterError} when a loaded adapter lacks the module's tensors or they have other shapes
+   */
+  linear(x: Tensor, module: string, weight: Tensor, bias?: Tensor, training?: { seed: Tensor }): Tensor {
+    const y = linear(x, weight, bias);
+    if (!this.targets(module)) return y;
+    const [out, inp] = weight.shape as number[];
+    const pair = this.pairFor(module, inp, out);
+    const names = peftNames(module);
+    const g = x.graph;
+    const r = this.options.r;
+    const a = g.param(names.a, [r, inp], { kind: "inline", data: pair.a }, { trainable: true });
+    const b = g.param(names.b, [out, r], { kind: "inline", data: pair.b }, { trainable: true });
+    const p = this.options.dropout;
+    const xin = training && p > 0 ? dropout(x, p, training.seed, this.dropoutSalt++) : x;
+    return add(y, mul(linear(linear(xin, a), b), this.scale));
+  }
+
+  /**
+   * Current values of every adapter tensor created so far, by PEFT name.
+   * @returns name → values (live arrays: writing them changes the next graph built)
+   */
+  tensors(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const [module, pair] of this.values) {
+      const names = peftNames(module);
+      out.set(names.a, pair.a);
+      out.set(names.b, pair.b);
+    }
+    return out;
+  }
+
+  private pairFor(module: string, inp: number, out: number): Pair {
+    let pair = this.values.get(module);
+    if (pair) return pair;
+    pair = this.adapter ? this.loaded(module, inp, out) : this.fresh(module, inp, out);
+    this.values.set(module, pair);
+    return pair;
+  }
+
+  private fresh(module: string, inp: number, out: number): Pair {
+    let h = this.options.seed;
+    for (const ch of module) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+    const rand = seededRandom(h);
+    const bound = 1 / Math.sqrt(inp);
+    const a = Float32Array.from({ length: this.options.r * inp }, () => (2 * rand() - 1) * bound);
+    return { a, b: new Float32Array(out * this.options.r) };
+  }
+
+  private loaded(module: string, inp: number, out: number): Pair {
+    const adapter = this.adapter as LoraAdapter;
+    const names = peftNames(module);
+    const r = this.options.r;
+    const get = (name: string, shape: number[]) => {
+      const t = adapter.tensors.get(name);
+      if (!(t?.shape.length === 2 && t.shape[0] === shape[0] && t.shape[1] === shape[1])) {
+        const found = t ? `shape [${t.shape.join(", ")}]` : "no such tensor";
+        throw new AdapterError({
+          dir: adapter.dir,
+          problem: `${name}: expected shape [${shape.join(", ")}], found ${found}`,
+          fix: "Use an adapter trained on this base model (same sizes and target modules).",
+        });
+      }
+      return Float32Array.from(t.data);
+    };
+    return { a: get(names.a, [r, inp]), b: get(names.b, [out, r]) };
+  }
+}

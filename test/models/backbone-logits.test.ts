@@ -1,0 +1,40 @@
+/**
+ * Logits of every family (llama, mistral, qwen2, qwen3, gemma) on a fixed padded batch match the independent
+ * PyTorch reference (test/reference) to ≤ 1e-4 max abs error in float32; also float16/bfloat16 shards.
+ */
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { Backbone } from "../../sdk/models";
+import { makeTinyCheckpoint, type TinyCheckpointOptions } from "../reference";
+import { torchReferences } from "../reference/torch-reference";
+import { BATCH, maxAbsError } from "./compare";
+
+const CASES: { label: string; options: TinyCheckpointOptions }[] = [
+  { label: "llama", options: { arch: "llama" } },
+  { label: "mistral (tied)", options: { arch: "mistral", tie: true } },
+  { label: "qwen2 (biases)", options: { arch: "qwen2" } },
+  { label: "qwen3 (q/k norm, head_dim)", options: { arch: "qwen3", kvHeads: 1 } },
+  { label: "gemma", options: { arch: "gemma" } },
+  { label: "llama bf16, 2 shards", options: { arch: "llama", dtype: "bfloat16", shards: 2, seed: 3 } },
+  { label: "qwen2 f16", options: { arch: "qwen2", dtype: "float16", seed: 4 } },
+];
+
+const backbones: Backbone[] = [];
+after(async () => {
+  for (const b of backbones) await b.dispose();
+});
+
+test("logits match the PyTorch reference for every family", async () => {
+  const dirs = await Promise.all(CASES.map((c) => makeTinyCheckpoint(c.options)));
+  const refs = await torchReferences({
+    runs: dirs.map((model) => ({ model, inputIds: BATCH.ids, attentionMask: BATCH.mask })),
+  });
+  for (const [i, c] of CASES.entries()) {
+    const backbone = await Backbone.load(dirs[i], { tokenizer: false });
+    backbones.push(backbone);
+    const { dims, data } = await backbone.logits(BATCH.ids, BATCH.mask);
+    assert.deepEqual(dims, [3, 6, backbone.config.vocabSize], c.label);
+    const err = maxAbsError(data, refs[i].logits, BATCH.mask);
+    assert.ok(err <= 1e-4, `${c.label}: max abs error ${err.toExponential(2)} > 1e-4`);
+  }
+});
