@@ -140,37 +140,27 @@ process.once("exit", () => {
 });
 
 function checkpointArgs(o: z.output<typeof TinyCheckpointOptionsSchema>, dir: string): string[] {
-  const args = [
-    "--arch",
-    o.arch,
-    "--seed",
-    `${o.seed}`,
-    "--layers",
-    `${o.layers}`,
-    "--hidden",
-    `${o.hidden}`,
-  ];
-  args.push("--heads", `${o.heads}`, "--shards", `${o.shards}`, "--dtype", o.dtype, "--out", dir);
-  const optional: [string, number | undefined][] = [
+  const flags: [string, string | number | undefined][] = [
+    ["--arch", o.arch],
+    ["--seed", o.seed],
+    ["--layers", o.layers],
+    ["--hidden", o.hidden],
+    ["--heads", o.heads],
+    ["--shards", o.shards],
+    ["--dtype", o.dtype],
+    ["--out", dir],
     ["--intermediate", o.intermediate],
     ["--kv-heads", o.kvHeads],
     ["--head-dim", o.headDim],
     ["--vocab", o.vocab],
+    ["--lora-out", o.lora && path.join(dir, "adapter")],
+    ["--lora-r", o.lora?.r],
+    ["--lora-alpha", o.lora?.alpha],
+    ["--lora-targets", o.lora?.targets.join(",")],
   ];
-  for (const [flag, value] of optional) if (value !== undefined) args.push(flag, `${value}`);
+  const args = flags.flatMap(([flag, value]) => (value === undefined ? [] : [flag, `${value}`]));
   if (o.tie) args.push("--tie");
-  if (o.lora) {
-    args.push(
-      "--lora-out",
-      path.join(dir, "adapter"),
-      "--lora-r",
-      `${o.lora.r}`,
-      "--lora-alpha",
-      `${o.lora.alpha}`,
-    );
-    args.push("--lora-targets", o.lora.targets.join(","));
-    if (o.lora.rslora) args.push("--lora-rslora");
-  }
+  if (o.lora?.rslora) args.push("--lora-rslora");
   return args;
 }
 
