@@ -3,7 +3,8 @@
 
     /usr/bin/python3 test/reference/hf_reference.py --model DIR --input batch.json [--out result.json]
         [--float64] [--adapter LORA_DIR] [--labels] [--grads] [--grad-params NAME,...] [--generate N]
-        [--stop-at-eos] [--positions auto|arange|mask] [--hidden] [--hidden-states] [--fd NAME:INDEX,...] [--fd-eps 1e-6]
+        [--stop-at-eos] [--positions auto|arange|mask] [--hidden] [--hidden-states]
+        [--fd NAME:INDEX,...] [--fd-eps 1e-6]
     /usr/bin/python3 test/reference/hf_reference.py --ops ops.json      # unit ops (rms_norm, rope)
     /usr/bin/python3 test/reference/hf_reference.py --jobs jobs.json    # [[args...], ...] in one process
 
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import torch  # noqa: E402
 except ModuleNotFoundError:
-    sys.stderr.write("TUNEBOOK_REFERENCE_UNAVAILABLE: PyTorch is not importable by this Python (" + sys.executable + ")\n")
+    sys.stderr.write(f"TUNEBOOK_REFERENCE_UNAVAILABLE: PyTorch is not importable by {sys.executable}\n")
     sys.exit(3)
 
 from reference_model import ReferenceModel, apply_rope, causal_lm_loss, rms_norm, rope_cos_sin  # noqa: E402
@@ -167,7 +168,10 @@ def run_model(args):
     ids = torch.tensor(batch["input_ids"], dtype=torch.long)
     mask = torch.tensor(batch.get("attention_mask") or [[1] * ids.shape[1]] * ids.shape[0], dtype=torch.long)
     pos = batch.get("position_ids")
-    pos = torch.tensor(pos, dtype=torch.long) if pos else position_ids(mask, "arange" if args.positions == "auto" else args.positions)
+    if pos:
+        pos = torch.tensor(pos, dtype=torch.long)
+    else:
+        pos = position_ids(mask, "arange" if args.positions == "auto" else args.positions)
     labels = batch.get("labels")
     if labels is None and (args.labels or args.grads or args.fd):
         labels = ids.masked_fill(mask == 0, -100).tolist()
@@ -190,7 +194,9 @@ def run_model(args):
         result["loss"] = loss.item()
         if params:
             grads = torch.autograd.grad(loss, list(params.values()))
-            result["grads"] = {n: {"shape": list(g.shape), "data": g.reshape(-1).tolist()} for n, g in zip(params, grads)}
+            result["grads"] = {
+                n: {"shape": list(g.shape), "data": g.reshape(-1).tolist()} for n, g in zip(params, grads)
+            }
         if args.fd:
             for t in params.values():
                 t.requires_grad_(False)

@@ -153,7 +153,8 @@ class ReferenceModel:
 
     def mlp(self, x, prefix):
         act = ACTIVATIONS[self.cfg["act"]]
-        return self.linear(act(self.linear(x, prefix + "gate_proj")) * self.linear(x, prefix + "up_proj"), prefix + "down_proj")
+        gated = act(self.linear(x, prefix + "gate_proj")) * self.linear(x, prefix + "up_proj")
+        return self.linear(gated, prefix + "down_proj")
 
     def forward(self, input_ids, attention_mask, position_ids, hidden_states=None):
         """Logits [B, T, V] and the final normed hidden states [B, T, H].
