@@ -1,6 +1,7 @@
 /**
  * Movement ops: reshape, transpose, concat, slice, pad, gather/scatter, (un)squeeze, expand.
  */
+import { ShapeError } from "../errors/shape-error";
 import type { Tensor, TensorType } from "../ir/graph";
 import { type Dim, formatShape, mulDims, normAxis } from "../ir/shape";
 import { apply1 } from "./helpers";
@@ -289,3 +290,21 @@ function sameShape(a: readonly Dim[], b: readonly Dim[]): boolean {
 }
 
 export type { TensorType };
+
+/**
+ * Splits `x` along `axis` into pieces of the given static sizes (a composite of slices).
+ * @returns one tensor per size
+ * @throws ShapeError when the sizes do not add up to the axis size
+ */
+export function split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
+  const ax = normAxis(axis, x.rank);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (x.shape[ax] !== total)
+    throw new ShapeError("Split", [String(x)], `sizes [${sizes}] do not add up to dimension ${ax}`);
+  let start = 0;
+  return sizes.map((size) => {
+    const piece = slice(x, ax, start, start + size);
+    start += size;
+    return piece;
+  });
+}
