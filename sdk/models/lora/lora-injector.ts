@@ -17,7 +17,8 @@ interface Pair {
 
 /**
  * Holds the adapter values (fresh or loaded) and adds the LoRA branch to targeted linear layers of a graph.
- * One injector serves many graphs (a forward graph, a training graph) with the same values.
+ * One injector serves many graphs (a forward graph, a training graph) with the same values. With a loaded
+ * adapter, a targeted module the adapter holds no tensors for stays unadapted (as in PEFT's saved files).
  */
 export class LoraInjector {
   /** Output multiplier. */
@@ -59,8 +60,11 @@ export class LoraInjector {
     const y = linear(x, weight, bias);
     if (!this.targets(module)) return y;
     const [out, inp] = weight.shape as number[];
-    const pair = this.pairFor(module, inp, out);
     const names = peftNames(module);
+    // A loaded adapter without this module (e.g. a tied lm_head PEFT did not save) leaves it unadapted.
+    const stored = this.adapter?.tensors;
+    if (stored && !stored.has(names.a) && !stored.has(names.b)) return y;
+    const pair = this.pairFor(module, inp, out);
     const g = x.graph;
     const r = this.options.r;
     const a = g.param(names.a, [r, inp], { kind: "inline", data: pair.a }, { trainable: true });
