@@ -12,7 +12,7 @@ export * from "./engine";
 export { Tensor } from "./engine";
 export * from "./errors";
 export * from "./eval";
-export * from "./models/io";
+export * from "./models";
 export * from "./serve";
 export * from "./train";
 export * from "./util";
