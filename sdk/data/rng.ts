@@ -1,24 +1,6 @@
-/**
- * A seeded pseudo-random generator (mulberry32): the same seed gives the same sequence on every run and
- * machine. Returns floats in [0, 1).
- * @param seed - any integer (several may be mixed with {@link mixSeeds})
- * @returns a function giving the next number
- * @example
- * ```ts
- * const rand = seededRandom(42); rand(); // 0.6011…
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../util/seeded-random";
 
+export { seededRandom };
 /**
  * Combines integers into one seed (e.g. the user's seed and the epoch), so each combination has its own stream.
  * @param parts - integers

@@ -8,3 +8,4 @@ export {
   writeJsonAtomicSync,
 } from "./atomic-write";
 export { appendLinesDurable, readCompleteLines } from "./durable-append";
+export { seededRandom } from "./seeded-random";

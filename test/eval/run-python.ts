@@ -23,22 +23,5 @@ export function runPython<T = unknown>(script: string, input: unknown): T {
   return JSON.parse(r.stdout) as T;
 }
 
-/**
- * A small seeded PRNG (mulberry32), so generated test inputs are reproducible.
- * @param seed - any 32-bit integer
- * @returns a function returning uniform numbers in [0, 1)
- * @example
- * ```ts
- * const rand = seededRandom(42); rand();
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32), so generated test inputs are reproducible. */
+export { seededRandom } from "../../sdk/util/seeded-random";

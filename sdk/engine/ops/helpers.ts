@@ -46,14 +46,5 @@ export function sameAsInput(inputs: readonly TensorType[]): TensorType[] {
   return [{ dtype: inputs[0].dtype, shape: inputs[0].shape }];
 }
 
-/** Deterministic pseudo-random numbers for check cases (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (mulberry32), shared with the rest of the SDK. */
+export { seededRandom } from "../../util/seeded-random";
