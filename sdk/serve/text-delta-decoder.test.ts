@@ -1,28 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { bytesToUnicode } from "../../test/support/byte-level";
 import { Tokenizer } from "../models";
 import { TextDeltaDecoder } from "./text-delta-decoder";
 
 // GPT-2's byte → printable-unicode map (the published byte-level BPE table).
-function bytesToUnicode(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const out: string[] = new Array(256);
-  bs.forEach((b, i) => {
-    out[b] = String.fromCodePoint(cs[i]);
-  });
-  return out;
-}
 
 /** A real byte-level BPE tokenizer (GPT-2 style): every UTF-8 byte is a token, plus a few merges. */
 function byteLevelTokenizer(): Tokenizer {

@@ -9,25 +9,6 @@ import { loadTokenizer } from "./load-tokenizer";
 import { Tokenizer } from "./tokenizer";
 
 // GPT-2's byte → printable-unicode map (as in the published byte-level BPE).
-function bytesToUnicode(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const out: string[] = new Array(256);
-  bs.forEach((b, i) => {
-    out[b] = String.fromCodePoint(cs[i]);
-  });
-  return out;
-}
 
 const PATTERN = " ?[A-Za-z]+| ?[0-9]+| ?[^\\sA-Za-z0-9]+|\\s+";
 const MERGES = ["h e", "l l", "Ġ w", "o r", "Ġw or", "l d", "Ġwor ld", "he ll", "hell o", "Ġ t", "Ġt he"];
@@ -112,6 +93,8 @@ for text in texts:
   out.append(ids)
 print(json.dumps(out))
 `;
+
+import { bytesToUnicode } from "../../../test/support/byte-level";
 
 const TEXTS = [
   "hello world",
