@@ -8,6 +8,7 @@
  * told to fail (throw, hang, emit malformed JSON) per call, to exercise error paths.
  */
 import type { ChatMessage, GenerateOptions, GenerationChunk, ServableModel } from "../../sdk/serve";
+import { seededRandom } from "../../sdk/util/seeded-random";
 
 /** What the double does on one call instead of answering normally. */
 export type Fault =
@@ -54,18 +55,6 @@ const VOCAB = [
   "moss",
   "echo",
 ];
-
-/** mulberry32: a tiny 32-bit PRNG with a well-known output sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a hash of a string. */
 function hash(text: string): number {
@@ -122,7 +111,7 @@ export class ScriptedModel implements ServableModel {
     if (this.opts.script) return this.opts.script(prompt, call, options);
     const seed =
       options.temperature === 0 ? hash(prompt) : (options.seed ?? Math.floor(Math.random() * 2 ** 32));
-    const rand = mulberry32(seed ^ hash(prompt));
+    const rand = seededRandom(seed ^ hash(prompt));
     const [lo, hi] = this.opts.replyWords ?? [4, 24];
     const words = lo + Math.floor(rand() * (hi - lo + 1));
     return Array.from({ length: words }, () => ` ${VOCAB[Math.floor(rand() * VOCAB.length)]}`).join("");

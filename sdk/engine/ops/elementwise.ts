@@ -1,7 +1,7 @@
 /**
  * Elementwise ops: broadcasting arithmetic, unary math, comparisons, selection and casts.
  */
-import type { DType } from "../ir/dtype";
+import { type DType, ONNX_DTYPE } from "../ir/dtype";
 import type { Tensor } from "../ir/graph";
 import { apply1, broadcastRule, lift, sameAsInput, scalarLike, type TensorLike } from "./helpers";
 import { sumToShapeOf } from "./reduce";
@@ -166,21 +166,11 @@ export const Where = defineOp({
   ],
 });
 
-const ONNX_CAST_TO: Record<DType, number> = {
-  float32: 1,
-  uint8: 2,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-};
-
 export const Cast = defineOp<{ to: DType }>({
   name: "Cast",
   infer: ([x], { to }) => [{ dtype: to, shape: x.shape }],
   lower: (ctx, a) =>
-    void ctx.emit("Cast", a.inputs, { to: attr.int(ONNX_CAST_TO[a.attrs.to]) }, { outputs: a.outputs }),
+    void ctx.emit("Cast", a.inputs, { to: attr.int(ONNX_DTYPE[a.attrs.to]) }, { outputs: a.outputs }),
   grad: ({ inputs: [x], dOut: [g] }) => [cast(g!, x.dtype)],
   checks: [{ inputs: [{ shape: [2, 2] }], attrs: { to: "float32" }, float32Only: true }],
 });

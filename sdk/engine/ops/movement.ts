@@ -2,6 +2,7 @@
  * Movement ops: reshape, transpose, concat, slice, pad, gather/scatter, (un)squeeze, expand.
  */
 import { ShapeError } from "../errors/shape-error";
+import { ONNX_DTYPE } from "../ir/dtype";
 import type { Tensor, TensorType } from "../ir/graph";
 import { type Dim, formatShape, mulDims, normAxis } from "../ir/shape";
 import { apply1 } from "./helpers";
@@ -183,9 +184,8 @@ export const ScatterAddRows = defineOp({
   lower: (ctx, a) => {
     const [shape] = ctx.emit("Shape", [a.inputs[0]]);
     const zeros = ctx.emit("ConstantOfShape", [shape]);
-    // ConstantOfShape defaults to float32 zeros; cast covers float64 graphs.
-    const dtype = a.node.inputs[0].dtype === "float64" ? 11 : 1;
-    const [typed] = ctx.emit("Cast", zeros, { to: attr.int(dtype) });
+    // ConstantOfShape defaults to float32 zeros; the cast gives them the data's dtype.
+    const [typed] = ctx.emit("Cast", zeros, { to: attr.int(ONNX_DTYPE[a.node.inputs[0].dtype]) });
     const [idx] = ctx.emit("Unsqueeze", [a.inputs[1], ctx.int64s([-1])]);
     ctx.emit(
       "ScatterND",

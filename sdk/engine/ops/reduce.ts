@@ -2,7 +2,7 @@
  * Reductions (sum, mean, max over axes) and the broadcast helpers gradients need: `sumToShapeOf` reduces a
  * broadcast gradient back to an input's shape, `expandAs` broadcasts to another tensor's runtime shape.
  */
-import type { DType } from "../ir/dtype";
+import { type DType, ONNX_DTYPE } from "../ir/dtype";
 import type { Tensor, TensorType } from "../ir/graph";
 import { type Dim, normAxis } from "../ir/shape";
 import { cast, div, equal, mul } from "./elementwise";
@@ -97,7 +97,7 @@ export const SizeOf = defineOp<{ axes: number[]; dtype: DType }>({
     const [shape] = ctx.emit("Shape", [a.inputs[0]]);
     const [picked] = ctx.emit("Gather", [shape, ctx.int64s(a.attrs.axes)], { axis: attr.int(0) });
     const [prod] = ctx.emit("ReduceProd", [picked], { keepdims: attr.int(0) });
-    ctx.emit("Cast", [prod], { to: attr.int(a.attrs.dtype === "float64" ? 11 : 1) }, { outputs: a.outputs });
+    ctx.emit("Cast", [prod], { to: attr.int(ONNX_DTYPE[a.attrs.dtype]) }, { outputs: a.outputs });
   },
   grad: "none",
 });
