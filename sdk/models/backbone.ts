@@ -16,7 +16,7 @@ import { buildDecoderGraph, type DecoderGraph, WeightSource } from "./blocks";
 import { parseOptions } from "./errors";
 import { loadModelDir, type ModelDir } from "./hf-dir";
 import { resolveModel } from "./hub";
-import { type LoraAdapter, LoraInjector, LoraOptionsSchema, loadLoraAdapter } from "./lora";
+import { AdapterError, type LoraAdapter, LoraInjector, LoraOptionsSchema, loadLoraAdapter } from "./lora";
 
 /** Schema of {@link BackboneOptions}. */
 export const BackboneOptionsSchema = z
@@ -62,6 +62,7 @@ function int64Matrix(rows: readonly (readonly number[])[], what: string, width?:
 /** A decoder model on the engine: config, weights, forward graph, optional LoRA. */
 export class Backbone {
   private session: Session | undefined;
+  private revisionCount = 0;
 
   private constructor(
     /** The loaded model directory (config, weights, tokenizer). */
@@ -109,17 +110,10 @@ export class Backbone {
       threads: opts.threads,
     });
     try {
-      const built = backbone.buildGraph();
-      backbone.session = await compile(
-        built.graph,
-        { logits: built.logits },
-        { modelPath: path.join(folder, "forward.onnx"), device: opts.device, threads: opts.threads },
-      );
+      await backbone.compileForward();
     } catch (e) {
       await backbone.dispose();
       throw e;
-    } finally {
-      weights.close();
     }
     return backbone;
   }
@@ -138,8 +132,9 @@ export class Backbone {
   /**
    * Builds a fresh forward graph over the same weights (and the same LoRA values), e.g. for a training step.
    * Compile it with `modelPath` inside {@link folder}.
-   * @param options - `training: true` adds the `dropout_seed` input that drives LoRA dropout
-   * @returns the graph, its inputs, logits, hidden states and LoRA parameters
+   * @param options - `training: true` adds the `dropout_seed` input that drives LoRA dropout; `trainBase: true`
+   *   makes every backbone weight trainable (full fine-tuning)
+   * @returns the graph, its inputs, logits, hidden states and trainable parameters
    * @throws WeightMismatchError when a weight is missing or misshapen
    * @example
    * ```ts
@@ -147,13 +142,64 @@ export class Backbone {
    * const loss = crossEntropy(reshape(built.logits, ["B*T", V]), reshape(labels, ["B*T"]));
    * ```
    */
-  buildGraph(options: { training?: boolean } = {}): DecoderGraph {
+  buildGraph(options: { training?: boolean; trainBase?: boolean } = {}): DecoderGraph {
     return buildDecoderGraph({
       config: this.config,
       weights: this.weights,
       lora: this.lora,
       training: options.training,
+      trainBase: options.trainBase,
     });
+  }
+
+  /**
+   * How many times {@link updateParameters} changed the weights; sessions built from an older revision are stale.
+   */
+  get revision(): number {
+    return this.revisionCount;
+  }
+
+  /**
+   * Sets trained values (LoRA tensors by PEFT name, backbone weights by Hugging Face name) and recompiles the
+   * forward graph, so {@link logits} and graphs built afterwards use them.
+   * @param values - name → float32 values of the tensor's full size
+   * @returns when the forward graph is rebuilt
+   * @throws AdapterError / WeightMismatchError for an unknown name or a size mismatch
+   * @example
+   * ```ts
+   * await backbone.updateParameters(new Map(Object.entries(trainStep.exportState().params)));
+   * ```
+   */
+  async updateParameters(values: ReadonlyMap<string, Float32Array>): Promise<void> {
+    const lora = this.lora?.tensors() ?? new Map<string, Float32Array>();
+    for (const [name, v] of values) {
+      const target = lora.get(name);
+      if (target && target.length === v.length) target.set(v);
+      else if (target) {
+        throw new AdapterError({
+          dir: this.folder,
+          problem: `${name}: expected ${target.length} values, got ${v.length}`,
+          fix: "Pass values trained on this backbone with the same LoRA settings.",
+        });
+      } else this.weights.override(name, v);
+    }
+    await this.compileForward();
+    this.revisionCount += 1;
+  }
+
+  private async compileForward(): Promise<void> {
+    const built = this.buildGraph();
+    const previous = this.session;
+    try {
+      this.session = await compile(
+        built.graph,
+        { logits: built.logits },
+        { modelPath: path.join(this.folder, "forward.onnx"), ...this.sessionOptions },
+      );
+    } finally {
+      this.weights.close();
+    }
+    await previous?.release();
   }
 
   /**

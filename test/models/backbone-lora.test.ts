@@ -68,9 +68,9 @@ async function lossAndGrads(backbone: Backbone): Promise<{ loss: number; grads: 
   const V = backbone.config.vocabSize;
   const labels = built.graph.input("labels", "int64", ["B", "T"]);
   const loss = crossEntropy(reshape(built.logits, ["B*T", V]), reshape(labels, ["B*T"]));
-  const grads = grad(loss, built.loraParams);
+  const grads = grad(loss, built.trainableParams);
   const outputs: Record<string, Tensor> = { loss };
-  const names = built.loraParams.map((p) => (p.source.kind === "param" ? p.source.name : ""));
+  const names = built.trainableParams.map((p) => (p.source.kind === "param" ? p.source.name : ""));
   names.forEach((name, i) => {
     outputs[`${name}.grad`] = grads[i] as Tensor;
   });
@@ -138,7 +138,7 @@ test("fresh LoRA (B = 0) leaves the logits of the base model unchanged", async (
   });
   backbones.push(backbone);
   const built = backbone.buildGraph();
-  assert.equal(built.loraParams.length, 2 * 7 * backbone.config.numLayers);
+  assert.equal(built.trainableParams.length, 2 * 7 * backbone.config.numLayers);
   const a = backbone.lora?.tensors().get("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
   const bound = 1 / Math.sqrt(backbone.config.hiddenSize);
   assert.ok(a?.some((v) => v !== 0) && a.every((v) => Math.abs(v) <= bound), "A is kaiming-uniform");

@@ -16,10 +16,12 @@ export interface BlockContext {
   readonly lora?: LoraInjector;
   /** Present in training graphs: the int64 scalar seed input that drives dropout. */
   readonly training?: { seed: Tensor };
+  /** Full fine-tuning: every backbone weight becomes a trainable float32 parameter held inline. */
+  readonly trainBase?: boolean;
 }
 
 /**
- * A frozen float32 weight, checked against its expected shape.
+ * A backbone float32 weight (frozen, or trainable when `ctx.trainBase`), checked against its expected shape.
  * @param ctx - block context
  * @param name - Hugging Face tensor name
  * @param shape - expected shape
@@ -31,6 +33,10 @@ export interface BlockContext {
  * ```
  */
 export function frozenWeight(ctx: BlockContext, name: string, shape: readonly number[]): Tensor {
+  if (ctx.trainBase) {
+    const data = ctx.weights.values(name, shape);
+    return ctx.graph.param(name, shape, { kind: "inline", data }, { trainable: true });
+  }
   return ctx.graph.param(name, shape, ctx.weights.data(name, shape));
 }
 

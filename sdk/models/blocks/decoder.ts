@@ -30,6 +30,8 @@ export interface BuildDecoderOptions {
   lora?: LoraInjector;
   /** Adds an int64 scalar input `dropout_seed` that drives LoRA dropout (training graphs). */
   training?: boolean;
+  /** Full fine-tuning: every backbone weight is a trainable parameter (use without LoRA, on small models). */
+  trainBase?: boolean;
 }
 
 /** A built decoder graph: its inputs, outputs and trainable LoRA parameters. */
@@ -46,8 +48,11 @@ export interface DecoderGraph {
   readonly logits: Tensor;
   /** Final normalised hidden states `[B, T, C]`. */
   readonly hidden: Tensor;
-  /** The trainable LoRA parameters (PEFT names), in creation order; empty without LoRA. */
-  readonly loraParams: readonly Tensor[];
+  /**
+   * The trainable parameters in creation order: the LoRA tensors (PEFT names), or with `trainBase` every
+   * backbone weight (Hugging Face names); empty for a frozen graph.
+   */
+  readonly trainableParams: readonly Tensor[];
 }
 
 function lmHead(ctx: BlockContext, hidden: Tensor, embed: Tensor): Tensor {
@@ -81,6 +86,7 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     weights: options.weights,
     lora: options.lora,
     training: dropoutSeed ? { seed: dropoutSeed } : undefined,
+    trainBase: options.trainBase,
   };
   const embed = frozenWeight(ctx, "model.embed_tokens.weight", [c.vocabSize, c.hiddenSize]);
   let x = gather(embed, inputIds);
@@ -98,12 +104,12 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   }
   const hidden = norm(x, "model.norm.weight");
   const logits = lmHead(ctx, hidden, embed);
-  const loraParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
+  const trainableParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
   return {
     graph,
     inputs: { inputIds, attentionMask, positionIds, dropoutSeed },
     logits,
     hidden,
-    loraParams,
+    trainableParams,
   };
 }

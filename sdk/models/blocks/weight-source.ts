@@ -13,10 +13,25 @@ import { WeightMismatchError } from "./weight-mismatch-error";
 /** The side file holding float16/bfloat16 weights converted to float32. */
 export const CONVERTED_FILE = "converted-f32.bin";
 
+/** Reads a float tensor from its file and converts it to float32. */
+function toFloat32(ref: TensorRef): Float32Array {
+  const raw = new Uint8Array(ref.byteLength);
+  const fd = openSync(ref.file, "r");
+  try {
+    readSync(fd, raw, 0, ref.byteLength, ref.dataOffset);
+  } finally {
+    closeSync(fd);
+  }
+  if (ref.dtype === "F32") return new Float32Array(raw.buffer);
+  const bits = new Uint16Array(raw.buffer);
+  return ref.dtype === "F16" ? float16ToFloat32(bits) : bfloat16ToFloat32(bits);
+}
+
 /** Locates (and, where needed, converts) a model's weights for a model file written into `folder`. */
 export class WeightSource {
   private readonly linked = new Map<string, string>();
   private readonly cache = new Map<string, ParamData>();
+  private readonly overrides = new Map<string, Float32Array>();
   private convertedFd: number | undefined;
   private convertedBytes = 0;
 
@@ -42,12 +57,58 @@ export class WeightSource {
    */
   data(name: string, shape: readonly number[]): ParamData {
     const ref = this.check(name, shape);
+    const override = this.overrides.get(name);
+    if (override) return { kind: "inline", data: override };
     let data = this.cache.get(name);
     if (!data) {
       data = ref.dtype === "F32" ? this.inPlace(ref) : this.converted(ref);
       this.cache.set(name, data);
     }
     return data;
+  }
+
+  /**
+   * A weight's current values as float32 in memory (a trained value set by {@link override}, else read from
+   * its file and converted), for graphs that train it.
+   * @param name - tensor name
+   * @param shape - expected shape
+   * @returns a fresh copy of the values
+   * @throws {@link WeightMismatchError} when the tensor is missing, has another shape, or is not a float
+   * @example
+   * ```ts
+   * const w = source.values("model.norm.weight", [64]);
+   * ```
+   */
+  values(name: string, shape: readonly number[]): Float32Array {
+    const ref = this.check(name, shape);
+    const override = this.overrides.get(name);
+    if (override) return Float32Array.from(override);
+    return toFloat32(ref);
+  }
+
+  /**
+   * Replaces a weight's values (after full fine-tuning): graphs built afterwards hold them inline.
+   * @param name - tensor name (must exist)
+   * @param values - float32 values of the tensor's full size
+   * @throws {@link WeightMismatchError} when the tensor is missing or the size differs
+   * @example
+   * ```ts
+   * source.override("model.norm.weight", trained);
+   * ```
+   */
+  override(name: string, values: Float32Array): void {
+    const ref = this.weights.tensors.get(name);
+    const size = ref?.shape.reduce((a, b) => a * b, 1);
+    if (!ref || size !== values.length) {
+      throw new WeightMismatchError({
+        tensor: name,
+        file: this.fileOf(name),
+        dir: this.weights.dir,
+        expected: `${size ?? "an existing tensor of"} values`,
+        found: ref ? `${values.length} values` : "no such tensor",
+      });
+    }
+    this.overrides.set(name, Float32Array.from(values));
   }
 
   /** Closes the converted-weights file (further conversions reopen it). */
@@ -99,15 +160,7 @@ export class WeightSource {
   }
 
   private converted(ref: TensorRef): ParamData {
-    const raw = Buffer.alloc(ref.byteLength);
-    const fd = openSync(ref.file, "r");
-    try {
-      readSync(fd, raw, 0, ref.byteLength, ref.dataOffset);
-    } finally {
-      closeSync(fd);
-    }
-    const bits = new Uint16Array(raw.buffer, raw.byteOffset, ref.byteLength / 2);
-    const values = ref.dtype === "F16" ? float16ToFloat32(bits) : bfloat16ToFloat32(bits);
+    const values = toFloat32(ref);
     const file = path.join(this.folder, CONVERTED_FILE);
     this.convertedFd ??= openSync(file, "a");
     const offset = this.convertedBytes;
