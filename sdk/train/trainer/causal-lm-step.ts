@@ -1,0 +1,96 @@
+/**
+ * The causal-LM training step on a backbone: the forward graph with its trainable tensors (LoRA, or every
+ * weight for full fine-tuning), the mean cross-entropy over labelled positions, and the fused AdamW step.
+ * The trainer, the benchmarks and the examples all build their step here, so they measure the same thing.
+ * Dimension letters: B batch, T time, V vocabulary.
+ */
+import path from "node:path";
+import type { Batch } from "../../data";
+import { crossEntropy, type Feeds, reshape, TrainStep, tensorValue } from "../../engine";
+import type { Backbone } from "../../models";
+
+/** Options of {@link createCausalLmStep}. */
+export interface CausalLmStepOptions {
+  /** The model; its LoRA adapters are trained, or every weight with `trainBase`. */
+  backbone: Backbone;
+  /** Full fine-tuning: train every backbone weight (small models only). */
+  trainBase?: boolean;
+  /** AdamW settings. */
+  optimizer?: { beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
+  /** Clip the global gradient norm to this (0 or absent: no clipping). */
+  maxGradNorm?: number;
+  /** Build the gradient-accumulation variant. */
+  accumulate?: boolean;
+  /** File name of the step model inside the backbone's folder (default `train-step.onnx`). */
+  fileName?: string;
+}
+
+/** A compiled causal-LM step and the names of what it trains. */
+export interface CausalLmStep {
+  step: TrainStep;
+  /** Trainable tensor names (PEFT names for LoRA, Hugging Face names for full fine-tuning). */
+  paramNames: string[];
+}
+
+/** Norm weights and biases are not decayed (the usual AdamW practice). */
+function isNoDecay(name: string): boolean {
+  return name.endsWith(".bias") || /norm\.weight$/.test(name);
+}
+
+/**
+ * Builds and compiles the training step for a backbone.
+ * @param options - backbone, full or LoRA, optimizer, clipping, accumulation
+ * @returns the step (fresh AdamW moments) and its trainable names
+ * @throws Error when the backbone has nothing to train (no LoRA and no `trainBase`)
+ * @example
+ * ```ts
+ * const { step } = await createCausalLmStep({ backbone, maxGradNorm: 1 });
+ * const { loss } = await step.step(batchFeeds(batch, 0), { lr: 2e-4 });
+ * ```
+ */
+export async function createCausalLmStep(options: CausalLmStepOptions): Promise<CausalLmStep> {
+  const { backbone } = options;
+  const built = backbone.buildGraph({ training: true, trainBase: options.trainBase });
+  const params = built.trainableParams;
+  if (params.length === 0) {
+    throw new Error("nothing to train: load the backbone with `lora` settings, or train the full model");
+  }
+  const V = backbone.config.vocabSize;
+  const labels = built.graph.input("labels", "int64", ["B", "T"]);
+  const loss = crossEntropy(reshape(built.logits, ["B*T", V]), reshape(labels, ["B*T"]));
+  const paramNames = params.map((p) => (p.source.kind === "param" ? p.source.name : ""));
+  const step = await TrainStep.create({
+    loss,
+    params,
+    optimizer: options.optimizer,
+    noDecay: new Set(paramNames.filter(isNoDecay)),
+    maxGradNorm: options.maxGradNorm || undefined,
+    accumulate: options.accumulate,
+    compile: {
+      modelPath: path.join(backbone.folder, options.fileName ?? "train-step.onnx"),
+      ...backbone.sessionOptions,
+    },
+  });
+  return { step, paramNames };
+}
+
+/**
+ * The feeds of one batch for a step built by {@link createCausalLmStep}.
+ * @param batch - a batch from `TokenizedDataset.batches`
+ * @param dropoutSeed - seed of this step's dropout masks (vary it per step for fresh masks)
+ * @returns the data feeds
+ * @example
+ * ```ts
+ * await step.step(batchFeeds(batch, stepNumber), { lr });
+ * ```
+ */
+export function batchFeeds(batch: Batch, dropoutSeed: number): Feeds {
+  const dims = [batch.batchSize, batch.seqLen];
+  return {
+    input_ids: tensorValue("int64", dims, batch.inputIds),
+    attention_mask: tensorValue("int64", dims, batch.attentionMask),
+    position_ids: tensorValue("int64", dims, batch.positionIds),
+    labels: tensorValue("int64", dims, batch.labels),
+    dropout_seed: tensorValue("int64", [], BigInt64Array.of(BigInt(dropoutSeed))),
+  };
+}
