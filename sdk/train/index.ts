@@ -5,4 +5,5 @@
 export * from "./config";
 export * from "./events";
 export * from "./lora-config";
+export * from "./run-defaults";
 export * from "./store";
