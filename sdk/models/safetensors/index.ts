@@ -23,6 +23,7 @@ export {
 } from "./read-tensor";
 export { type OpenSafetensorsOptions, SafetensorsFile } from "./safetensors-file";
 export {
+  encodeSafetensors,
   type WritableTensor,
   type WritableValues,
   type WriteSafetensorsOptions,

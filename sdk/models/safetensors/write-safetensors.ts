@@ -63,9 +63,45 @@ interface Encoded {
 }
 
 /**
- * Writes tensors to a `.safetensors` file atomically (temp file in the same folder, then rename). The layout
- * follows the Python library: tensors ordered by dtype size (largest first) then name, header padded with
- * spaces to a multiple of 8 bytes.
+ * Encodes tensors as the bytes of a `.safetensors` file, laid out as the Python library does: tensors
+ * ordered by dtype size (largest first) then name, header padded with spaces to a multiple of 8 bytes.
+ * @param tensors - tensors by name
+ * @param metadata - optional `__metadata__` string map
+ * @returns the file's bytes
+ * @throws {@link ConfigError} for an unknown dtype/data pairing or a shape that does not match the data
+ * @example
+ * ```ts
+ * const bytes = encodeSafetensors({ w: { shape: [2], data: Float32Array.of(1, 2) } });
+ * ```
+ */
+export function encodeSafetensors(
+  tensors: Record<string, WritableTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const encoded = Object.entries(tensors)
+    .map(([name, t]) => encodeTensor(name, t))
+    .sort(
+      (a, b) =>
+        DTYPE_SIZES[b.dtype] - DTYPE_SIZES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of encoded) {
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.byteLength] };
+    offset += t.bytes.byteLength;
+  }
+  let json = Buffer.from(JSON.stringify(header), "utf8");
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([prefix, json, ...encoded.map((t) => t.bytes)]);
+}
+
+/**
+ * Writes tensors to a `.safetensors` file atomically (temp file in the same folder, then rename), encoded by
+ * {@link encodeSafetensors}.
  *
  * @param options - `path`, `tensors` by name, optional `metadata`
  * @returns the absolute path written
@@ -82,31 +118,12 @@ interface Encoded {
 export async function writeSafetensors(options: WriteSafetensorsOptions): Promise<string> {
   const opts = parseOptions(Options, options, "writeSafetensors options");
   const file = path.resolve(opts.path);
-  const encoded = Object.entries(opts.tensors)
-    .map(([name, t]) => encodeTensor(name, t))
-    .sort(
-      (a, b) =>
-        DTYPE_SIZES[b.dtype] - DTYPE_SIZES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-    );
-  const header: Record<string, unknown> = {};
-  if (opts.metadata) header.__metadata__ = opts.metadata;
-  let offset = 0;
-  for (const t of encoded) {
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.byteLength] };
-    offset += t.bytes.byteLength;
-  }
-  let json = Buffer.from(JSON.stringify(header), "utf8");
-  const pad = (8 - (json.length % 8)) % 8;
-  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(BigInt(json.length));
+  const bytes = encodeSafetensors(opts.tensors, opts.metadata);
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   const handle = await open(tmp, "w");
   try {
-    await handle.write(prefix);
-    await handle.write(json);
-    for (const t of encoded) await handle.write(t.bytes);
+    await handle.write(bytes);
     await handle.sync();
     await handle.close();
     await rename(tmp, file);
