@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export { enableNotebookDefaults, type NotebookDefaults, type NotebookDefaultsOptions } from "./auto-display";
 export {
   type ChartSeries,
   type ChartSpec,
