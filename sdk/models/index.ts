@@ -6,5 +6,7 @@
 export * from "./arch";
 export { Backbone, type BackboneOptions, BackboneOptionsSchema, type Logits } from "./backbone";
 export * from "./blocks";
+export * from "./export";
+export * from "./generate";
 export * from "./io";
 export * from "./lora";

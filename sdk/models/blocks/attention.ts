@@ -1,10 +1,59 @@
 /**
  * The self-attention block: q/k/v projections (optional biases), optional per-head q/k RMSNorm (Qwen3), RoPE,
- * grouped-query attention and the output projection. Dimension letters: B batch, T time, C hidden,
- * H query heads, K key/value heads, D head size.
+ * grouped-query attention and the output projection; and its KV-cache variant, which attends over past keys
+ * and values plus the new ones and returns the concatenation (`present`). Dimension letters: B batch, T new
+ * positions, P past positions, S = P + T, C hidden, H query heads, K key/value heads, D head size.
  */
-import { applyRope, attention, reshape, rmsNorm, type Tensor, transpose } from "../../engine";
+import {
+  and,
+  applyRope,
+  arangeLike,
+  attention,
+  attr,
+  defineOp,
+  equal,
+  lessOrEqual,
+  MASKED,
+  reshape,
+  rmsNorm,
+  type Tensor,
+  transpose,
+  unsqueeze,
+  where,
+} from "../../engine";
 import { type BlockContext, frozenWeight, projection } from "./block-context";
+
+/** Name of the symbolic total length `S = P + T` (the attention mask's second axis in a KV-cache graph). */
+export const CACHE_LENGTH = "S";
+
+/** Concatenates past `[B, K, P, D]` and new `[B, K, T, D]` along time into `[B, K, S, D]` (no gradient). */
+const KvConcat = defineOp({
+  name: "KvConcat",
+  infer: ([past, next]) => {
+    if (past.shape.length !== 4 || next.shape.length !== 4 || past.dtype !== next.dtype) {
+      throw new Error("expected two rank-4 tensors of one dtype");
+    }
+    return [{ dtype: past.dtype, shape: [past.shape[0], past.shape[1], CACHE_LENGTH, past.shape[3]] }];
+  },
+  lower: (ctx, a) => void ctx.emit("Concat", a.inputs, { axis: attr.int(2) }, { outputs: a.outputs }),
+  grad: "none",
+});
+
+/** Absolute positions `[S − T, …, S − 1]` (int64 `[T]`) of the new tokens, from the ids and the full mask. */
+const CacheQueryPositions = defineOp({
+  name: "CacheQueryPositions",
+  infer: ([ids]) => [{ dtype: "int64", shape: [ids.shape[1]] }],
+  lower: (ctx, a) => {
+    const axis1 = { start: attr.int(1), end: attr.int(2) };
+    const [t] = ctx.emit("Shape", [a.inputs[0]], axis1);
+    const [s] = ctx.emit("Shape", [a.inputs[1]], axis1);
+    const [p] = ctx.emit("Sub", [s, t]);
+    const [start] = ctx.emit("Squeeze", [p, ctx.int64s([0])]);
+    const [end] = ctx.emit("Squeeze", [s, ctx.int64s([0])]);
+    ctx.emit("Range", [start, end, ctx.scalar(1, "int64")], {}, { outputs: a.outputs });
+  },
+  grad: "none",
+});
 
 /** Inputs every layer's attention shares. */
 export interface AttentionInputs {
@@ -12,6 +61,36 @@ export interface AttentionInputs {
   rope: { cos: Tensor; sin: Tensor };
   /** Additive mask `[B|1, 1, T, T]`. */
   bias: Tensor;
+}
+
+/** One layer's cached keys and values `[B, K, P, D]` (inputs) or `[B, K, S, D]` (outputs). */
+export interface KvPair {
+  key: Tensor;
+  value: Tensor;
+}
+
+/**
+ * Additive attention bias `[B, 1, T, S]` of a KV-cache step: query `i` (absolute position `S − T + i`) sees key
+ * `j` when `j ≤ S − T + i` and `attentionMask[b, j] = 1`; closed entries get the engine's finite `MASKED`.
+ * @param inputIds - the new ids `[B, T]` (only the shape is read)
+ * @param attentionMask - int64 `[B, S]` over past and new positions, 0 at padding
+ * @returns the bias
+ * @example
+ * ```ts
+ * const bias = cachedAttentionBias(inputIds, attentionMask);
+ * ```
+ */
+export function cachedAttentionBias(inputIds: Tensor, attentionMask: Tensor): Tensor {
+  const keys = arangeLike(attentionMask, 1); // [S]
+  const queries = inputIds.graph.apply(CacheQueryPositions, [inputIds, attentionMask])[0]; // [T]
+  const causal = unsqueeze(lessOrEqual(unsqueeze(keys, [0]), unsqueeze(queries, [1])), [0, 1]); // [1,1,T,S]
+  const allowed = and(causal, unsqueeze(equal(attentionMask, 1), [1, 2])); // [B, 1, T, S]
+  const g = inputIds.graph;
+  return where(
+    allowed,
+    g.constant(new Float32Array([0]), "float32", []),
+    g.constant(new Float32Array([MASKED]), "float32", []),
+  );
 }
 
 /**
@@ -28,6 +107,36 @@ export interface AttentionInputs {
  * ```
  */
 export function selfAttention(ctx: BlockContext, h: Tensor, prefix: string, shared: AttentionInputs): Tensor {
+  return attend(ctx, h, prefix, shared).out;
+}
+
+/**
+ * Self-attention of one layer over a KV cache: the new keys and values are appended to `past` and the
+ * queries attend over the result.
+ * @param ctx - block context
+ * @param h - normalised input of the new positions `[B, T, C]`
+ * @param prefix - module prefix, e.g. `model.layers.0.self_attn`
+ * @param shared - RoPE tables of the new positions and the bias from {@link cachedAttentionBias}
+ * @param past - the layer's past keys and values `[B, K, P, D]` (P may be 0)
+ * @returns the output `[B, T, C]` and `present` keys and values `[B, K, S, D]`
+ * @throws WeightMismatchError when a weight is missing or has another shape
+ * @example
+ * ```ts
+ * const { out, present } = selfAttentionCached(ctx, h, "model.layers.0.self_attn", shared, past);
+ * ```
+ */
+export function selfAttentionCached(
+  ctx: BlockContext,
+  h: Tensor,
+  prefix: string,
+  shared: AttentionInputs,
+  past: KvPair,
+): { out: Tensor; present: KvPair } {
+  const r = attend(ctx, h, prefix, shared, past);
+  return { out: r.out, present: { key: r.key, value: r.value } };
+}
+
+function attend(ctx: BlockContext, h: Tensor, prefix: string, shared: AttentionInputs, past?: KvPair) {
   const c = ctx.config;
   const { numHeads: H, numKvHeads: K, headDim: D, hiddenSize: C } = c;
   const proj = (name: string, out: number) =>
@@ -38,9 +147,14 @@ export function selfAttention(ctx: BlockContext, h: Tensor, prefix: string, shar
     return transpose(x, [0, 2, 1, 3]);
   };
   const q = applyRope(split(proj("q_proj", H * D), H, c.qkNorm ? "q_norm" : undefined), shared.rope);
-  const k = applyRope(split(proj("k_proj", K * D), K, c.qkNorm ? "k_norm" : undefined), shared.rope);
-  const v = split(proj("v_proj", K * D), K);
+  let k = applyRope(split(proj("k_proj", K * D), K, c.qkNorm ? "k_norm" : undefined), shared.rope);
+  let v = split(proj("v_proj", K * D), K);
+  if (past) {
+    k = ctx.graph.apply(KvConcat, [past.key, k])[0];
+    v = ctx.graph.apply(KvConcat, [past.value, v])[0];
+  }
   const att = attention(q, k, v, shared.bias, 1 / Math.sqrt(D));
   const merged = reshape(transpose(att, [0, 2, 1, 3]), ["B", "T", H * D]);
-  return projection(ctx, merged, `${prefix}.o_proj`, { out: C, in: H * D, bias: c.biases.o });
+  const out = projection(ctx, merged, `${prefix}.o_proj`, { out: C, in: H * D, bias: c.biases.o });
+  return { out, key: k, value: v };
 }

@@ -1,8 +1,10 @@
 /**
  * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N pre-norm layers
  * (attention + gated MLP, residual), final RMSNorm and the LM head (tied to the embeddings or not).
- * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. Dimension letters: B batch, T time,
- * C hidden, V vocabulary, D head size.
+ * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. With `kvCache`, the graph also takes
+ * `past_key_values.{i}.key|value` `[B, K, P, D]` (P ≥ 0), `attention_mask` covers past and new positions
+ * `[B, S]` (S = P + T), and it returns `present.{i}.key|value` `[B, K, S, D]` (the Hugging Face/optimum names).
+ * Dimension letters: B batch, T time, P past, S total, C hidden, V vocabulary, K key/value heads, D head size.
  */
 import {
   add,
@@ -17,7 +19,13 @@ import {
 } from "../../engine";
 import type { DecoderConfig } from "../arch";
 import type { LoraInjector } from "../lora";
-import { selfAttention } from "./attention";
+import {
+  CACHE_LENGTH,
+  cachedAttentionBias,
+  type KvPair,
+  selfAttention,
+  selfAttentionCached,
+} from "./attention";
 import { type BlockContext, frozenWeight, projection } from "./block-context";
 import { gatedMlp } from "./mlp";
 import type { WeightSource } from "./weight-source";
@@ -28,10 +36,18 @@ export interface BuildDecoderOptions {
   weights: WeightSource;
   /** Adds LoRA branches (trainable parameters) to targeted linear layers. */
   lora?: LoraInjector;
-  /** Adds an int64 scalar input `dropout_seed` that drives LoRA dropout (training graphs). */
+  /**
+   * Adds an int64 scalar input `dropout_seed` that drives LoRA dropout (training graphs); feed a negative seed
+   * to run without dropout (evaluation).
+   */
   training?: boolean;
   /** Full fine-tuning: every backbone weight is a trainable parameter (use without LoRA, on small models). */
   trainBase?: boolean;
+  /**
+   * KV-cache graph for generation: adds `past_key_values.{i}.key|value` inputs and `present` outputs; the
+   * attention mask covers past and new positions. Not for training.
+   */
+  kvCache?: boolean;
 }
 
 /** A built decoder graph: its inputs, outputs and trainable LoRA parameters. */
@@ -43,7 +59,11 @@ export interface DecoderGraph {
     readonly positionIds: Tensor;
     /** Present when built with `training: true`. */
     readonly dropoutSeed?: Tensor;
+    /** Past keys and values per layer (with `kvCache`). */
+    readonly past?: readonly KvPair[];
   };
+  /** Keys and values per layer after this step, past included (with `kvCache`). */
+  readonly present?: readonly KvPair[];
   /** `[B, T, V]` float32. */
   readonly logits: Tensor;
   /** Final normalised hidden states `[B, T, C]`. */
@@ -76,10 +96,12 @@ function lmHead(ctx: BlockContext, hidden: Tensor, embed: Tensor): Tensor {
 export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   const { config: c } = options;
   const graph = new Graph();
+  const cached = options.kvCache === true;
   const inputIds = graph.input("input_ids", "int64", ["B", "T"]);
-  const attentionMask = graph.input("attention_mask", "int64", ["B", "T"]);
+  const attentionMask = graph.input("attention_mask", "int64", ["B", cached ? CACHE_LENGTH : "T"]);
   const positionIds = graph.input("position_ids", "int64", ["B", "T"]);
   const dropoutSeed = options.training ? graph.input("dropout_seed", "int64", []) : undefined;
+  const past = cached ? pastInputs(graph, c) : undefined;
   const ctx: BlockContext = {
     graph,
     config: c,
@@ -93,13 +115,19 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   if (c.embedScale !== 1) x = mul(x, c.embedScale);
   const shared = {
     rope: ropeTables(positionIds, c.headDim, c.ropeTheta),
-    bias: attentionBias(inputIds, { attentionMask }),
+    bias: cached ? cachedAttentionBias(inputIds, attentionMask) : attentionBias(inputIds, { attentionMask }),
   };
   const norm = (t: Tensor, name: string) =>
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
+  const present: KvPair[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
-    x = add(x, selfAttention(ctx, norm(x, `${p}.input_layernorm.weight`), `${p}.self_attn`, shared));
+    const h = norm(x, `${p}.input_layernorm.weight`);
+    if (past) {
+      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, shared, past[i]);
+      present.push(r.present);
+      x = add(x, r.out);
+    } else x = add(x, selfAttention(ctx, h, `${p}.self_attn`, shared));
     x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
   }
   const hidden = norm(x, "model.norm.weight");
@@ -107,9 +135,19 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   const trainableParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
   return {
     graph,
-    inputs: { inputIds, attentionMask, positionIds, dropoutSeed },
+    inputs: { inputIds, attentionMask, positionIds, dropoutSeed, ...(past ? { past } : {}) },
     logits,
     hidden,
     trainableParams,
+    ...(past ? { present } : {}),
   };
+}
+
+/** The `past_key_values.{i}.key|value` inputs `[B, K, P, D]` of a KV-cache graph. */
+function pastInputs(graph: Graph, c: DecoderConfig): KvPair[] {
+  const shape = ["B", c.numKvHeads, "P", c.headDim];
+  return Array.from({ length: c.numLayers }, (_, i) => ({
+    key: graph.input(`past_key_values.${i}.key`, "float32", shape),
+    value: graph.input(`past_key_values.${i}.value`, "float32", shape),
+  }));
 }
