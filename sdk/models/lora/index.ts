@@ -10,3 +10,9 @@ export {
   peftNames,
   type ResolvedLoraOptions,
 } from "./lora-options";
+export {
+  adapterTensors,
+  peftAdapterConfig,
+  type SaveLoraAdapterOptions,
+  saveLoraAdapter,
+} from "./save-adapter";

@@ -1,0 +1,204 @@
+/**
+ * Exports a trained backbone as a complete Hugging Face model directory: LoRA adapters merged into float32
+ * weights (or the fully fine-tuned weights), the base config, tokenizer, chat template, generation config and a
+ * model card. The folder is written atomically and loads with `Backbone.load` and transformers'
+ * `AutoModelForCausalLM.from_pretrained` without PEFT.
+ */
+import { copyFile, readFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { writeFileAtomic, writeJsonAtomic } from "../../util";
+import type { Backbone } from "../backbone";
+import { parseOptions } from "../errors";
+import { writeSafetensors } from "../safetensors";
+import { writeDirAtomic } from "./atomic-dir";
+import { type MergePlan, planMergedWeights } from "./merge-weights";
+import { ModelCardOptionsSchema, renderModelCard } from "./model-card";
+import { planShards, type Shard, ShardSizeSchema, shardIndex, shardSizeBytes } from "./shard-plan";
+
+/** Tokenizer-side files copied from the base model folder when present. */
+export const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "added_tokens.json",
+  "vocab.json",
+  "merges.txt",
+  "tokenizer.model",
+  "chat_template.jinja",
+  "chat_template.json",
+  "generation_config.json",
+] as const;
+
+/** Schema of {@link ExportMergedModelOptions}. */
+export const ExportMergedModelOptionsSchema = z
+  .object({
+    /** The trained backbone (LoRA adapters are merged; full fine-tuning values are written as they are). */
+    backbone: z.custom<Backbone>((v) => typeof v === "object" && v !== null && "modelDir" in v, "a Backbone"),
+    /** The folder to create (or replace with `overwrite`). */
+    dir: z.string().min(1),
+    /** Replace a non-empty folder (default false: refuse). */
+    overwrite: z.boolean().default(false),
+    /** Largest safetensors file before sharding (bytes or e.g. `"5GB"`; default `"5GB"` as transformers). */
+    maxShardSize: ShardSizeSchema.default("5GB"),
+    /** A chat template to store in tokenizer_config.json instead of the base model's. */
+    chatTemplate: z.string().min(1).optional(),
+    /** The model card (README.md) contents, or `false` for none. */
+    modelCard: z.union([z.literal(false), ModelCardOptionsSchema]).default({}),
+  })
+  .strict();
+
+/** Options of {@link exportMergedModel}. */
+export type ExportMergedModelOptions = z.input<typeof ExportMergedModelOptionsSchema>;
+
+/** What {@link exportMergedModel} wrote. */
+export interface ExportedModel {
+  /** The folder (absolute). */
+  readonly dir: string;
+  /** File names written, sorted. */
+  readonly files: readonly string[];
+  /** Modules whose LoRA adapters were merged. */
+  readonly mergedModules: readonly string[];
+  /** Number of parameters written. */
+  readonly parameters: number;
+}
+
+type Parsed = z.output<typeof ExportMergedModelOptionsSchema>;
+
+/**
+ * Exports a backbone as a Hugging Face model directory with merged weights (W' = W + scale · B · A for each
+ * adapted module), float32 `model.safetensors` (sharded with an index above `maxShardSize`), `config.json`
+ * (`torch_dtype: float32`), the tokenizer files, chat template, generation config and a `README.md` model card.
+ * Written into a temporary folder beside `dir` and renamed into place when complete.
+ * @param options - `backbone`, `dir`, `overwrite`, `maxShardSize`, `chatTemplate`, `modelCard`
+ * @returns the folder, its files, the merged modules and the parameter count
+ * @throws {@link ExportError} when `dir` is a non-empty folder without `overwrite`, or an adapter does not fit
+ *   the base weights
+ * @throws ConfigError for invalid options
+ * @example
+ * ```ts
+ * const backbone = await Backbone.load("models/tiny", { adapter: "runs/1/adapter" });
+ * await exportMergedModel({
+ *   backbone,
+ *   dir: "/tmp/tiny-merged",
+ *   overwrite: true,
+ *   modelCard: { trainingConfig: { epochs: 3, learningRate: 2e-4 }, metrics: { perplexity: 8.2 } },
+ * });
+ * ```
+ */
+export async function exportMergedModel(options: ExportMergedModelOptions): Promise<ExportedModel> {
+  const opts = parseOptions(ExportMergedModelOptionsSchema, options, "exportMergedModel options");
+  const target = path.resolve(opts.dir);
+  const plan = planMergedWeights(opts.backbone, target);
+  const sizes = plan.tensors.map((t) => ({ name: t.name, bytes: 4 * count(t.shape) }));
+  const shards = planShards(sizes, shardSizeBytes(opts.maxShardSize));
+  const parameters = sizes.reduce((sum, s) => sum + s.bytes / 4, 0);
+  let files: string[] = [];
+  await writeDirAtomic({
+    dir: target,
+    overwrite: opts.overwrite,
+    write: async (tmp) => {
+      files = [
+        ...(await writeWeights(tmp, plan, shards)),
+        ...(await writeConfig(tmp, opts.backbone, plan)),
+        ...(await copyTokenizerFiles(tmp, opts.backbone.modelDir.dir, opts.chatTemplate)),
+      ];
+      if (opts.modelCard !== false) {
+        await writeFileAtomic(path.join(tmp, "README.md"), card(opts, plan, parameters, target));
+        files.push("README.md");
+      }
+    },
+  });
+  return { dir: target, files: files.sort(), mergedModules: plan.modules, parameters };
+}
+
+function count(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+async function writeWeights(tmp: string, plan: MergePlan, shards: Shard[]): Promise<string[]> {
+  const byName = new Map(plan.tensors.map((t) => [t.name, t]));
+  for (const shard of shards) {
+    const tensors: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+    for (const name of shard.names) {
+      const t = byName.get(name);
+      if (t) tensors[name] = { shape: t.shape, data: t.values() };
+    }
+    await writeSafetensors({ path: path.join(tmp, shard.file), tensors, metadata: { format: "pt" } });
+  }
+  const files = shards.map((s) => s.file);
+  if (shards.length > 1) {
+    await writeJsonAtomic(path.join(tmp, "model.safetensors.index.json"), shardIndex(shards));
+    files.push("model.safetensors.index.json");
+  }
+  return files;
+}
+
+function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+async function writeConfig(tmp: string, backbone: Backbone, plan: MergePlan): Promise<string[]> {
+  const config: Record<string, unknown> = { ...backbone.modelDir.config, torch_dtype: "float32" };
+  if ("dtype" in config) config.dtype = "float32"; // transformers ≥ 4.56 writes `dtype`
+  if (plan.untied) config.tie_word_embeddings = false;
+  await writeJsonAtomic(path.join(tmp, "config.json"), sortKeys(config));
+  return ["config.json"];
+}
+
+async function copyTokenizerFiles(
+  tmp: string,
+  base: string,
+  chatTemplate: string | undefined,
+): Promise<string[]> {
+  const copied: string[] = [];
+  for (const file of TOKENIZER_FILES) {
+    // A new chat template goes into tokenizer_config.json; the base's separate template files would win over it.
+    if (chatTemplate && (file === "chat_template.jinja" || file === "chat_template.json")) continue;
+    const from = path.join(base, file);
+    if (file === "tokenizer_config.json" && chatTemplate) {
+      const text = await readFile(from, "utf8").catch(() => "{}");
+      const config = { ...(JSON.parse(text) as Record<string, unknown>), chat_template: chatTemplate };
+      await writeJsonAtomic(path.join(tmp, file), config);
+      copied.push(file);
+      continue;
+    }
+    const ok = await copyFile(from, path.join(tmp, file)).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return false;
+        throw e;
+      },
+    );
+    if (ok) copied.push(file);
+  }
+  return copied;
+}
+
+function card(opts: Parsed, plan: MergePlan, parameters: number, target: string): string {
+  const cardOptions = opts.modelCard === false ? ModelCardOptionsSchema.parse({}) : opts.modelCard;
+  const { backbone } = opts;
+  const config = backbone.modelDir.config;
+  const named =
+    typeof config._name_or_path === "string" && config._name_or_path ? config._name_or_path : undefined;
+  const lora = backbone.lora;
+  const targets = lora?.options.targetModules;
+  return renderModelCard(cardOptions, {
+    name: path.basename(target),
+    modelType: backbone.modelDir.modelType,
+    baseModel: cardOptions.baseModel ?? named ?? path.basename(backbone.modelDir.dir),
+    lora:
+      lora && plan.modules.length
+        ? {
+            r: lora.options.r,
+            alpha: lora.options.alpha,
+            useRslora: lora.options.useRslora,
+            scale: lora.scale,
+            modules: plan.modules.length,
+            targets: targets === "all-linear" || !targets ? ["all-linear"] : [...targets],
+          }
+        : undefined,
+    fullFineTuning: !lora && backbone.revision > 0,
+    parameters,
+  });
+}

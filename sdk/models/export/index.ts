@@ -1,0 +1,24 @@
+/**
+ * Exports: merged Hugging Face model directories (LoRA merged into float32 weights, tokenizer, chat template,
+ * model card), whole-folder atomic writes and the errors they raise. LoRA adapters in PEFT format are saved by
+ * `saveLoraAdapter` in `../lora`.
+ * @packageDocumentation
+ */
+export { checkTarget, type WriteDirAtomicOptions, writeDirAtomic } from "./atomic-dir";
+export { ExportError } from "./export-error";
+export {
+  type ExportedModel,
+  type ExportMergedModelOptions,
+  ExportMergedModelOptionsSchema,
+  exportMergedModel,
+  TOKENIZER_FILES,
+} from "./export-merged-model";
+export { addLoraDelta, type MergedTensor, type MergePlan, planMergedWeights } from "./merge-weights";
+export {
+  flattenConfig,
+  type ModelCardFacts,
+  type ModelCardOptions,
+  ModelCardOptionsSchema,
+  renderModelCard,
+} from "./model-card";
+export { planShards, type Shard, ShardSizeSchema, shardIndex, shardSizeBytes } from "./shard-plan";

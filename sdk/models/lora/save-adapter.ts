@@ -1,0 +1,171 @@
+/**
+ * Saves LoRA adapters as PEFT's `save_pretrained` does: `adapter_model.safetensors` (float32
+ * `base_model.model.<module>.lora_A.weight` `[r, in]` and `lora_B.weight` `[out, r]`, metadata `format: pt`)
+ * and `adapter_config.json` (the `LoraConfig` fields, keys sorted), so the folder loads in Python's
+ * `PeftModel.from_pretrained` and in `Backbone.load(base, { adapter })`.
+ */
+import path from "node:path";
+import { z } from "zod";
+import { writeJsonAtomic } from "../../util";
+import type { Backbone } from "../backbone";
+import { parseOptions } from "../errors";
+import { writeDirAtomic } from "../export/atomic-dir";
+import { ExportError } from "../export/export-error";
+import { writeSafetensors } from "../safetensors";
+import type { LoraInjector } from "./lora-injector";
+import type { ResolvedLoraOptions } from "./lora-options";
+
+const PEFT_NAME = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/;
+
+const Options = z
+  .object({
+    /** The adapter folder to create (or replace with `overwrite`). */
+    dir: z.string().min(1),
+    /** A backbone with LoRA (its injector and base model folder are used). */
+    backbone: z
+      .custom<Backbone>((v) => typeof v === "object" && v !== null && "modelDir" in v, "a Backbone")
+      .optional(),
+    /** The LoRA injector to save, when no backbone is given. */
+    injector: z
+      .custom<LoraInjector>(
+        (v) => typeof v === "object" && v !== null && typeof (v as LoraInjector).tensors === "function",
+        "a LoraInjector",
+      )
+      .optional(),
+    /** `base_model_name_or_path` (default: the backbone's model folder; required with `injector`). */
+    baseModel: z.string().min(1).optional(),
+    /** Replace a non-empty folder (default false). */
+    overwrite: z.boolean().default(false),
+  })
+  .strict()
+  .refine((o) => (o.backbone ? !o.injector : o.injector && o.baseModel), {
+    message: "pass either `backbone`, or `injector` together with `baseModel`",
+  });
+
+/** Options of {@link saveLoraAdapter}. */
+export type SaveLoraAdapterOptions = z.input<typeof Options>;
+
+/**
+ * The `adapter_config.json` PEFT writes for a LoRA adapter (same keys as PEFT's `LoraConfig.to_dict()`).
+ * @param options - the LoRA settings, the adapted module paths and `baseModel`
+ * @returns the config object, keys sorted as PEFT writes them
+ * @example
+ * ```ts
+ * const cfg = peftAdapterConfig({ lora: injector.options, modules: ["model.layers.0.self_attn.q_proj"], baseModel: "m" });
+ * cfg.target_modules; // ["q_proj"]
+ * ```
+ */
+export function peftAdapterConfig(options: {
+  lora: ResolvedLoraOptions;
+  modules: readonly string[];
+  baseModel: string;
+}): Record<string, unknown> {
+  const { lora } = options;
+  // PEFT expands "all-linear" to the names of the modules it adapted before saving.
+  const names =
+    lora.targetModules === "all-linear"
+      ? options.modules.map((m) => m.slice(m.lastIndexOf(".") + 1))
+      : lora.targetModules;
+  const config: Record<string, unknown> = {
+    alpha_pattern: {},
+    auto_mapping: null,
+    base_model_name_or_path: options.baseModel,
+    bias: "none",
+    fan_in_fan_out: false,
+    inference_mode: true,
+    init_lora_weights: true,
+    layer_replication: null,
+    layers_pattern: null,
+    layers_to_transform: null,
+    loftq_config: {},
+    lora_alpha: lora.alpha,
+    lora_dropout: lora.dropout,
+    megatron_config: null,
+    megatron_core: "megatron.core",
+    modules_to_save: null,
+    peft_type: "LORA",
+    r: lora.r,
+    rank_pattern: {},
+    revision: null,
+    target_modules: [...new Set(names)].sort(),
+    task_type: "CAUSAL_LM",
+    use_dora: false,
+    use_rslora: lora.useRslora,
+  };
+  return config;
+}
+
+/**
+ * The adapter tensors of an injector with their shapes, and the adapted module paths.
+ * @param injector - the LoRA injector
+ * @returns PEFT name → `{ shape, data }`, and the modules
+ * @example
+ * ```ts
+ * const { tensors, modules } = adapterTensors(backbone.lora);
+ * ```
+ */
+export function adapterTensors(injector: LoraInjector): {
+  tensors: Record<string, { shape: number[]; data: Float32Array }>;
+  modules: string[];
+} {
+  const r = injector.options.r;
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const modules = new Set<string>();
+  for (const [name, data] of injector.tensors()) {
+    const match = PEFT_NAME.exec(name);
+    if (!match) continue;
+    modules.add(match[1]);
+    const shape = match[2] === "A" ? [r, data.length / r] : [data.length / r, r];
+    tensors[name] = { shape, data: Float32Array.from(data) };
+  }
+  return { tensors, modules: [...modules].sort() };
+}
+
+/**
+ * Saves a LoRA adapter in PEFT format, atomically (a temporary folder beside `dir`, renamed when complete).
+ * @param options - `dir`; `backbone` (with LoRA), or `injector` + `baseModel`; `baseModel` (the
+ *   `base_model_name_or_path` to record, e.g. a hub id); `overwrite`
+ * @returns the absolute path of the adapter folder
+ * @throws {@link ExportError} when the backbone has no LoRA, the injector holds no tensors, or `dir` is a
+ *   non-empty folder without `overwrite`
+ * @throws ConfigError for invalid options
+ * @example
+ * ```ts
+ * const backbone = await Backbone.load("models/tiny", { lora: { r: 8, targetModules: ["q_proj", "v_proj"] } });
+ * await saveLoraAdapter({ dir: "/tmp/my-adapter", backbone, overwrite: true });
+ * ```
+ */
+export async function saveLoraAdapter(options: SaveLoraAdapterOptions): Promise<string> {
+  const opts = parseOptions(Options, options, "saveLoraAdapter options");
+  const target = path.resolve(opts.dir);
+  const injector = opts.backbone ? opts.backbone.lora : opts.injector;
+  if (!injector) {
+    throw new ExportError({
+      target,
+      problem: "the backbone has no LoRA adapters to save",
+      fix: "Load it with `lora` or `adapter` (Backbone.load(dir, { lora: {...} })), or use exportMergedModel for full fine-tuning.",
+    });
+  }
+  const { tensors, modules } = adapterTensors(injector);
+  if (modules.length === 0) {
+    throw new ExportError({
+      target,
+      problem: `no module matched the LoRA targets ${JSON.stringify(injector.options.targetModules)}`,
+      fix: "Check targetModules against the model's linear layers (q_proj, v_proj, …).",
+    });
+  }
+  const baseModel = opts.baseModel ?? (opts.backbone as Backbone).modelDir.dir;
+  const config = peftAdapterConfig({ lora: injector.options, modules, baseModel });
+  return writeDirAtomic({
+    dir: target,
+    overwrite: opts.overwrite,
+    write: async (tmp) => {
+      await writeSafetensors({
+        path: path.join(tmp, "adapter_model.safetensors"),
+        tensors,
+        metadata: { format: "pt" },
+      });
+      await writeJsonAtomic(path.join(tmp, "adapter_config.json"), config);
+    },
+  });
+}
