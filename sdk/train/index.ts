@@ -4,6 +4,8 @@
  */
 export * from "./config";
 export * from "./events";
+export * from "./experiment";
 export * from "./lora-config";
 export * from "./run-defaults";
 export * from "./store";
+export * from "./trainer";

@@ -211,6 +211,21 @@ export class ExperimentStore {
   }
 
   /**
+   * Drops the metrics recorded after `step` (a resumed run records those steps again), atomically.
+   * @param step - last optimizer step to keep
+   * @returns when metrics.jsonl is rewritten
+   * @throws the underlying filesystem error
+   * @example
+   * ```ts
+   * await store.truncateMetrics(120);
+   * ```
+   */
+  async truncateMetrics(step: number): Promise<void> {
+    const kept = this.readMetrics().filter((r) => r.step <= step);
+    await writeFileAtomic(this.path("metrics.jsonl"), kept.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  }
+
+  /**
    * Appends one line to logs.txt, prefixed with the time and level.
    * @param message - the text (newlines are folded into spaces)
    * @param level - info, warn or error

@@ -30,6 +30,8 @@ export interface CausalLmStep {
   step: TrainStep;
   /** Trainable tensor names (PEFT names for LoRA, Hugging Face names for full fine-tuning). */
   paramNames: string[];
+  /** Their shapes, by name. */
+  shapes: Record<string, number[]>;
 }
 
 /** Norm weights and biases are not decayed (the usual AdamW practice). */
@@ -71,13 +73,14 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
       ...backbone.sessionOptions,
     },
   });
-  return { step, paramNames };
+  const shapes = Object.fromEntries(params.map((p, i) => [paramNames[i], [...p.shape] as number[]]));
+  return { step, paramNames, shapes };
 }
 
 /**
  * The feeds of one batch for a step built by {@link createCausalLmStep}.
  * @param batch - a batch from `TokenizedDataset.batches`
- * @param dropoutSeed - seed of this step's dropout masks (vary it per step for fresh masks)
+ * @param dropoutSeed - seed of this step's dropout masks (vary it per step for fresh masks; negative: no dropout)
  * @returns the data feeds
  * @example
  * ```ts

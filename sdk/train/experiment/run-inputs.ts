@@ -1,0 +1,124 @@
+/**
+ * Turns a validated configuration into what a run needs: the backbone with the configured LoRA (or none,
+ * for full fine-tuning), the dataset read from the configured files with the configured column mapping, and
+ * the tokenization options. Used by `fit()`, by `Experiment.resume` and by the CLI, so all three read a
+ * configuration the same way.
+ */
+import { type ColumnMappingInput, Dataset, type TokenizeOptions } from "../../data";
+import { Backbone } from "../../models";
+import type { ExperimentConfig } from "../config";
+import { ExperimentSetupError } from "./experiment-setup-error";
+
+/**
+ * The column mapping the dataset settings describe.
+ * @param d - the dataset group
+ * @returns the mapping for `Dataset.columns`
+ * @example
+ * ```ts
+ * data.columns(columnMapping(config.dataset));
+ * ```
+ */
+export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInput {
+  if (d.messagesColumn) return { messages: d.messagesColumn };
+  if (d.textColumn) return { text: d.textColumn };
+  return {
+    prompt: d.promptColumn as [string, ...string[]],
+    promptSeparator: d.promptColumnSeparator,
+    answer: d.answerColumn ?? undefined,
+    system: d.systemColumn ?? undefined,
+    ...(d.idColumn && d.parentIdColumn ? { id: d.idColumn, parentId: d.parentIdColumn } : {}),
+  };
+}
+
+/**
+ * Reads the configured training file (and validation file or held-out fraction).
+ * @param config - the configuration
+ * @returns the dataset with mapping, sampling and validation set
+ * @throws ExperimentSetupError when no training file is configured; DatasetReadError for unreadable files
+ * @example
+ * ```ts
+ * const data = await datasetFromConfig(config);
+ * ```
+ */
+export async function datasetFromConfig(config: ExperimentConfig): Promise<Dataset> {
+  const d = config.dataset;
+  if (!d.trainFile) {
+    throw new ExperimentSetupError(
+      "dataset.train_file is not set",
+      "Set dataset.train_file in the config, or pass the Dataset in code (`.dataset(data)` or `resume(dir, { dataset })`).",
+    );
+  }
+  let data = (await Dataset.fromFile(d.trainFile)).columns(columnMapping(d));
+  if (d.dataSample < 1) data = data.sample({ fraction: d.dataSample, seed: config.environment.seed });
+  if (d.validationFile) return data.validation({ file: d.validationFile });
+  if (d.validationSize > 0) return data.validation({ size: d.validationSize, seed: 1234 });
+  return data;
+}
+
+/**
+ * The tokenization and formatting options the configuration describes.
+ * @param config - the configuration
+ * @returns options for `Dataset.prepare` (without the tokenizer)
+ * @example
+ * ```ts
+ * await data.prepare({ tokenizer, ...tokenizeOptions(config) });
+ * ```
+ */
+export function tokenizeOptions(config: ExperimentConfig): Omit<TokenizeOptions, "tokenizer"> {
+  const d = config.dataset;
+  return {
+    maxLength: config.tokenizer.maxLength,
+    template: d.useChatTemplate ? "chat" : "markers",
+    markers: { system: d.textSystemStart, prompt: d.textPromptStart, answer: d.textAnswerSeparator },
+    addEos: config.tokenizer.addEosTokenToAnswer,
+    maskPrompt: d.maskPromptLabels,
+    onlyLastAnswer: d.onlyLastAnswer,
+  };
+}
+
+/**
+ * A backbone set up for the configured training: with fresh LoRA adapters of the configured shape, or
+ * without LoRA for full fine-tuning. A given backbone is reused when it already matches.
+ * @param config - the configuration (architecture, lora, environment groups)
+ * @param seed - seed of the adapters' initial values
+ * @param given - a backbone loaded by the user, if any
+ * @returns the backbone to train
+ * @example
+ * ```ts
+ * const backbone = await backboneForTraining(config, 42);
+ * ```
+ */
+export async function backboneForTraining(
+  config: ExperimentConfig,
+  seed: number,
+  given?: Backbone,
+): Promise<Backbone> {
+  const l = config.lora;
+  const lora = l.enabled
+    ? {
+        r: l.r,
+        alpha: l.alpha,
+        dropout: l.dropout,
+        targetModules: l.targetModules as "all-linear" | [string, ...string[]],
+        useRslora: l.useRslora,
+        seed,
+      }
+    : undefined;
+  const matches =
+    given &&
+    (lora
+      ? given.lora !== undefined &&
+        given.lora.options.r === lora.r &&
+        given.lora.options.alpha === lora.alpha &&
+        given.lora.options.useRslora === lora.useRslora &&
+        given.lora.options.dropout === lora.dropout &&
+        JSON.stringify(given.lora.options.targetModules) === JSON.stringify(lora.targetModules)
+      : given.lora === undefined);
+  if (given && matches) return given;
+  const env = config.environment;
+  return Backbone.load(given?.modelDir.dir ?? config.architecture.backbone, {
+    lora,
+    device: env.device,
+    threads: env.threads > 0 ? env.threads : undefined,
+  });
+}

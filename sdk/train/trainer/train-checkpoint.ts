@@ -1,0 +1,120 @@
+/**
+ * What a training checkpoint holds and how it is read back: the trainable tensors (`trainable.safetensors`,
+ * LoRA tensors under their PEFT names or full weights under their Hugging Face names), the AdamW moments
+ * (`optimizer.safetensors`, `m.<name>` / `v.<name>`) and `trainer-state.json` (step, position in the data,
+ * seed, best metric). Written through the store's atomic checkpoint writer, so a crash leaves the previous
+ * checkpoint intact.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import type { OptimizerState } from "../../engine";
+import { encodeSafetensors, SafetensorsFile, type WritableTensor } from "../../models";
+import { type CheckpointFiles, recoverCheckpoint } from "../store";
+import { CheckpointError } from "./checkpoint-error";
+
+/** `trainer-state.json`: where the run stands. */
+export const TrainerStateSchema = z.object({
+  /** Format version of this file. */
+  version: z.literal(1),
+  /** Optimizer steps done. */
+  step: z.number().int().min(0),
+  /** Steps the run plans in total. */
+  totalSteps: z.number().int().min(0),
+  /** Epoch (0-based) the next batch comes from. */
+  epoch: z.number().int().min(0),
+  /** Index of the next micro-batch within that epoch. */
+  nextBatch: z.number().int().min(0),
+  /** Seed of shuffling and dropout. */
+  seed: z.number().int(),
+  /** Best validation value so far and its step (null before the first evaluation). */
+  best: z.object({ metric: z.string(), value: z.number(), step: z.number().int() }).nullable(),
+  /** Last training loss. */
+  loss: z.number().nullable(),
+  /** Tensor shapes by name. */
+  shapes: z.record(z.array(z.number().int().min(0))),
+});
+
+/** Contents of `trainer-state.json`. */
+export type TrainerState = z.infer<typeof TrainerStateSchema>;
+
+/** A checkpoint in memory. */
+export interface TrainCheckpoint {
+  state: TrainerState;
+  optimizer: OptimizerState;
+}
+
+const tensorsOf = (values: Record<string, Float32Array>, shapes: TrainerState["shapes"], prefix = "") =>
+  Object.fromEntries(
+    Object.entries(values).map(([n, data]): [string, WritableTensor] => [
+      `${prefix}${n}`,
+      { shape: shapes[n], data },
+    ]),
+  );
+
+/**
+ * The files of a checkpoint, for `ExperimentStore.writeCheckpoint`.
+ * @param checkpoint - trainer state and optimizer state
+ * @returns relative path → bytes
+ * @example
+ * ```ts
+ * await store.writeCheckpoint("last", checkpointFiles({ state, optimizer: step.exportState() }));
+ * ```
+ */
+export function checkpointFiles(checkpoint: TrainCheckpoint): CheckpointFiles {
+  const { state, optimizer } = checkpoint;
+  return {
+    "trainable.safetensors": encodeSafetensors(tensorsOf(optimizer.params, state.shapes), {
+      format: "pt",
+    }),
+    "optimizer.safetensors": encodeSafetensors(
+      { ...tensorsOf(optimizer.m, state.shapes, "m."), ...tensorsOf(optimizer.v, state.shapes, "v.") },
+      { step: String(optimizer.step) },
+    ),
+    "trainer-state.json": `${JSON.stringify(state, null, 2)}\n`,
+  };
+}
+
+async function readAll(file: string, prefix: string): Promise<Record<string, Float32Array>> {
+  const st = await SafetensorsFile.open({ path: file });
+  const out: Record<string, Float32Array> = {};
+  for (const name of st.names().filter((n) => n.startsWith(prefix))) {
+    out[name.slice(prefix.length)] = await st.readFloat32(name);
+  }
+  return out;
+}
+
+/**
+ * Reads a checkpoint folder (finishing any interrupted swap first).
+ * @param dir - e.g. `experiments/run/checkpoints/last`
+ * @returns the trainer and optimizer state
+ * @throws {@link CheckpointError} when the folder is missing or a file is unreadable or inconsistent
+ * @example
+ * ```ts
+ * const { state, optimizer } = await readCheckpoint(store.path("checkpoints", "last"));
+ * ```
+ */
+export async function readCheckpoint(dir: string): Promise<TrainCheckpoint> {
+  if (!recoverCheckpoint(dir)) {
+    throw new CheckpointError(
+      dir,
+      "no checkpoint folder",
+      "Resume from an experiment that saved a checkpoint.",
+    );
+  }
+  try {
+    const raw = JSON.parse(fs.readFileSync(path.join(dir, "trainer-state.json"), "utf8"));
+    const state = TrainerStateSchema.parse(raw);
+    const params = await readAll(path.join(dir, "trainable.safetensors"), "");
+    const m = await readAll(path.join(dir, "optimizer.safetensors"), "m.");
+    const v = await readAll(path.join(dir, "optimizer.safetensors"), "v.");
+    return { state, optimizer: { step: state.step, params, m, v } };
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw new CheckpointError(
+      dir,
+      (error as Error).message,
+      "The checkpoint is damaged; resume from another one (e.g. checkpoints/best).",
+    );
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The training loop: seeded, resumable batches → fused causal-LM steps (with gradient accumulation) on a
+ * schedule → periodic validation, metrics and checkpoints → typed events. It never prints; subscribers
+ * render the events. A run stops when the planned steps are done, when the signal fires (after the current
+ * step, with a checkpoint), or when the loss stops being finite (the last good checkpoint is kept).
+ */
+import type { TokenizedDataset } from "../../data";
+import type { Backbone } from "../../models";
+import type { ExperimentConfig } from "../config";
+import { dispatchEvent, type TrainCallbacks, type TrainEvent } from "../events";
+import type { ExperimentStore } from "../store";
+import { batchFeeds, createCausalLmStep } from "./causal-lm-step";
+import { learningRateAt } from "./schedule";
+import { checkpointFiles, type TrainCheckpoint, type TrainerState } from "./train-checkpoint";
+import { type RunMetric, validate } from "./validate";
+
+/** Options of {@link trainLoop}. */
+export interface TrainLoopOptions {
+  /** The model (with LoRA adapters unless `trainBase`). */
+  backbone: Backbone;
+  /** Full fine-tuning of every backbone weight. */
+  trainBase: boolean;
+  train: TokenizedDataset;
+  validation?: TokenizedDataset;
+  training: ExperimentConfig["training"];
+  /** Seed of shuffling and dropout. */
+  seed: number;
+  /** Validation metrics; the first one picks the best checkpoint (validation loss when none). */
+  metrics: readonly RunMetric[];
+  /** Where checkpoints go (none without a store). */
+  store?: ExperimentStore;
+  callbacks: readonly TrainCallbacks[];
+  signal?: AbortSignal;
+  /** Continue from this checkpoint. */
+  resume?: TrainCheckpoint;
+}
+
+/** How a run ended. */
+export interface TrainLoopResult {
+  status: "completed" | "cancelled" | "failed";
+  /** Optimizer steps done. */
+  step: number;
+  /** Last training loss (undefined when no step ran). */
+  loss?: number;
+  /** Best validation value and its step. */
+  best: TrainerState["best"];
+  /** The trained values (LoRA tensors or full weights) by name. */
+  params: Record<string, Float32Array>;
+  /** The failure, when `status` is `failed`. */
+  error?: Error;
+}
+
+/** The number of optimizer steps an epoch takes. */
+export function stepsPerEpoch(train: TokenizedDataset, training: ExperimentConfig["training"]): number {
+  const micro = train.batches({ batchSize: training.batchSize, shuffle: false }).numBatches;
+  return Math.ceil(micro / training.gradAccumulation);
+}
+
+/** Dropout seed of micro-batch `micro` of step `step`: fixed by (seed, step), so a resumed run repeats it. */
+const dropoutSeed = (seed: number, step: number, micro: number) =>
+  (Math.imul(seed ^ 0x5bd1e995, 31) + step * 1024 + micro) >>> 1;
+
+/**
+ * Runs (or continues) a training run.
+ * @param o - model, data, settings, seed, metrics, store, subscribers, signal, checkpoint to resume
+ * @returns how it ended and the trained values
+ * @example
+ * ```ts
+ * const result = await trainLoop({ backbone, trainBase: false, train, training, seed: 1, metrics: [], callbacks: [] });
+ * ```
+ */
+export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
+  const t = o.training;
+  const perEpoch = stepsPerEpoch(o.train, t);
+  const totalSteps = t.epochs * perEpoch;
+  const schedule = {
+    peak: t.learningRate,
+    schedule: t.schedule,
+    totalSteps,
+    warmupSteps: Math.round(t.warmupEpochs * perEpoch),
+    minLrRatio: t.minLrRatio,
+  };
+  const evalEvery = Math.max(1, Math.round(t.evaluationEpochs * perEpoch));
+  const { step: ts, shapes } = await createCausalLmStep({
+    backbone: o.backbone,
+    trainBase: o.trainBase,
+    optimizer: { beta1: t.adamBeta1, beta2: t.adamBeta2, eps: t.adamEpsilon, weightDecay: t.weightDecay },
+    maxGradNorm: t.maxGradNorm,
+    accumulate: t.gradAccumulation > 1,
+  });
+  if (o.resume) ts.importState(o.resume.optimizer);
+  const state: TrainerState = o.resume?.state ?? {
+    version: 1,
+    step: 0,
+    totalSteps,
+    epoch: 0,
+    nextBatch: 0,
+    seed: o.seed,
+    best: null,
+    loss: null,
+    shapes,
+  };
+  state.totalSteps = totalSteps;
+  const emit = (e: TrainEvent) => dispatchEvent(o.callbacks, e);
+  const started = performance.now();
+  const primary = o.metrics[0] ?? { name: "loss", direction: "min" as const };
+
+  const save = async (name: string, reason: "best" | "last" | "interval" | "cancel") => {
+    if (!o.store || t.saveCheckpoint === "disable") return;
+    const checkpoint = { state: { ...state }, optimizer: ts.exportState() };
+    const path = await o.store.writeCheckpoint(name, checkpointFiles(checkpoint));
+    await emit({ type: "checkpoint", step: state.step, path, reason });
+  };
+  const evaluate = async () => {
+    if (!o.validation) return;
+    const r = await validate({ step: ts, data: o.validation, batchSize: t.batchSize, metrics: o.metrics });
+    for (const w of r.warnings) await emit({ type: "log", level: "warn", message: w });
+    const epoch = state.step / perEpoch;
+    await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics: r.metrics });
+    const value = primary.name === "loss" ? r.loss : r.metrics[primary.name];
+    const better =
+      state.best === null ||
+      (primary.direction === "max" ? value > state.best.value : value < state.best.value);
+    if (Number.isFinite(value) && better) {
+      state.best = { metric: primary.name, value, step: state.step };
+      if (t.saveCheckpoint === "best") await save("best", "best");
+    }
+    if (t.saveCheckpoint === "each_evaluation") {
+      await save(`step-${String(state.step).padStart(6, "0")}`, "interval");
+    }
+  };
+  const finish = async (status: TrainLoopResult["status"], error?: Error): Promise<TrainLoopResult> => {
+    const params = ts.exportState().params;
+    await ts.release();
+    const loss = state.loss ?? undefined;
+    await emit({ type: "done", status, step: state.step, loss, error: error?.message });
+    return { status, step: state.step, loss, best: state.best, params, error };
+  };
+
+  try {
+    if (t.evaluateBeforeTraining && state.step === 0) await evaluate();
+    while (state.step < totalSteps) {
+      const epochBatches = o.train.batches({
+        batchSize: t.batchSize,
+        seed: state.seed,
+        epoch: state.epoch,
+        startBatch: state.nextBatch,
+      });
+      const iterator = epochBatches[Symbol.iterator]();
+      let batch = iterator.next();
+      while (!batch.done && state.step < totalSteps) {
+        const stepStart = performance.now();
+        const lr = learningRateAt(state.step + 1, schedule);
+        let lossSum = 0;
+        let micro = 0;
+        let tokens = 0;
+        let gradNorm = 0;
+        for (;;) {
+          const b = batch.value;
+          const feeds = batchFeeds(b, dropoutSeed(state.seed, state.step + 1, micro));
+          const groupEnds =
+            (b.index + 1) % t.gradAccumulation === 0 || b.index + 1 === epochBatches.numBatches;
+          const r = groupEnds ? await ts.step(feeds, { lr }) : await ts.accumulate(feeds);
+          lossSum += r.loss;
+          tokens += b.numTokens;
+          micro += 1;
+          state.nextBatch = b.index + 1;
+          batch = iterator.next();
+          if (groupEnds) {
+            gradNorm = r.gradNorm;
+            break;
+          }
+        }
+        const loss = lossSum / micro;
+        state.step += 1;
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          const where = o.store ? ` The last good checkpoint is kept in ${o.store.path("checkpoints")}.` : "";
+          const err = new Error(
+            `the training loss became ${loss} at step ${state.step} (learning rate ${lr.toExponential(2)}).${where} ` +
+              "Lower training.learning_rate, set training.max_grad_norm, or check the data for empty answers.",
+          );
+          return await finish("failed", err);
+        }
+        state.loss = loss;
+        const seconds = (performance.now() - stepStart) / 1000;
+        await emit({
+          type: "step",
+          step: state.step,
+          totalSteps,
+          epoch: state.epoch + state.nextBatch / epochBatches.numBatches,
+          loss,
+          learningRate: lr,
+          gradNorm,
+          tokensPerSecond: tokens / seconds,
+          elapsedSeconds: (performance.now() - started) / 1000,
+        });
+        if (state.nextBatch >= epochBatches.numBatches) {
+          state.epoch += 1;
+          state.nextBatch = 0;
+        }
+        if (state.step % evalEvery === 0 || state.step === totalSteps) {
+          await evaluate();
+          await save("last", "last");
+        }
+        if (o.signal?.aborted) {
+          if (state.step % evalEvery !== 0 && state.step !== totalSteps) await save("last", "cancel");
+          return await finish("cancelled");
+        }
+      }
+      if (batch.done && state.nextBatch !== 0) {
+        state.epoch += 1;
+        state.nextBatch = 0;
+      }
+    }
+    return await finish("completed");
+  } catch (error) {
+    return await finish("failed", error as Error);
+  }
+}

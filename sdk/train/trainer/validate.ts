@@ -1,0 +1,71 @@
+/**
+ * One validation pass: the loss over every labelled validation token (dropout off, parameters unchanged)
+ * and the metrics computed from it. Perplexity is `exp` of the token-mean cross-entropy, the same quantity
+ * as the training loss.
+ */
+import type { TokenizedDataset } from "../../data";
+import type { TrainStep } from "../../engine";
+import { batchFeeds } from "./causal-lm-step";
+
+/**
+ * A validation metric as the trainer sees it (the `Metric` objects of `Metrics` in sdk/eval fit this shape).
+ * `perplexity` is computed from the validation loss; other metrics score generated answers.
+ */
+export interface RunMetric {
+  readonly name: string;
+  readonly direction: "max" | "min";
+  // biome-ignore lint/suspicious/noExplicitAny: each metric has its own input type; the trainer picks it by name
+  compute(input: any): Promise<{ value: number; warnings?: string[] }>;
+}
+
+/** Result of {@link validate}. */
+export interface ValidationResult {
+  /** Token-mean cross-entropy over the validation answers. */
+  loss: number;
+  /** Metric values by name. */
+  metrics: Record<string, number>;
+  /** Messages for the user (a metric that could not be computed, and why). */
+  warnings: string[];
+}
+
+/**
+ * Runs the validation set through the step's evaluation mode and computes the metrics.
+ * @param o - the compiled step, the validation data, batch size and metrics
+ * @returns the loss, metric values and warnings
+ * @example
+ * ```ts
+ * const { loss, metrics } = await validate({ step, data: validation, batchSize: 8, metrics: [Metrics.perplexity()] });
+ * ```
+ */
+export async function validate(o: {
+  step: TrainStep;
+  data: TokenizedDataset;
+  batchSize: number;
+  metrics: readonly RunMetric[];
+}): Promise<ValidationResult> {
+  const nll: number[] = [];
+  const tokenCounts: number[] = [];
+  const batchSize = Math.min(o.batchSize, o.data.length);
+  for (const batch of o.data.batches({ batchSize, shuffle: false })) {
+    if (batch.numTargetTokens === 0) continue;
+    const r = await o.step.evaluate(batchFeeds(batch, -1));
+    nll.push(r.loss * batch.numTargetTokens);
+    tokenCounts.push(batch.numTargetTokens);
+  }
+  const total = tokenCounts.reduce((a, b) => a + b, 0);
+  const loss = nll.reduce((a, b) => a + b, 0) / total;
+  const metrics: Record<string, number> = {};
+  const warnings: string[] = [];
+  for (const m of o.metrics) {
+    if (m.name === "perplexity") {
+      const r = await m.compute({ nll, tokenCounts });
+      metrics[m.name] = r.value;
+      warnings.push(...(r.warnings ?? []));
+    } else {
+      warnings.push(
+        `metric '${m.name}' scores generated answers; it is computed by run.evaluate(), not during training`,
+      );
+    }
+  }
+  return { loss, metrics, warnings };
+}

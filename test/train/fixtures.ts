@@ -1,0 +1,35 @@
+/**
+ * Shared fixtures of the trainer tests: a tiny Llama checkpoint (real Hugging Face format, written by the
+ * PyTorch reference script) and a small arithmetic question/answer dataset.
+ */
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Dataset } from "../../sdk/data";
+import { makeTinyCheckpoint } from "../reference";
+
+/** A tiny Llama model directory (2 layers, hidden 64, 512-token byte-level BPE tokenizer). */
+export function tinyLlama(): Promise<string> {
+  return makeTinyCheckpoint({ arch: "llama", seed: 11 });
+}
+
+/** `n` distinct "a plus b" questions (n ≤ 80) with their answers, as records. */
+export function arithmeticRecords(n = 32): { question: string; answer: string }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const a = i % 8;
+    const b = Math.floor(i / 8) + 1;
+    return { question: `What is ${a} plus ${b}?`, answer: `${a + b}` };
+  });
+}
+
+/** The arithmetic dataset with a 25% validation split. */
+export function arithmeticDataset(n = 32): Dataset {
+  return Dataset.fromRecords(arithmeticRecords(n))
+    .columns({ prompt: "question", answer: "answer" })
+    .validation({ size: 0.25, seed: 3 });
+}
+
+/** A fresh folder for experiment folders. */
+export function experimentsRoot(): string {
+  return mkdtempSync(path.join(os.tmpdir(), "tunebook-exp-"));
+}
