@@ -14,6 +14,13 @@ import { ConfigError } from "../errors";
 import { type DecoderConfig, normalizeConfig } from "./arch";
 import { buildDecoderGraph, type DecoderGraph, WeightSource } from "./blocks";
 import { parseOptions } from "./errors";
+import {
+  type GenerationChunk,
+  type GenerationOptions,
+  type GenerationResult,
+  generate as generateText,
+  streamGeneration,
+} from "./generate";
 import { loadModelDir, type ModelDir } from "./hf-dir";
 import { resolveModel } from "./hub";
 import { AdapterError, type LoraAdapter, LoraInjector, LoraOptionsSchema, loadLoraAdapter } from "./lora";
@@ -251,5 +258,36 @@ export class Backbone {
     await session?.release();
     liveFolders.delete(this.folder);
     await rm(this.folder, { recursive: true, force: true });
+  }
+
+  // --- generation (sdk/models/generate) ---
+
+  /**
+   * Generates text with the KV-cache graph (see `generate` in sdk/models/generate).
+   * @param options - one of `prompt`, `messages`, `inputIds`; `maxNewTokens`, `doSample`, `temperature`,
+   *   `topK`, `topP`, `repetitionPenalty`, `minNewTokens`, `stopStrings`, `stopTokenIds`, `seed`, `signal`
+   * @returns one result per prompt
+   * @throws ConfigError for invalid options; PromptTooLongError for a prompt the context cannot hold
+   * @example
+   * ```ts
+   * const [r] = await backbone.generate({ prompt: "The capital of France is", maxNewTokens: 8 });
+   * ```
+   */
+  generate(options: GenerationOptions): Promise<GenerationResult[]> {
+    return generateText(this, options);
+  }
+
+  /**
+   * Streams generated tokens as `{ row, token, text }` chunks (see `streamGeneration`).
+   * @param options - as {@link generate}
+   * @returns an async iterable of chunks
+   * @throws ConfigError for invalid options; PromptTooLongError for a prompt the context cannot hold
+   * @example
+   * ```ts
+   * for await (const c of backbone.stream({ messages: [{ role: "user", content: "Hi" }] })) process.stdout.write(c.text);
+   * ```
+   */
+  stream(options: GenerationOptions): AsyncIterable<GenerationChunk> {
+    return streamGeneration(this, options);
   }
 }

@@ -18,7 +18,11 @@ const NEW_TOKENS = 10;
 
 const CASES: { label: string; options: TinyCheckpointOptions; lora?: boolean }[] = [
   { label: "llama", options: { arch: "llama", seed: 11 } },
-  { label: "qwen3 + LoRA adapter", options: { arch: "qwen3", seed: 12, lora: { r: 4, alpha: 8 } }, lora: true },
+  {
+    label: "qwen3 + LoRA adapter",
+    options: { arch: "qwen3", seed: 12, lora: { r: 4, alpha: 8 } },
+    lora: true,
+  },
   { label: "gemma", options: { arch: "gemma", seed: 13 } },
 ];
 
@@ -90,8 +94,15 @@ test("greedy KV-cache generation equals no-cache argmax and the PyTorch referenc
     const results = await backbone.generate({ inputIds: PROMPTS, maxNewTokens: NEW_TOKENS, doSample: false });
     const ours = results.map((r) => [...r.tokenIds]);
     if (process.env.DEBUG_GEN) console.log(c.label, JSON.stringify(ours));
-    assert.ok(ours.some((r) => r.length > 1), `${c.label}: generated almost nothing`);
-    assert.deepEqual(ours, await greedyNoCache(backbone, PROMPTS, NEW_TOKENS, eos), `${c.label}: cache vs no-cache`);
+    assert.ok(
+      ours.some((r) => r.length > 1),
+      `${c.label}: generated almost nothing`,
+    );
+    assert.deepEqual(
+      ours,
+      await greedyNoCache(backbone, PROMPTS, NEW_TOKENS, eos),
+      `${c.label}: cache vs no-cache`,
+    );
     const reference = (refs[i].generated ?? []).map((r) => untilEos(r, eos));
     assert.deepEqual(ours, reference, `${c.label}: vs PyTorch greedy`);
     for (const [b, r] of results.entries()) {
