@@ -16,8 +16,8 @@ import { type MergePlan, planMergedWeights } from "./merge-weights";
 import { ModelCardOptionsSchema, renderModelCard } from "./model-card";
 import { planShards, type Shard, ShardSizeSchema, shardIndex, shardSizeBytes } from "./shard-plan";
 
-/** Tokenizer-side files copied from the base model folder when present. */
-export const TOKENIZER_FILES = [
+/** Files copied from the base model folder when present: tokenizer, chat template, generation config. */
+export const COPIED_FILES = [
   "tokenizer.json",
   "tokenizer_config.json",
   "special_tokens_map.json",
@@ -152,7 +152,7 @@ async function copyTokenizerFiles(
   chatTemplate: string | undefined,
 ): Promise<string[]> {
   const copied: string[] = [];
-  for (const file of TOKENIZER_FILES) {
+  for (const file of COPIED_FILES) {
     // A new chat template goes into tokenizer_config.json; the base's separate template files would win over it.
     if (chatTemplate && (file === "chat_template.jinja" || file === "chat_template.json")) continue;
     const from = path.join(base, file);

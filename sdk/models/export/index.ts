@@ -7,11 +7,11 @@
 export { checkTarget, type WriteDirAtomicOptions, writeDirAtomic } from "./atomic-dir";
 export { ExportError } from "./export-error";
 export {
+  COPIED_FILES,
   type ExportedModel,
   type ExportMergedModelOptions,
   ExportMergedModelOptionsSchema,
   exportMergedModel,
-  TOKENIZER_FILES,
 } from "./export-merged-model";
 export { addLoraDelta, type MergedTensor, type MergePlan, planMergedWeights } from "./merge-weights";
 export {
