@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export { ApiError, type ApiErrorBody } from "./api-error";
+export { type ServableBackboneOptions, servableBackbone } from "./backbone-model";
 export type { ChatMessage, GenerateOptions, GenerationChunk, ServableModel } from "./servable-model";
 export {
   isLoopback,

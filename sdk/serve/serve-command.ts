@@ -1,0 +1,95 @@
+/**
+ * `tunebook serve`: load a model directory onto the engine and serve it over the OpenAI-compatible API until a
+ * signal fires (the CLI wires SIGINT/SIGTERM to it).
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { ConfigError } from "../errors";
+import { Backbone } from "../models";
+import { servableBackbone } from "./backbone-model";
+import { type RunningServer, serve } from "./server";
+
+const OptionsSchema = z
+  .object({
+    /** A Hugging Face model directory, or a folder holding one under `export/`, `model/` or `merged/`. */
+    model: z.string().min(1),
+    /** Interface to bind (default loopback; any other host needs `apiKey`). */
+    host: z.string().min(1).default("127.0.0.1"),
+    /** TCP port (0 picks a free one). */
+    port: z.number().int().min(0).max(65535).default(8000),
+    /** Clients must send `Authorization: Bearer <apiKey>`. */
+    apiKey: z.string().min(1).optional(),
+    /** Stops the server (it drains running requests first). */
+    signal: z.instanceof(AbortSignal),
+    /** Served model name (default: the directory's name). */
+    id: z.string().min(1).optional(),
+    /** Intra-op threads of the onnxruntime session. */
+    threads: z.number().int().positive().optional(),
+    /** Called once the server listens (e.g. to print its URL). */
+    onReady: z.function().args(z.custom<RunningServer>()).returns(z.void()).optional(),
+  })
+  .strict();
+
+/** Options of {@link serveCommand}. */
+export type ServeCommandOptions = z.input<typeof OptionsSchema>;
+
+const MODEL_SUBFOLDERS = ["export", "model", "merged"];
+
+/**
+ * The model directory to load: `dir` itself when it has a config.json, else the first of its `export/`,
+ * `model/`, `merged/` subfolders that has one.
+ * @param dir - what the user passed
+ * @returns the directory to load
+ * @throws ConfigError when none of them holds a config.json
+ * @example
+ * ```ts
+ * resolveServedModel("experiments/run-1"); // ".../experiments/run-1/export"
+ * ```
+ */
+export function resolveServedModel(dir: string): string {
+  const candidates = [dir, ...MODEL_SUBFOLDERS.map((s) => path.join(dir, s))];
+  const found = candidates.find((c) => existsSync(path.join(c, "config.json")));
+  if (found) return found;
+  if (!existsSync(dir) && /^[\w.-]+\/[\w.-]+$/.test(dir)) return dir; // a hub id: Backbone.load resolves it
+  const message =
+    `expected a Hugging Face model directory (with config.json) at ${dir} or in its ` +
+    `${MODEL_SUBFOLDERS.join("/, ")}/ subfolders; found none. Export the experiment's model first or pass its directory.`;
+  throw new ConfigError([{ path: ["model"], message }], { source: "serve" });
+}
+
+/**
+ * Loads a model and serves it until `signal` fires, then drains and closes.
+ * @param options - `model`, `host`, `port`, `apiKey`, `signal`, optional `id`, `threads`, `onReady`
+ * @returns when the server has closed
+ * @throws ConfigError for invalid options (a non-loopback host without an API key included); the model
+ *   loading errors of `Backbone.load`; the listen error when the port is taken
+ * @example
+ * ```ts
+ * const stop = new AbortController();
+ * process.once("SIGINT", () => stop.abort());
+ * await serveCommand({ model: "models/tiny", port: 8000, signal: stop.signal, onReady: (s) => console.log(s.baseURL) });
+ * ```
+ */
+export async function serveCommand(options: ServeCommandOptions): Promise<void> {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
+    throw new ConfigError(issues, { source: "serve options" });
+  }
+  const o = parsed.data;
+  if (o.signal.aborted) return;
+  const backbone = await Backbone.load(resolveServedModel(o.model), { threads: o.threads });
+  try {
+    const model = servableBackbone({ backbone, id: o.id });
+    const server = await serve({ model, host: o.host, port: o.port, apiKey: o.apiKey });
+    o.onReady?.(server);
+    await new Promise<void>((resolve) => {
+      if (o.signal.aborted) resolve();
+      else o.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await server.close();
+  } finally {
+    await backbone.dispose();
+  }
+}
