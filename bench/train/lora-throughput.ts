@@ -1,0 +1,265 @@
+/**
+ * Training benchmark (issue 5, Performance; not a test): LoRA training tokens/s and peak RSS of our step
+ * against a PyTorch implementation of the same step, on the embedded demo model (`assets/tiny-llama`, when
+ * present) and on a SmolLM2-135M-shaped random model, run alternately in separate processes
+ * (ours, torch, ours, torch…) with the same thread count and `OMP_WAIT_POLICY=PASSIVE` for both.
+ *
+ *   npm run bench:train -- [--quick] [--model all|tiny|smollm|<dir>] [--steps 8] [--warmup 2] [--rounds 2]
+ *                          [--threads 2] [--batch 8] [--seq 256] [--targets all|qv] [--json out.json]
+ *
+ * Both sides: LoRA r 8, alpha 16, dropout 0 (default), AdamW (β 0.9/0.999, ε 1e-8, weight decay 0.01),
+ * global-norm clipping at 1, mean cross-entropy over the labelled positions of random token batches.
+ * Tokens/s = B·T / median steady-state step time (warm-up steps excluded); peak RSS = the process's ru_maxrss.
+ * Dimension letters: B batch, T sequence.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command } from "commander";
+import type { WorkerOptions, WorkerResult } from "./ours-worker";
+
+const ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+const PYTHON = "/usr/bin/python3";
+/** SmolLM2-135M's shape (HuggingFaceTB/SmolLM2-135M config.json), random weights. */
+const SMOLLM_SHAPE = ["--layers", "30", "--hidden", "576", "--heads", "9", "--kv-heads", "3"].concat([
+  "--intermediate",
+  "1536",
+  "--vocab",
+  "49152",
+  "--tie",
+]);
+
+interface BenchOptions {
+  quick: boolean;
+  model: string;
+  steps: number;
+  warmup: number;
+  rounds: number;
+  threads: number;
+  batch: number;
+  seq: number;
+  targets: string;
+  cacheDir: string;
+  json?: string;
+}
+
+/** One model to measure. */
+interface Target {
+  label: string;
+  dir: string;
+}
+
+/** The repository root: the nearest folder above this file with a package.json. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, "package.json"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+function parseOptions(argv: string[]): BenchOptions {
+  const int = (v: string) => Number.parseInt(v, 10);
+  const cmd = new Command("bench:train")
+    .option("--quick", "short run: 2 steps after 1 warm-up, one round", false)
+    .option("--model <which>", "all | tiny | smollm | a Hugging Face model folder", "all")
+    .option("--steps <n>", "timed steps per run", int, 8)
+    .option("--warmup <n>", "untimed steps per run", int, 2)
+    .option("--rounds <n>", "ours/torch pairs per model", int, 2)
+    .option("--threads <n>", "intra-op threads for both", int, os.availableParallelism())
+    .option("--batch <n>", "B", int, 8)
+    .option("--seq <n>", "T", int, 256)
+    .option("--targets <set>", "LoRA targets: all (q,k,v,o,gate,up,down) | qv", "all")
+    .option(
+      "--cache-dir <dir>",
+      "where the random SmolLM2-shaped checkpoint is kept",
+      path.join(os.tmpdir(), "tunebook-bench"),
+    )
+    .option("--json <file>", "also write every run's raw result here");
+  const o = cmd.parse(argv).opts<BenchOptions>();
+  if (o.quick) Object.assign(o, { steps: 2, warmup: 1, rounds: 1 });
+  return o;
+}
+
+/** Creates the SmolLM2-135M-shaped random checkpoint once (rope_theta 100000, as SmolLM2's config). */
+function smollmCheckpoint(root: string, cacheDir: string): string {
+  const dir = path.join(cacheDir, "smollm2-135m-shape");
+  const config = path.join(dir, "config.json");
+  if (existsSync(config) && existsSync(path.join(dir, "model.safetensors"))) return dir;
+  console.log(`creating the SmolLM2-135M-shaped random checkpoint in ${dir} …`);
+  const script = path.join(root, "test/reference/make_tiny_checkpoint.py");
+  const r = spawnSync(PYTHON, [script, "--arch", "llama", ...SMOLLM_SHAPE, "--out", dir], {
+    stdio: "inherit",
+  });
+  if (r.status !== 0) throw new Error(`make_tiny_checkpoint.py failed (exit ${r.status})`);
+  const cfg = JSON.parse(readFileSync(config, "utf8"));
+  writeFileSync(config, `${JSON.stringify({ ...cfg, rope_theta: 100000 }, null, 2)}\n`);
+  return dir;
+}
+
+function targets(o: BenchOptions, root: string): Target[] {
+  const tiny = path.join(root, "assets/tiny-llama");
+  const out: Target[] = [];
+  if (o.model === "all" || o.model === "tiny") {
+    if (existsSync(path.join(tiny, "config.json"))) out.push({ label: "tiny-llama (embedded)", dir: tiny });
+    else console.log(`skipping the embedded demo model: ${tiny} does not exist (yet)`);
+  }
+  if (o.model === "all" || o.model === "smollm") {
+    out.push({ label: "SmolLM2-135M shape", dir: smollmCheckpoint(root, o.cacheDir) });
+  }
+  if (!["all", "tiny", "smollm"].includes(o.model)) out.push({ label: path.basename(o.model), dir: o.model });
+  return out;
+}
+
+/** Runs one worker process and parses the JSON line it prints last. */
+function runWorker(cmd: string, args: string[]): Promise<WorkerResult> {
+  const env = { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const last = stdout.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !last.startsWith("{")) {
+        reject(new Error(`${cmd} ${args.at(-2) ?? ""} exited with ${code}; its output: ${stdout}`));
+      } else resolve(JSON.parse(last) as WorkerResult);
+    });
+  });
+}
+
+function workerOptions(o: BenchOptions, dir: string): WorkerOptions {
+  return {
+    model: dir,
+    threads: o.threads,
+    batch: o.batch,
+    seq: o.seq,
+    r: 8,
+    alpha: 16,
+    dropout: 0,
+    targets: o.targets === "qv" ? ["q_proj", "v_proj"] : ALL_LINEAR,
+    steps: o.steps,
+    warmup: o.warmup,
+    lr: 2e-4,
+    weightDecay: 0.01,
+    maxGradNorm: 1,
+    seed: 0,
+  };
+}
+
+function runOurs(w: WorkerOptions): Promise<WorkerResult> {
+  const ext = path.extname(__filename);
+  const worker = path.join(__dirname, `ours-worker${ext}`);
+  return runWorker(process.execPath, [...process.execArgv, worker, JSON.stringify(w)]);
+}
+
+function runTorch(w: WorkerOptions, root: string): Promise<WorkerResult> {
+  const script = path.join(root, "bench/train/torch_lora_step.py");
+  const flags = Object.entries({ ...w, targets: w.targets.join(",") }).flatMap(([k, v]) => [
+    `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    String(v),
+  ]);
+  return runWorker(PYTHON, [script, ...flags]);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Steady-state tokens/s of one run: B·T over the median timed step. */
+function tokensPerSecond(r: WorkerResult, o: BenchOptions): number {
+  return (o.batch * o.seq) / median(r.stepSeconds);
+}
+
+function describeRun(r: WorkerResult, o: BenchOptions): string {
+  const steps = r.stepSeconds.map((s) => s.toFixed(2)).join(" ");
+  return (
+    `  ${r.impl.padEnd(7)} ${tokensPerSecond(r, o).toFixed(0).padStart(7)} tok/s  peak RSS ` +
+    `${r.peakRssMB.toFixed(0).padStart(5)} MB (after load ${r.rssAfterLoadMB.toFixed(0)})  ` +
+    `load ${r.loadSeconds.toFixed(1)} s  loss ${r.losses[0].toFixed(3)}→${r.losses.at(-1)?.toFixed(3)}  ` +
+    `steps [${steps}] s  load avg ${os.loadavg()[0].toFixed(2)}`
+  );
+}
+
+/** Measures one model: `rounds` alternating pairs; returns every run. */
+async function measure(t: Target, o: BenchOptions, root: string): Promise<WorkerResult[]> {
+  const w = workerOptions(o, t.dir);
+  console.log(
+    `\n${t.label}: B=${o.batch} T=${o.seq}, LoRA r 8 on ${w.targets.join(",")}, ${o.threads} threads`,
+  );
+  const runs: WorkerResult[] = [];
+  for (let i = 0; i < o.rounds; i++) {
+    for (const impl of ["ours", "pytorch"] as const) {
+      const r = impl === "ours" ? await runOurs(w) : await runTorch(w, root);
+      console.log(describeRun(r, o));
+      runs.push(r);
+    }
+  }
+  return runs;
+}
+
+/** The summary row of one model: the best run of each side (least disturbed by other load), and ratios. */
+function summaryRow(label: string, runs: WorkerResult[], o: BenchOptions): string[] {
+  const best = (impl: string) => {
+    const mine = runs.filter((r) => r.impl === impl);
+    return {
+      tps: Math.max(...mine.map((r) => tokensPerSecond(r, o))),
+      rss: Math.min(...mine.map((r) => r.peakRssMB)),
+    };
+  };
+  const ours = best("ours");
+  const torch = best("pytorch");
+  return [
+    label,
+    ours.tps.toFixed(0),
+    torch.tps.toFixed(0),
+    `${(ours.tps / torch.tps).toFixed(2)}×`,
+    ours.rss.toFixed(0),
+    torch.rss.toFixed(0),
+    `${(ours.rss / torch.rss).toFixed(2)}×`,
+  ];
+}
+
+function printTable(rows: string[][]): void {
+  const head = ["model", "ours tok/s", "torch tok/s", "speed", "ours MB", "torch MB", "memory"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  console.log(`\n${line(head)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const r of rows) console.log(line(r));
+  console.log("speed = ours/torch tokens/s (target ≥ 1.5); memory = ours/torch peak RSS (target ≤ 1)");
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv);
+  const root = repoRoot();
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  console.log(`LoRA training benchmark — ${cpu}, ${os.cpus().length} cores, node ${process.version}`);
+  console.log(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  const results: Record<string, WorkerResult[]> = {};
+  const rows: string[][] = [];
+  for (const t of targets(o, root)) {
+    results[t.label] = await measure(t, o, root);
+    rows.push(summaryRow(t.label, results[t.label], o));
+  }
+  printTable(rows);
+  console.log(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ options: o, results }, null, 2)}\n`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
