@@ -4,6 +4,8 @@ import { Dataset } from "../sdk/data";
 import { runDefaults, setRunDefaults } from "../sdk/train";
 import { enableNotebookDefaults } from "./auto-display";
 
+type TestGlobal = { __tslab__?: { require: (id: string) => unknown; exports: object } };
+
 test("outside a kernel enableNotebookDefaults changes nothing", () => {
   setRunDefaults(undefined);
   const on = enableNotebookDefaults();
@@ -17,8 +19,16 @@ test("inside a kernel fit() defaults to a training view and the interrupt signal
   const shown: string[] = [];
   const fakeDisplay = { html: (s: string) => shown.push(s), text: (s: string) => shown.push(`text:${s}`) };
   const fakeTslab = { display: fakeDisplay, newDisplay: () => fakeDisplay };
-  const g = globalThis as { __tslab__?: { require: (id: string) => unknown } };
-  g.__tslab__ = { require: (id) => (id === "tslab" ? fakeTslab : undefined) };
+  // Like tslab's createExports: a Proxy whose defineProperty trap stores values in a plain object.
+  const stored: Record<string | symbol, unknown> = {};
+  const tslabExports = new Proxy(stored, {
+    defineProperty: (_t, prop, attrs) => {
+      stored[prop] = attrs.get ? attrs.get() : attrs.value;
+      return true;
+    },
+  });
+  const g = globalThis as TestGlobal;
+  g.__tslab__ = { require: (id) => (id === "tslab" ? fakeTslab : undefined), exports: tslabExports };
   try {
     const on = enableNotebookDefaults();
     assert.deepEqual(on, { inKernel: true, training: true, richResults: true });
@@ -47,21 +57,30 @@ test("inside a kernel fit() defaults to a training view and the interrupt signal
     });
     assert.ok(shown.some((h) => h.includes('class="tunebook-progress"') && h.includes('data-step="1"')));
 
-    // A cell ending in a Dataset: tslab calls console.log(value); it shows the escaped HTML table.
+    // A cell ending in a Dataset: tslab compiles it to `exports.tsLastExpr = data` (with `exports` read from
+    // __tslab__.exports); the escaped HTML table is displayed and tslab finds no value to print as text.
     shown.length = 0;
     const data = Dataset.fromRecords([{ prompt: "<b>2+2</b>", answer: "4" }]);
-    console.log(data);
+    const cellExports = g.__tslab__.exports as Record<string, unknown>;
+    cellExports.tsLastExpr = data;
     assert.deepEqual(shown, [data.toHTML()]);
     assert.match(shown[0]!, /&lt;b&gt;2\+2&lt;\/b&gt;/);
-    // Anything else still prints as text.
+    assert.equal(stored.tsLastExpr, undefined);
+    // Anything else reaches tslab unchanged: other last values, declarations, a renamed last-expression var.
     shown.length = 0;
-    console.log("plain", data.length);
-    console.log({ toHTML: 5 });
+    cellExports.tsLastExpr0 = 42;
+    cellExports.data = data;
+    cellExports.tsLastExpr = { toHTML: 5 };
     assert.deepEqual(shown, []);
-    // Idempotent: a second call does not wrap console.log twice.
-    const log = console.log;
+    assert.equal(stored.tsLastExpr0, 42);
+    assert.equal(stored.data, data);
+    assert.deepEqual(stored.tsLastExpr, { toHTML: 5 });
+    cellExports.tsLastExpr1 = data.head(1);
+    assert.equal(shown.length, 1);
+    // Idempotent: a second call does not wrap the exports twice.
+    const wrapped = g.__tslab__.exports;
     enableNotebookDefaults();
-    assert.equal(console.log, log);
+    assert.equal(g.__tslab__.exports, wrapped);
   } finally {
     delete g.__tslab__;
     setRunDefaults(undefined);
@@ -69,9 +88,9 @@ test("inside a kernel fit() defaults to a training view and the interrupt signal
 });
 
 test("switches turn parts off; invalid options are a ConfigError", () => {
-  const g = globalThis as { __tslab__?: { require: (id: string) => unknown } };
+  const g = globalThis as TestGlobal;
   const fake = { display: { html() {}, text() {} }, newDisplay: () => fake.display };
-  g.__tslab__ = { require: () => fake };
+  g.__tslab__ = { require: () => fake, exports: {} };
   try {
     setRunDefaults(undefined);
     assert.deepEqual(enableNotebookDefaults({ training: false, richResults: false }), {

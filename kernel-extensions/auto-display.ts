@@ -4,8 +4,7 @@
  * - every `fit()` that brings no callbacks/signal of its own gets a live training view (progress bar + charts)
  *   and the interrupt button's AbortSignal (through `sdk/train`'s run-defaults registry);
  * - a cell whose last expression is an object with a `toHTML()` method (a `Dataset`, a `TableView`…) shows that
- *   HTML instead of `util.inspect` text. tslab prints a cell's last value with `console.log(value)`; we wrap
- *   `console.log` so that a single such argument becomes an HTML display.
+ *   HTML instead of `util.inspect` text (see `patchLastExpression`).
  * Outside a kernel nothing changes.
  */
 import { z } from "zod";
@@ -33,7 +32,7 @@ export interface NotebookDefaults {
   inKernel: boolean;
   /** Whether `fit()` now defaults to the training view and the interrupt signal. */
   training: boolean;
-  /** Whether `console.log` of a single `toHTML()` object now displays HTML. */
+  /** Whether a cell's last expression with a `toHTML()` method now displays as HTML. */
   richResults: boolean;
 }
 
@@ -42,34 +41,52 @@ interface HtmlRenderable {
   toHTML(): string;
 }
 
-const PATCHED = Symbol.for("tunebook.richConsoleLog");
+const PATCHED = Symbol.for("tunebook.richLastExpression");
 
 function isHtmlRenderable(v: unknown): v is HtmlRenderable {
   return typeof v === "object" && v !== null && typeof (v as { toHTML?: unknown }).toHTML === "function";
 }
 
-function patchConsoleLog(): void {
-  const c = console as Console & { [PATCHED]?: boolean };
-  if (c[PATCHED]) return;
-  const original = c.log.bind(c);
-  c.log = (...args: unknown[]) => {
-    const api = tslabApi();
-    const only = args.length === 1 ? args[0] : undefined;
-    if (api && isHtmlRenderable(only)) {
-      let html: unknown;
-      try {
-        html = only.toHTML();
-      } catch {
-        html = undefined;
+interface TslabGlobal {
+  exports?: object;
+  [PATCHED]?: boolean;
+}
+
+/**
+ * tslab compiles a cell's last expression `e` to `exports.tsLastExpr = e` (`tsLastExpr0`, … when that name is
+ * taken) and, after the cell, prints it with its own captured `console.log` when it is not null. Cells receive
+ * `exports` as `__tslab__.exports`, read again for every cell: wrapping it in a Proxy lets us take an object with
+ * `toHTML()` out of that assignment (so nothing is printed) and display its HTML instead.
+ */
+function patchLastExpression(display: (html: string) => void): boolean {
+  const g = (globalThis as { __tslab__?: TslabGlobal }).__tslab__;
+  if (!g || typeof g.exports !== "object" || g.exports === null) return false;
+  if (g[PATCHED]) return true;
+  const inner = g.exports;
+  g.exports = new Proxy(inner, {
+    defineProperty(target, prop, attrs) {
+      if (typeof prop === "string" && /^tsLastExpr\d*$/.test(prop)) {
+        const value: unknown = attrs.get ? attrs.get() : attrs.value;
+        const html = isHtmlRenderable(value) ? safeHtml(value) : undefined;
+        if (html !== undefined) {
+          display(html);
+          return true; // not defined: tslab finds no last value and prints nothing
+        }
       }
-      if (typeof html === "string") {
-        api.display.html(html);
-        return;
-      }
-    }
-    original(...args);
-  };
-  c[PATCHED] = true;
+      return Reflect.defineProperty(target, prop, attrs);
+    },
+  });
+  g[PATCHED] = true;
+  return true;
+}
+
+function safeHtml(value: HtmlRenderable): string | undefined {
+  try {
+    const html = value.toHTML();
+    return typeof html === "string" ? html : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -92,6 +109,7 @@ export function enableNotebookDefaults(options: NotebookDefaultsOptions = {}): N
   if (!tslabApi()) return { inKernel: false, training: false, richResults: false };
   if (o.training)
     setRunDefaults(() => ({ callbacks: [notebookTrainingView()], signal: kernelAbortSignal() }));
-  if (o.richResults) patchConsoleLog();
-  return { inKernel: true, training: o.training, richResults: o.richResults };
+  const api = tslabApi();
+  const rich = o.richResults && api !== undefined && patchLastExpression((html) => api.display.html(html));
+  return { inKernel: true, training: o.training, richResults: rich };
 }

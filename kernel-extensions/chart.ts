@@ -2,10 +2,9 @@
  * Line charts with plotly.js, redrawn in place: one or more stacked panels (e.g. loss, learning rate, metrics)
  * sharing the x axis. In a terminal the same chart prints as a text summary with a sparkline per series.
  */
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { plotlyHtml } from "./figure";
 import { formatNumber } from "./format";
-import { escapeHtml, scriptJson } from "./html";
 import { ensurePlotly } from "./plotly-loader";
 import {
   type LiveEntry,
@@ -153,17 +152,7 @@ export function renderChart(spec: ChartSpec, panelHeight = 220): Rendering {
     return `${s.name}: last ${formatNumber(last)} @ ${s.x[s.x.length - 1]}, min ${formatNumber(min)}  ${sparkline(s.y)}`;
   });
   const text = [spec.title ? `== ${spec.title} ==` : "", ...lines].filter(Boolean).join("\n");
-  const id = `tunebook-chart-${randomBytes(6).toString("hex")}`;
-  const fig = plotlyFigure(spec, panelHeight);
-  const script =
-    `(function(){var fig=${scriptJson(fig)};var t0=Date.now();function draw(){var el=document.getElementById(${scriptJson(id)});` +
-    `if(!el)return;if(!window.Plotly){if(Date.now()-t0<15000){setTimeout(draw,100);}else{el.firstChild.textContent=` +
-    `"plotly.js is not loaded in this page: run showChart/notebookTrainingView with reloadPlotly: true";}return;}` +
-    `el.innerHTML="";window.Plotly.newPlot(el,fig.data,fig.layout,{displaylogo:false,responsive:true});}draw();})();`;
-  const html =
-    `<div id="${id}" class="tunebook-chart" style="min-height:${(fig.layout.height as number) || 240}px">` +
-    `<pre style="color:#666">${escapeHtml(text)}</pre></div>\n<script type="text/javascript">${script}</script>`;
-  return { html, text };
+  return { html: plotlyHtml(plotlyFigure(spec, panelHeight), text), text };
 }
 
 /** A chart shown in a notebook or terminal; `update` redraws it in place (throttled). */

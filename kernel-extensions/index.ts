@@ -1,8 +1,11 @@
 /**
  * tunebook's notebook integration (tslab): rich display of training runs, tables, charts and chat, kernel
  * interrupts as an AbortSignal, and kernel installation. Every view degrades to plain text outside a kernel.
+ * Importing it inside a tslab kernel turns on the notebook defaults ({@link enableNotebookDefaults}); elsewhere
+ * importing it changes nothing.
  * @packageDocumentation
  */
+import { enableNotebookDefaults } from "./auto-display";
 
 export { enableNotebookDefaults, type NotebookDefaults, type NotebookDefaultsOptions } from "./auto-display";
 export {
@@ -14,6 +17,13 @@ export {
   showChart,
 } from "./chart";
 export { type ChatMessage, renderChat, type StreamChatOptions, streamChat } from "./chat";
+export {
+  type PlotlyFigureInput,
+  plotlyHtml,
+  renderFigure,
+  type ShowFigureOptions,
+  showFigure,
+} from "./figure";
 export { formatDuration, formatNumber } from "./format";
 export { escapeHtml } from "./html";
 export {
@@ -33,3 +43,5 @@ export { type Rendering, resolveSurface, type Surface, type SurfaceOptions } fro
 export { renderTable, type ShowTableOptions, showTable, type TableInput } from "./table";
 export { notebookTrainingView, type TrainingView, type TrainingViewOptions } from "./training-view";
 export { inKernel } from "./tslab-bridge";
+
+enableNotebookDefaults();

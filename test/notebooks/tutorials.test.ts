@@ -1,0 +1,169 @@
+// Every tutorial in notebooks/ executed headless with Debian's `jupyter nbconvert --execute` on the tunebook
+// kernel, then its outputs checked: the expected tables and plotly charts are present, the training view was
+// updated to its final state, and the numbers shown agree with independent references (scikit-learn, the SQuAD
+// normalisation, numpy) computed here from the inputs written in the notebook itself.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, before, test } from "node:test";
+import { PYTHON } from "./jupyter-harness";
+import {
+  cellSource,
+  cellWith,
+  type Notebook,
+  NotebookRunner,
+  outputHtml,
+  outputText,
+  parseTable,
+} from "./notebook-runner";
+
+let runner: NotebookRunner;
+before(() => {
+  runner = NotebookRunner.create();
+});
+after(() => runner?.dispose());
+
+/** Every code cell ran, and none wrote to stderr (tslab prints type errors and exceptions there). */
+function assertClean(nb: Notebook): void {
+  for (const c of nb.cells.filter((x) => x.cell_type === "code")) {
+    const errs = (c.outputs ?? []).filter((o) => o.output_type === "error" || o.name === "stderr");
+    assert.deepEqual(errs, [], `cell failed:\n${cellSource(c)}\n${JSON.stringify(errs).slice(0, 2000)}`);
+  }
+}
+
+/** The array literal assigned to `const <name> = [...]` in the notebook's source (kept in sync with the test). */
+function arrayIn(nb: Notebook, name: string): unknown[] {
+  const src = nb.cells.map(cellSource).join("\n");
+  const m = new RegExp(`const ${name} = (\\[[\\s\\S]*?\\]);`).exec(src);
+  assert.ok(m, `const ${name} = [...] in the notebook`);
+  return JSON.parse(m[1]!) as unknown[];
+}
+
+function python(code: string, input: unknown): Record<string, number> {
+  const r = spawnSync(PYTHON, ["-c", code], {
+    input: JSON.stringify(input),
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, number>;
+}
+
+/** A table output with the given caption, parsed. */
+function tableIn(nb: Notebook, marker: string, caption: string) {
+  const html = cellWith(nb, marker)
+    .outputs.map(outputHtml)
+    .find((h) => h.includes(`>${caption}</caption>`));
+  assert.ok(html, `table "${caption}" shown`);
+  return parseTable(html);
+}
+
+function assertClose(shown: string, expected: number, what: string): void {
+  const v = Number(shown);
+  assert.ok(Number.isFinite(v), `${what}: shown value ${JSON.stringify(shown)} is a number`);
+  assert.ok(
+    Math.abs(v - expected) <= 1e-3 * Math.max(1, Math.abs(expected)),
+    `${what}: shown ${v}, expected ${expected}`,
+  );
+}
+
+/** The number of plotly figures drawn by the notebook (chart divs with a Plotly.newPlot script), and loaders. */
+function plotly(nb: Notebook): { charts: string[]; loaders: number } {
+  const html = nb.cells.flatMap((c) => c.outputs ?? []).map(outputHtml);
+  return {
+    charts: html.filter((h) => h.includes('class="tunebook-chart"') && h.includes("Plotly.newPlot")),
+    loaders: html.filter((h) => h.includes("tunebook-plotly-loader") && h.length > 1_000_000).length,
+  };
+}
+
+test("datasets.ipynb: reads CSV and JSONL, maps columns, shows tables, a chart and a summary", () => {
+  const { notebook: nb, seconds } = runner.execute("datasets");
+  assertClean(nb);
+  assert.ok(seconds < 60, `ran in ${seconds} s`);
+  // The cell ending in `csv.head(5)` shows the escaped HTML table (auto-display), not inspect text.
+  const head = cellWith(nb, "csv.head(5)").outputs;
+  assert.match(outputText(head[0]!), /^40 rows, columns: question, answer, region/);
+  const table = head.map(outputHtml).find((h) => h.includes('class="tunebook-dataset"'));
+  assert.ok(table, "the dataset preview is an HTML table");
+  assert.match(table, /5 of 40 rows × 3 columns/);
+  assert.deepEqual(parseTable(table).rows[0], ["1", "What is the capital of France?", "Paris", "Europe"]);
+  const mapped = tableIn(nb, "qa.examples()", "first mapped examples");
+  assert.deepEqual(mapped.rows[0], ["1", "user: What is the capital of France? | assistant: Paris"]);
+  const summary = tableIn(nb, "data.summary()", "summary");
+  assert.deepEqual(summary.rows, [
+    ["question", "0"],
+    ["answer", "0"],
+    ["region", "0"],
+  ]);
+  assert.match(outputText(cellWith(nb, "data.summary()").outputs.at(-1)!), /rows=40 examples=40/);
+  const conv = tableIn(nb, "data/chat.jsonl", "one conversation");
+  assert.deepEqual(
+    conv.rows.map((r) => r[0]),
+    ["system", "user", "assistant"],
+  );
+  assert.match(outputText(cellWith(nb, "broken.columns").outputs[0]!), /TunebookDatasetError: .*row 2/);
+  const { charts, loaders } = plotly(nb);
+  assert.equal(loaders, 1, "plotly.js inlined once");
+  assert.equal(charts.length, 1);
+  assert.match(
+    charts[0]!,
+    /"type":"bar","name":"rows","x":\["Europe","Asia","Africa","Americas","Oceania"\],"y":\[20,8,4,6,2\]/,
+  );
+});
+
+const SKLEARN = `
+import json, sys, math, re, string
+from sklearn.metrics import accuracy_score, roc_auc_score, log_loss
+d = json.load(sys.stdin)
+def norm(s):  # SQuAD v1.1 normalize_answer
+    s = s.lower()
+    s = ''.join(ch for ch in s if ch not in set(string.punctuation))
+    s = re.sub(r'\\b(a|an|the)\\b', ' ', s)
+    return ' '.join(s.split())
+lp = [x for row in d['logProbs'] for x in row]
+out = {
+  'accuracy': accuracy_score(d['yTrue'], [1 if s >= 0.5 else 0 for s in d['yScore']]),
+  'auc': roc_auc_score(d['yTrue'], d['yScore']),
+  'log_loss': log_loss(d['yTrue'], d['yScore']),
+  'ppl': math.exp(-sum(lp) / len(lp)),
+  'ppl_rows': sum(math.exp(-sum(r) / len(r)) for r in d['logProbs']) / len(d['logProbs']),
+  'exact': sum(norm(p) == norm(r) for p, r in zip(d['generated'], d['expected'])) / len(d['expected']),
+  'contains': sum((' ' + norm(r) + ' ') in (' ' + norm(p) + ' ') for p, r in zip(d['generated'], d['cities'])) / len(d['cities']),
+}
+print(json.dumps(out))`;
+
+test("evaluation.ipynb: metric tables agree with scikit-learn, SQuAD normalisation and exp(mean NLL); charts drawn", () => {
+  const { notebook: nb, seconds } = runner.execute("evaluation");
+  assertClean(nb);
+  assert.ok(seconds < 60, `ran in ${seconds} s`);
+  const inputs = Object.fromEntries(
+    ["yTrue", "yScore", "logProbs", "generated", "expected", "cities"].map((k) => [k, arrayIn(nb, k)]),
+  );
+  const ref = python(SKLEARN, inputs);
+  const cls = Object.fromEntries(
+    tableIn(nb, "Metrics.accuracy()", "classification").rows.map((r) => [r[0], r[1]!]),
+  );
+  assertClose(cls.accuracy!, ref.accuracy!, "accuracy");
+  assertClose(cls.auc!, ref.auc!, "ROC AUC");
+  assertClose(cls.log_loss ?? cls.logloss ?? cls["log-loss"]!, ref.log_loss!, "log-loss");
+  const gen = Object.fromEntries(
+    tableIn(nb, "Metrics.bleu()", "generation metrics").rows.map((r) => [r[0], r[1]!]),
+  );
+  assertClose(gen["QA accuracy (contains)"]!, ref.contains!, "QA accuracy (contains)");
+  assertClose(gen["QA accuracy (exact)"]!, ref.exact!, "QA accuracy (exact)");
+  for (const k of ["BLEU (corpus)", "BLEU (sentence mean)"]) {
+    const v = Number(gen[k]);
+    assert.ok(v > 0 && v < 100, `${k} = ${gen[k]} is a BLEU score`);
+  }
+  const ppl = /perplexity (\S+) \(row mean (\S+)\)/.exec(
+    outputText(cellWith(nb, "Metrics.perplexity()").outputs[0]!),
+  );
+  assert.ok(ppl);
+  assertClose(ppl[1]!, ref.ppl!, "perplexity");
+  assertClose(ppl[2]!, ref.ppl_rows!, "row-mean perplexity");
+  const cmp = tableIn(nb, "const runs", "comparison");
+  assert.deepEqual(cmp.header, ["run", "QA accuracy", "BLEU"]);
+  assert.equal(cmp.rows[1]![1], gen["QA accuracy (contains)"]);
+  const { charts, loaders } = plotly(nb);
+  assert.equal(loaders, 1);
+  assert.equal(charts.length, 2, "per-row BLEU and comparison bar charts");
+});
