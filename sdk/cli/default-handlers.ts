@@ -3,10 +3,15 @@
  * without one answer "not available yet" (exit 2).
  */
 import { installKernel, listKernels } from "../../kernel-extensions/install";
+import { exportHandler, generateHandler } from "./handlers/model-handlers";
+import { trainHandler } from "./handlers/train-handler";
 import { type CliHandlers, registerHandlers } from "./registry";
 
 /** Handlers backed by the SDK today. */
 export const defaultHandlers: CliHandlers = {
+  train: trainHandler,
+  generate: generateHandler,
+  export: exportHandler,
   kernelInstall: async ({ prefix, python }) => {
     const k = installKernel({ prefix, python, user: prefix === undefined });
     process.stdout.write(`installed kernel '${k.name}' ("${k.displayName}") in ${k.resourceDir}\n`);

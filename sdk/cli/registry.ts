@@ -9,10 +9,12 @@ import { CommandNotAvailableError } from "./command-not-available-error";
 
 /** What `tunebook train` hands to the training function. */
 export interface TrainCommandInput {
-  /** The fully validated configuration (file + `--set` overrides). */
-  config: ExperimentConfig;
+  /** The fully validated configuration (file + `--set` overrides); absent when resuming. */
+  config?: ExperimentConfig;
   /** Path of the configuration file it came from. */
-  configPath: string;
+  configPath?: string;
+  /** An experiment folder to continue from its last checkpoint (instead of `config`). */
+  resume?: string;
   /** Subscribers to pass to the trainer (the terminal progress renderer). */
   callbacks: TrainCallbacks[];
   /** Fired on Ctrl-C: stop after the current step and write a checkpoint. */
@@ -34,9 +36,21 @@ export interface CliHandlers {
     write: (text: string) => void;
   }) => Promise<void>;
   /** `tunebook export <experiment>`: writes a Hugging Face / PEFT / ONNX model folder. */
-  export?: (input: { experiment: string; output: string; format: string; merge: boolean }) => Promise<void>;
+  export?: (input: {
+    experiment: string;
+    output: string;
+    format: string;
+    merge: boolean;
+    overwrite?: boolean;
+  }) => Promise<void>;
   /** `tunebook serve <model>`: OpenAI-compatible server; resolves when it stops. */
-  serve?: (input: { model: string; host: string; port: number; signal: AbortSignal }) => Promise<void>;
+  serve?: (input: {
+    model: string;
+    host: string;
+    port: number;
+    apiKey?: string;
+    signal: AbortSignal;
+  }) => Promise<void>;
   /** `tunebook kernel install`: installs the tslab Jupyter kernel. */
   kernelInstall?: (input: { prefix?: string; python?: string }) => Promise<void>;
   /** `tunebook kernel list`: lists installed Jupyter kernels. */

@@ -45,24 +45,33 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
     .command("export <experiment>")
     .description("write a Hugging Face model folder (PEFT adapter, merged weights or ONNX)")
     .requiredOption("-o, --output <dir>", "destination folder")
-    .option("-f, --format <format>", "peft | merged | onnx", "peft")
-    .option("--no-merge", "keep the adapter separate")
+    .option("-f, --format <format>", "peft | merged", "peft")
+    .option("--no-merge", "keep the adapter separate (same as --format peft)")
+    .option("--overwrite", "replace a non-empty output folder")
     .action(
-      runAction(io, async (experiment: string, opts: { output: string; format: string; merge: boolean }) => {
-        await requireHandler(handlers, "export", "export")({ experiment, ...opts });
-      }),
+      runAction(
+        io,
+        async (
+          experiment: string,
+          opts: { output: string; format: string; merge: boolean; overwrite?: boolean },
+        ) => {
+          await requireHandler(handlers, "export", "export")({ experiment, ...opts });
+        },
+      ),
     );
   program
     .command("serve <model>")
     .description("serve a model over an OpenAI-compatible HTTP API")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port", (v) => Number.parseInt(v, 10), 8000)
+    .option("--api-key <key>", "require this bearer token (default: $TUNEBOOK_API_KEY, or none on loopback)")
     .action(
-      runAction(io, async (model: string, opts: { host: string; port: number }) => {
+      runAction(io, async (model: string, opts: { host: string; port: number; apiKey?: string }) => {
         const serve = requireHandler(handlers, "serve", "serve");
         const controller = new AbortController();
         process.once("SIGINT", () => controller.abort());
-        await serve({ model, ...opts, signal: controller.signal });
+        const apiKey = opts.apiKey ?? process.env.TUNEBOOK_API_KEY;
+        await serve({ model, ...opts, apiKey, signal: controller.signal });
       }),
     );
 }

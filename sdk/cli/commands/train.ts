@@ -1,4 +1,4 @@
-/** `tunebook train --config exp.yaml [--set key=value …] [--dry-run]`. */
+/** `tunebook train --config exp.yaml [--set key=value …] [--dry-run]` and `tunebook train --resume <experiment>`. */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
@@ -58,7 +58,8 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
   program
     .command("train")
     .description("fine-tune a model as described by an experiment config (YAML or JSON)")
-    .requiredOption("-c, --config <file>", "experiment config file")
+    .option("-c, --config <file>", "experiment config file")
+    .option("-r, --resume <experiment>", "continue an experiment folder from its last checkpoint")
     .option(
       "-s, --set <key=value>",
       "override a setting, e.g. training.learning_rate=1e-4 (repeatable)",
@@ -70,9 +71,19 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
     .action(
       runAction(
         io,
-        async (opts: { config: string; set: string[]; dryRun?: boolean; progressInterval: string }) => {
-          const config = resolveTrainConfig(opts.config, opts.set);
-          if (opts.dryRun) {
+        async (opts: {
+          config?: string;
+          resume?: string;
+          set: string[];
+          dryRun?: boolean;
+          progressInterval: string;
+        }) => {
+          if ((opts.config === undefined) === (opts.resume === undefined)) {
+            const message = "expected exactly one of --config <file> or --resume <experiment>";
+            throw new ConfigError([{ path: ["config"], message }], { source: "tunebook train" });
+          }
+          const config = opts.config === undefined ? undefined : resolveTrainConfig(opts.config, opts.set);
+          if (opts.dryRun && config) {
             io.out(configToYaml(config));
             return;
           }
@@ -89,6 +100,7 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
             await train({
               config,
               configPath: opts.config,
+              resume: opts.resume,
               callbacks: [progress],
               signal: controller.signal,
             });

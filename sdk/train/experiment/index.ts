@@ -2,3 +2,9 @@ export { Experiment, type FitOptions } from "./experiment";
 export { ExperimentSetupError } from "./experiment-setup-error";
 export { Run } from "./run";
 export { backboneForTraining, columnMapping, datasetFromConfig, tokenizeOptions } from "./run-inputs";
+export {
+  type CheckpointChoice,
+  type ExportExperimentOptions,
+  exportExperiment,
+  loadTrainedBackbone,
+} from "./trained-model";

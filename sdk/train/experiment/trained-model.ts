@@ -1,0 +1,110 @@
+/**
+ * A trained experiment as a model: its backbone with a checkpoint's trained values loaded (`best` when the
+ * run kept one, else `last`), and its export as a PEFT adapter or a merged Hugging Face model folder whose
+ * model card carries the training configuration and the final validation metrics.
+ */
+import fs from "node:fs";
+import { type Backbone, exportMergedModel, saveLoraAdapter } from "../../models";
+import { configToPlain } from "../config";
+import { ExperimentStore } from "../store";
+import { readCheckpoint } from "../trainer";
+import { ExperimentSetupError } from "./experiment-setup-error";
+import { backboneForTraining } from "./run-inputs";
+
+/** Which checkpoint of an experiment to use. */
+export type CheckpointChoice = "best" | "last";
+
+/**
+ * The checkpoint folder of an experiment: the requested one, else `best` when present, else `last`.
+ * @param store - the experiment
+ * @param choice - which one (default: best if kept, else last)
+ * @returns the checkpoint folder
+ * @throws ExperimentSetupError when the experiment has no checkpoint
+ */
+function checkpointDir(store: ExperimentStore, choice?: CheckpointChoice): string {
+  const order: CheckpointChoice[] = choice ? [choice] : ["best", "last"];
+  for (const name of order) {
+    const dir = store.path("checkpoints", name);
+    if (fs.existsSync(dir) || fs.existsSync(`${dir}.old`)) return dir;
+  }
+  throw new ExperimentSetupError(
+    `${store.dir} has no ${choice ?? "best or last"} checkpoint`,
+    "Train it first (checkpoints are written at each evaluation unless training.save_checkpoint is disable).",
+  );
+}
+
+/**
+ * Loads an experiment's backbone with its trained values.
+ * @param dir - the experiment folder
+ * @param options - which checkpoint
+ * @returns the backbone, ready to generate or export (dispose it when done)
+ * @throws ExperimentNotFoundError, ExperimentSetupError or CheckpointError when there is nothing to load
+ * @example
+ * ```ts
+ * const backbone = await loadTrainedBackbone("experiments/capitals-20261123-101500");
+ * ```
+ */
+export async function loadTrainedBackbone(
+  dir: string,
+  options: { checkpoint?: CheckpointChoice } = {},
+): Promise<Backbone> {
+  const store = ExperimentStore.open(dir);
+  const config = store.readConfig();
+  if (!config) throw new ExperimentSetupError(`${dir} has no config.yaml`, "Pass a folder made by fit().");
+  const checkpoint = await readCheckpoint(checkpointDir(store, options.checkpoint));
+  const backbone = await backboneForTraining(config, checkpoint.state.seed);
+  await backbone.updateParameters(new Map(Object.entries(checkpoint.optimizer.params)));
+  return backbone;
+}
+
+/** Options of {@link exportExperiment}. */
+export interface ExportExperimentOptions {
+  /** The experiment folder. */
+  experiment: string;
+  /** The folder to write. */
+  output: string;
+  /** `peft`: the LoRA adapter alone; `merged`: a complete Hugging Face model with the adapters merged in. */
+  format: "peft" | "merged";
+  /** Which checkpoint (default: best if kept, else last). */
+  checkpoint?: CheckpointChoice;
+  /** Replace a non-empty output folder. */
+  overwrite?: boolean;
+}
+
+/**
+ * Exports a trained experiment.
+ * @param options - experiment, output folder, format, checkpoint, overwrite
+ * @returns the folder written
+ * @throws ExportError when the output exists (without `overwrite`) or `peft` is asked of a full fine-tune
+ * @example
+ * ```ts
+ * await exportExperiment({ experiment: run.dir, output: "out/merged", format: "merged" });
+ * ```
+ */
+export async function exportExperiment(options: ExportExperimentOptions): Promise<string> {
+  const store = ExperimentStore.open(options.experiment);
+  const backbone = await loadTrainedBackbone(options.experiment, { checkpoint: options.checkpoint });
+  try {
+    if (options.format === "peft") {
+      return await saveLoraAdapter({ dir: options.output, backbone, overwrite: options.overwrite ?? false });
+    }
+    const evals = store.readMetrics().filter((r) => r.type === "eval");
+    const last = evals.at(-1);
+    const metrics = last?.type === "eval" ? { validation_loss: last.loss, ...last.metrics } : undefined;
+    const config = store.readConfig();
+    const exported = await exportMergedModel({
+      backbone,
+      dir: options.output,
+      overwrite: options.overwrite ?? false,
+      modelCard: {
+        title: store.id,
+        description: `Fine-tuned with tunebook from experiment ${store.id}.`,
+        trainingConfig: config ? (configToPlain(config) as Record<string, unknown>) : undefined,
+        metrics,
+      },
+    });
+    return exported.dir;
+  } finally {
+    await backbone.dispose();
+  }
+}
