@@ -1,10 +1,9 @@
 /**
  * Exports: merged Hugging Face model directories (LoRA merged into float32 weights, tokenizer, chat template,
- * model card), whole-folder atomic writes and the errors they raise. LoRA adapters in PEFT format are saved by
- * `saveLoraAdapter` in `../lora`.
+ * model card) and the errors they raise. Every export is written atomically (a temporary folder, renamed).
+ * LoRA adapters in PEFT format are saved by `saveLoraAdapter` in `../lora`.
  * @packageDocumentation
  */
-export { checkTarget, type WriteDirAtomicOptions, writeDirAtomic } from "./atomic-dir";
 export { ExportError } from "./export-error";
 export {
   COPIED_FILES,
@@ -15,7 +14,6 @@ export {
 } from "./export-merged-model";
 export { addLoraDelta, type MergedTensor, type MergePlan, planMergedWeights } from "./merge-weights";
 export {
-  flattenConfig,
   type ModelCardFacts,
   type ModelCardOptions,
   ModelCardOptionsSchema,
