@@ -3,16 +3,23 @@
  * @packageDocumentation
  */
 
-// Names several layers export: the engine's symbolic Tensor and the dataset's ChatMessage win at the top
-// level; the safetensors tensor type and the server's message type stay reachable from their layers.
+import { enableNotebookDefaults } from "../kernel-extensions/auto-display";
+
+// Names several layers export: the engine's symbolic Tensor and softmax op, the dataset's ChatMessage and the
+// models' generation types win at the top level; the others stay reachable from their layers.
 export type { ChatMessage } from "./data";
 export * from "./data";
 export * from "./datagen";
 export * from "./engine";
-export { Tensor } from "./engine";
+export { softmax, Tensor } from "./engine";
 export * from "./errors";
 export * from "./eval";
+export type { GenerationChunk, GenerationResult } from "./models";
 export * from "./models";
 export * from "./serve";
 export * from "./train";
 export * from "./util";
+
+// In a tslab notebook, `import "tunebook"` turns on the live training view, the interrupt button and rich
+// display of results; elsewhere this does nothing.
+enableNotebookDefaults();
