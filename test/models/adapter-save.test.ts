@@ -5,7 +5,7 @@
  * backbone that saved them. Misuse raises ExportError / ConfigError.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -18,6 +18,7 @@ import { BATCH, maxAbsError } from "./compare";
 const backbones: Backbone[] = [];
 after(async () => {
   for (const b of backbones) await b.dispose();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tunebook-adapter-save-"));

@@ -5,7 +5,15 @@
  * sharding; full fine-tuning; tokenizer, chat template and model card; refusing to overwrite.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -18,6 +26,7 @@ import { BATCH, maxAbsError } from "./compare";
 const backbones: Backbone[] = [];
 after(async () => {
   for (const b of backbones) await b.dispose();
+  rmSync(tmp, { recursive: true, force: true });
 });
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tunebook-export-"));
 

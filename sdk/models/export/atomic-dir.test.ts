@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +34,7 @@ test("writeDirAtomic leaves nothing behind when writing fails, and keeps the old
     writeDirAtomic({ dir: path.join(parent, "file"), write: async () => {} }),
     /found a file/,
   );
+  rmSync(parent, { recursive: true, force: true });
 });
 
 test("shards split like transformers: in order, a new file when the next tensor would pass the limit", () => {
