@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import os from "node:os";
 import path from "node:path";
 import { installKernel } from "../../kernel-extensions";
+import { makeTinyCheckpoint } from "../reference";
 import { JupyterHarness, PYTHON } from "./jupyter-harness";
 
 /** One output of an executed cell (nbformat 4). */
@@ -52,18 +53,26 @@ export class NotebookRunner {
   ) {}
 
   /**
-   * Installs the kernel into a fresh temp prefix and prepares the work folder.
+   * Installs the kernel into a fresh temp prefix and prepares the work folder: `<tmp>/work` holds the
+   * notebooks, `<tmp>/assets` (their `../assets`) links the checkout's demo data and model. While the embedded
+   * model `assets/tiny-llama` is not in the checkout, a tiny random Llama from the PyTorch reference script
+   * stands in for it.
    * @param kernelName - kernelspec name
    * @returns the runner
    */
-  static create(kernelName = "tunebook-tutorials"): NotebookRunner {
+  static async create(kernelName = "tunebook-tutorials"): Promise<NotebookRunner> {
     const dir = mkdtempSync(path.join(os.tmpdir(), "tunebook-notebooks-"));
     const prefix = path.join(dir, "prefix");
-    for (const d of ["config", "runtime", "data", "work/node_modules"])
+    for (const d of ["config", "runtime", "data", "work/node_modules", "assets"])
       mkdirSync(path.join(dir, d), { recursive: true });
     installKernel({ prefix, name: kernelName, python: PYTHON, linkPackage: false });
     const work = path.join(dir, "work");
     symlinkSync(path.resolve("."), path.join(work, "node_modules", "tunebook"), "dir");
+    symlinkSync(path.resolve("assets/demo-data"), path.join(dir, "assets", "demo-data"), "dir");
+    const model = existsSync("assets/tiny-llama/config.json")
+      ? path.resolve("assets/tiny-llama")
+      : await makeTinyCheckpoint({ arch: "llama", seed: 11 });
+    symlinkSync(model, path.join(dir, "assets", "tiny-llama"), "dir");
     return new NotebookRunner(dir, work, kernelName, JupyterHarness.env(dir, prefix));
   }
 
@@ -72,7 +81,7 @@ export class NotebookRunner {
    * @param name - notebook name without `.ipynb`
    * @param timeoutS - per-cell and overall limit in seconds
    * @returns the executed notebook and the wall time
-   * @throws Error with nbconvert's stderr when a cell fails
+   * @throws Error with nbconvert's stderr when nbconvert fails (failed cells show as error/stderr outputs)
    */
   execute(name: string, timeoutS = 120): { notebook: Notebook; seconds: number; file: string } {
     const data = path.join(this.work, "data");
@@ -85,6 +94,9 @@ export class NotebookRunner {
         "--to",
         "notebook",
         "--execute",
+        // Failed cells are reported by the caller from their stderr/error outputs (nbclient's own message
+        // leaves out tslab's diagnostics, which tslab writes to stderr).
+        "--allow-errors",
         `--ExecutePreprocessor.timeout=${timeoutS}`,
         `--ExecutePreprocessor.kernel_name=${this.kernelName}`,
         "--output",

@@ -4,6 +4,8 @@
 // normalisation, numpy) computed here from the inputs written in the notebook itself.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import { PYTHON } from "./jupyter-harness";
 import {
@@ -17,8 +19,8 @@ import {
 } from "./notebook-runner";
 
 let runner: NotebookRunner;
-before(() => {
-  runner = NotebookRunner.create();
+before(async () => {
+  runner = await NotebookRunner.create();
 });
 after(() => runner?.dispose());
 
@@ -166,4 +168,68 @@ test("evaluation.ipynb: metric tables agree with scikit-learn, SQuAD normalisati
   const { charts, loaders } = plotly(nb);
   assert.equal(loaders, 1);
   assert.equal(charts.length, 2, "per-row BLEU and comparison bar charts");
+});
+
+/** The final progress bar of a training cell (nbclient applied every update_display_data to it). */
+function progressOf(nb: Notebook, marker: string): string {
+  const bars = cellWith(nb, marker)
+    .outputs.map(outputHtml)
+    .filter((h) => h.includes('class="tunebook-progress"'));
+  assert.equal(bars.length, 1, "one progress entry, updated in place");
+  return bars[0]!;
+}
+
+/** The plotly traces of a chart output, by name. */
+function traces(html: string): Map<string, { x: number[]; y: number[] }> {
+  const m = /var fig=(\{[\s\S]*?\});var t0=/.exec(html);
+  assert.ok(m, "chart carries its figure");
+  const fig = JSON.parse(m[1]!) as {
+    data: { name: string; x: number[]; y: number[] }[];
+  };
+  return new Map(fig.data.map((d) => [d.name, d]));
+}
+
+test("quickstart.ipynb: fine-tunes with a live progress bar and charts, then streams a chat reply", () => {
+  const { notebook: nb, seconds } = runner.execute("quickstart");
+  assertClean(nb);
+  assert.ok(seconds < 60, `ran in ${seconds} s`);
+  // fit() without callbacks got the notebook's default view: a progress bar at its final state …
+  const bar = progressOf(nb, "exp.fit()");
+  const m = /data-step="(\d+)" data-total="(\d+)" data-status="completed"/.exec(bar);
+  assert.ok(m, bar);
+  assert.equal(m[1], m[2]);
+  // … and the live chart with train and validation loss and the perplexity metric.
+  const charts = plotly(nb).charts;
+  assert.equal(charts.length, 1);
+  const t = traces(charts[0]!);
+  const train = t.get("train loss")!;
+  assert.equal(train.x.length, Number(m[1]), "one train-loss point per step");
+  const valid = t.get("validation loss")!;
+  const ppl = t.get("perplexity")!;
+  assert.ok(valid.y.length >= 2 && valid.y.every(Number.isFinite));
+  for (const [i, l] of valid.y.entries())
+    assert.ok(Math.abs(ppl.y[i]! - Math.exp(l)) <= 1e-9 * Math.exp(l), "perplexity = exp(loss)");
+
+  // The printed result agrees with the experiment folder's own record (metrics.jsonl).
+  const out = cellWith(nb, "run.status").outputs.map(outputText).join("");
+  const r = /status completed, (\d+) steps, final loss (\S+)\nexperiment folder: (.*)/.exec(out);
+  assert.ok(r, out);
+  assert.equal(r[1], m[1]);
+  const records = readFileSync(path.join(r[3]!, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string; step: number; loss: number });
+  const lastStep = records.filter((x) => x.type === "step").at(-1)!;
+  assert.equal(lastStep.step, Number(r[1]));
+  assertClose(r[2]!, lastStep.loss, "final loss");
+  assertClose(String(train.y.at(-1)), lastStep.loss, "chart's last train loss");
+  // The chat transcript holds the question and a streamed reply.
+  const chat = cellWith(nb, "await streamChat")
+    .outputs.map(outputHtml)
+    .find((h) => h.includes("tunebook-chat"));
+  assert.ok(chat);
+  assert.match(
+    chat,
+    /data-role="user"[\s\S]*How is &#x27;whale&#x27; pronounced\?[\s\S]*data-role="assistant"[\s\S]*class="tunebook-chat-content"[^>]*>[^<]+<\/div><\/div><\/div>$/,
+  );
 });
