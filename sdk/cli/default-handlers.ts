@@ -3,6 +3,8 @@
  * without one answer "not available yet" (exit 2).
  */
 import { installKernel, listKernels } from "../../kernel-extensions/install";
+import { serveCommand } from "../serve/serve-command";
+import { evalHandler } from "./handlers/eval-handler";
 import { exportHandler, generateHandler } from "./handlers/model-handlers";
 import { trainHandler } from "./handlers/train-handler";
 import { type CliHandlers, registerHandlers } from "./registry";
@@ -10,8 +12,14 @@ import { type CliHandlers, registerHandlers } from "./registry";
 /** Handlers backed by the SDK today. */
 export const defaultHandlers: CliHandlers = {
   train: trainHandler,
+  eval: evalHandler,
   generate: generateHandler,
   export: exportHandler,
+  serve: (input) =>
+    serveCommand({
+      ...input,
+      onReady: (server) => process.stdout.write(`serving ${input.model} at ${server.baseURL}\n`),
+    }),
   kernelInstall: async ({ prefix, python }) => {
     const k = installKernel({ prefix, python, user: prefix === undefined });
     process.stdout.write(`installed kernel '${k.name}' ("${k.displayName}") in ${k.resourceDir}\n`);

@@ -19,6 +19,7 @@ import {
   type GenerationOptions,
   type GenerationResult,
   generate as generateText,
+  releaseCachedSession,
   streamGeneration,
 } from "./generate";
 import { loadModelDir, type ModelDir } from "./hf-dir";
@@ -256,6 +257,7 @@ export class Backbone {
     const session = this.session;
     this.session = undefined;
     await session?.release();
+    await releaseCachedSession(this);
     liveFolders.delete(this.folder);
     await rm(this.folder, { recursive: true, force: true });
   }

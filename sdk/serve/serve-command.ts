@@ -6,13 +6,16 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors";
-import { Backbone } from "../models";
+import { loadModelOrExperiment } from "../train";
 import { servableBackbone } from "./backbone-model";
 import { type RunningServer, serve } from "./server";
 
 const OptionsSchema = z
   .object({
-    /** A Hugging Face model directory, or a folder holding one under `export/`, `model/` or `merged/`. */
+    /**
+     * A Hugging Face model directory, a folder holding one under `export/`, `model/` or `merged/`, or an
+     * experiment folder (its trained model is served).
+     */
     model: z.string().min(1),
     /** Interface to bind (default loopback; any other host needs `apiKey`). */
     host: z.string().min(1).default("127.0.0.1"),
@@ -48,6 +51,7 @@ const MODEL_SUBFOLDERS = ["export", "model", "merged"];
  * ```
  */
 export function resolveServedModel(dir: string): string {
+  if (existsSync(path.join(dir, "status.json"))) return dir; // an experiment folder: its trained model
   const candidates = [dir, ...MODEL_SUBFOLDERS.map((s) => path.join(dir, s))];
   const found = candidates.find((c) => existsSync(path.join(c, "config.json")));
   if (found) return found;
@@ -79,7 +83,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   }
   const o = parsed.data;
   if (o.signal.aborted) return;
-  const backbone = await Backbone.load(resolveServedModel(o.model), { threads: o.threads });
+  const backbone = await loadModelOrExperiment(resolveServedModel(o.model), { threads: o.threads });
   try {
     const model = servableBackbone({ backbone, id: o.id });
     const server = await serve({ model, host: o.host, port: o.port, apiKey: o.apiKey });

@@ -119,6 +119,36 @@ test("train, SIGKILL, resume: the same losses as an uninterrupted run; then expo
   await merged.dispose();
   await trained.dispose();
 
+  const scored = tunebook(["eval", fullDir], dir);
+  assert.equal(scored.code, 0, scored.err);
+  const perplexity = Number(/^perplexity\t(\S+)$/m.exec(scored.out)?.[1]);
+  const lastEval = ExperimentStore.open(fullDir)
+    .readMetrics()
+    .filter((r) => r.type === "eval")
+    .at(-1);
+  assert.ok(lastEval?.type === "eval");
+  // Evaluated from the best checkpoint (lowest validation loss), so at most the last evaluation's value.
+  assert.ok(Math.log(perplexity) <= lastEval.loss + 1e-4, `${perplexity} vs ${Math.exp(lastEval.loss)}`);
+  assert.ok(fs.existsSync(path.join(fullDir, "predictions", "eval.csv")));
+
+  const server = spawn(process.execPath, [BIN, "serve", fullDir, "--port", "0"], {
+    cwd: dir,
+    env: childEnv(),
+  });
+  const baseURL = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    server.stdout.on("data", (d) => {
+      out += d;
+      const m = / at (http\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
+  });
+  const models = (await (await fetch(`${baseURL}/models`)).json()) as { data: { id: string }[] };
+  assert.equal(models.data.length, 1);
+  server.kill("SIGINT");
+  await new Promise((r) => server.once("exit", r));
+
   const generated = tunebook(["generate", fullDir, "--prompt", "What is 2 plus 3?", "-n", "4"], dir);
   assert.equal(generated.code, 0, generated.err);
   assert.ok(generated.out.length > 1);

@@ -46,6 +46,18 @@ test("LoRA fit learns and records everything in the experiment folder", async ()
     assert.match(readFileSync(path.join(run.dir, "config.yaml"), "utf8"), /seed: 5/);
     assert.ok(existsSync(path.join(run.dir, "checkpoints", "last", "trainable.safetensors")));
     assert.equal(JSON.parse(readFileSync(path.join(run.dir, "status.json"), "utf8")).status, "completed");
+    // Evaluation with teacher forcing reproduces the last validation loss; answers are generated and scored.
+    const last = evals.at(-1);
+    const ev = await run.evaluate({ metrics: [Metrics.perplexity(), Metrics.qaAccuracy()] });
+    assert.ok(last?.type === "eval");
+    assert.ok(
+      Math.abs(Math.log(ev.metrics.perplexity) - last.loss) < 1e-4,
+      `${ev.metrics.perplexity} vs ${last.loss}`,
+    );
+    assert.equal(ev.rows.length, 8);
+    assert.ok(ev.rows.every((r) => r.reference.length > 0 && typeof r.scores.qa_exact_match === "number"));
+    const table = readFileSync(path.join(run.dir, "predictions", "validation.csv"), "utf8");
+    assert.equal(table.trim().split("\n").length, 9);
     // The backbone now holds the trained adapters: its validation loss differs from a fresh one's.
     const fresh = await Backbone.load(run.backbone.modelDir.dir);
     const ids = [[1, 2, 3, 4, 5]];

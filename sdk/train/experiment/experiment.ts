@@ -97,16 +97,18 @@ export class Experiment {
   }
 
   /**
-   * Sets the training data (with its column mapping and validation set).
+   * Sets the training data (with its column mapping and validation set) and, optionally, how it is
+   * formatted (fields of the `dataset` group such as `useChatTemplate` or `maskPromptLabels`).
    * @param data - the dataset
+   * @param settings - formatting settings
    * @returns a new experiment
    * @example
    * ```ts
-   * exp.dataset(data.columns({ prompt: "q", answer: "a" }).validation({ size: 0.1 }));
+   * exp.dataset(data.columns({ prompt: "q", answer: "a" }).validation({ size: 0.1 }), { useChatTemplate: true });
    * ```
    */
-  dataset(data: Dataset): Experiment {
-    return this.with({ dataset: data });
+  dataset(data: Dataset, settings: GroupInput<"dataset"> = {}): Experiment {
+    return this.group("dataset", settings).with({ dataset: data });
   }
 
   /**
@@ -155,6 +157,19 @@ export class Experiment {
    */
   tokenizer(settings: GroupInput<"tokenizer">): Experiment {
     return this.group("tokenizer", settings);
+  }
+
+  /**
+   * Sets prediction settings (generation for evaluation: `maxNewTokens`, `temperature`, `stopTokens`…).
+   * @param settings - fields of the `prediction` group
+   * @returns a new experiment
+   * @example
+   * ```ts
+   * exp.prediction({ maxNewTokens: 32 });
+   * ```
+   */
+  prediction(settings: GroupInput<"prediction">): Experiment {
+    return this.group("prediction", settings);
   }
 
   /**
@@ -329,5 +344,5 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
   });
   if (result.step > 0 && result.status !== "failed")
     await backbone.updateParameters(new Map(Object.entries(result.params)));
-  return new Run(store, config, backbone, result);
+  return new Run(store, config, backbone, result, prepared.validation, run.metrics);
 }

@@ -1,3 +1,4 @@
+export { type Evaluation, type EvaluationRow, evaluateModel } from "./evaluate-model";
 export { Experiment, type FitOptions } from "./experiment";
 export { ExperimentSetupError } from "./experiment-setup-error";
 export { Run } from "./run";
@@ -6,5 +7,6 @@ export {
   type CheckpointChoice,
   type ExportExperimentOptions,
   exportExperiment,
+  loadModelOrExperiment,
   loadTrainedBackbone,
 } from "./trained-model";

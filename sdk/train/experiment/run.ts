@@ -2,10 +2,14 @@
  * The outcome of `Experiment.fit()` / `Experiment.resume()`: how the run ended, its experiment folder, its
  * recorded metrics, and the backbone holding the trained values (ready to generate, evaluate or export).
  */
+import type { Dataset, TokenizedDataset } from "../../data";
 import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
 import type { ExperimentStore, MetricRecord } from "../store";
-import type { TrainLoopResult } from "../trainer";
+import type { RunMetric, TrainLoopResult } from "../trainer";
+import { type Evaluation, evaluateModel } from "./evaluate-model";
+import { ExperimentSetupError } from "./experiment-setup-error";
+import { tokenizeOptions } from "./run-inputs";
 
 /** A finished (completed, cancelled or failed) training run. */
 export class Run {
@@ -14,13 +18,54 @@ export class Run {
    * @param config - the resolved configuration the run used
    * @param backbone - the model with the trained values
    * @param result - how the loop ended
+   * @param validation - the tokenized validation examples, when the run had some
+   * @param metrics - the run's validation metrics
    */
   constructor(
     readonly store: ExperimentStore,
     readonly config: ExperimentConfig,
     readonly backbone: Backbone,
     readonly result: TrainLoopResult,
+    readonly validation?: TokenizedDataset,
+    readonly metrics: readonly RunMetric[] = [],
   ) {}
+
+  /**
+   * Evaluates the trained model: perplexity of the reference answers, and text metrics (BLEU, QA accuracy,
+   * LLM judge) on answers generated with the `prediction` settings; writes `predictions/<name>.csv` with a row
+   * per example (prompt, reference, prediction, per-row scores).
+   * @param options - data (default: the run's validation set), metrics (default: the run's), table name
+   * @returns metric values, directions, rows and warnings
+   * @throws ExperimentSetupError when there is no data to evaluate on
+   * @example
+   * ```ts
+   * const ev = await run.evaluate({ metrics: [Metrics.perplexity(), Metrics.bleu()] });
+   * console.log(ev.metrics);
+   * ```
+   */
+  async evaluate(
+    options: { dataset?: Dataset; metrics?: RunMetric[]; name?: string; signal?: AbortSignal } = {},
+  ): Promise<Evaluation> {
+    const tokenizer = this.backbone.modelDir.tokenizer;
+    const data =
+      options.dataset && tokenizer
+        ? options.dataset.tokenize({ tokenizer, ...tokenizeOptions(this.config) })
+        : this.validation;
+    if (!data) {
+      throw new ExperimentSetupError("the run has no validation data", "Pass `{ dataset }` to evaluate on.");
+    }
+    const evaluation = await evaluateModel({
+      backbone: this.backbone,
+      data,
+      metrics: options.metrics ?? this.metrics,
+      prediction: this.config.prediction,
+      batchSize: this.config.training.batchSize,
+      signal: options.signal,
+    });
+    const table = evaluation.rows.map(({ scores, ...row }) => ({ ...row, ...scores }));
+    await this.store.writePredictions(options.name ?? "validation", table, "csv");
+    return evaluation;
+  }
 
   /** `completed`, `cancelled` or `failed`. */
   get status(): TrainLoopResult["status"] {

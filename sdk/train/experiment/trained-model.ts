@@ -4,7 +4,8 @@
  * model card carries the training configuration and the final validation metrics.
  */
 import fs from "node:fs";
-import { type Backbone, exportMergedModel, saveLoraAdapter } from "../../models";
+import path from "node:path";
+import { Backbone, type BackboneOptions, exportMergedModel, saveLoraAdapter } from "../../models";
 import { configToPlain } from "../config";
 import { ExperimentStore } from "../store";
 import { readCheckpoint } from "../trainer";
@@ -55,6 +56,24 @@ export async function loadTrainedBackbone(
   const backbone = await backboneForTraining(config, checkpoint.state.seed);
   await backbone.updateParameters(new Map(Object.entries(checkpoint.optimizer.params)));
   return backbone;
+}
+
+/**
+ * Loads a model folder (or hub id), or an experiment folder's trained model (best checkpoint if kept, else last).
+ * @param model - a Hugging Face model folder, hub id, or experiment folder
+ * @param options - `threads` for the sessions
+ * @returns the backbone (dispose it when done)
+ * @example
+ * ```ts
+ * const backbone = await loadModelOrExperiment("experiments/capitals-20261123-101500");
+ * ```
+ */
+export async function loadModelOrExperiment(
+  model: string,
+  options: Pick<BackboneOptions, "threads"> = {},
+): Promise<Backbone> {
+  const isExperiment = ["status.json", "config.yaml"].some((f) => fs.existsSync(path.join(model, f)));
+  return isExperiment ? loadTrainedBackbone(model) : Backbone.load(model, options);
 }
 
 /** Options of {@link exportExperiment}. */

@@ -1,0 +1,153 @@
+/**
+ * Evaluation of a model on tokenized examples: each example's last answer is the reference and the tokens
+ * before it the prompt, exactly as in training. Perplexity comes from the answer tokens' log-probabilities
+ * (teacher forcing); text metrics (BLEU, QA accuracy, LLM judge) score answers generated from the prompts
+ * with the prediction settings. Every row keeps its prompt, reference, prediction and per-row scores.
+ */
+import type { TokenizedDataset, TokenizedExample } from "../../data";
+import type { Backbone } from "../../models";
+import type { ExperimentConfig } from "../config";
+import type { RunMetric } from "../trainer";
+
+/** One evaluated example. */
+export interface EvaluationRow {
+  /** 1-based source row. */
+  row: number;
+  prompt: string;
+  reference: string;
+  prediction: string;
+  /** Summed negative log-likelihood of the reference tokens, and their count. */
+  nll: number;
+  tokens: number;
+  /** Per-row metric scores by metric name. */
+  scores: Record<string, number>;
+}
+
+/** The result of {@link evaluateModel}. */
+export interface Evaluation {
+  /** Headline value of each metric. */
+  metrics: Record<string, number>;
+  /** Whether larger (`max`) or smaller (`min`) is better, by metric. */
+  directions: Record<string, "max" | "min">;
+  rows: EvaluationRow[];
+  warnings: string[];
+}
+
+/** Splits an example into prompt ids and the ids of its last answer (its last run of trained tokens). */
+function promptAndAnswer(ex: TokenizedExample): { prompt: number[]; answer: number[] } {
+  let end = ex.target.length;
+  while (end > 0 && !ex.target[end - 1]) end--;
+  let start = end;
+  while (start > 0 && ex.target[start - 1]) start--;
+  return { prompt: Array.from(ex.ids.subarray(0, start)), answer: Array.from(ex.ids.subarray(start, end)) };
+}
+
+/** Sum of −log p(answer token) under the model, one forward pass per batch of rows. */
+async function answerNll(backbone: Backbone, parts: { prompt: number[]; answer: number[] }[]) {
+  const V = backbone.config.vocabSize;
+  const T = Math.max(...parts.map((p) => p.prompt.length + p.answer.length));
+  const pad = (xs: number[]) => [...xs, ...new Array(T - xs.length).fill(0)];
+  const ids = parts.map((p) => pad([...p.prompt, ...p.answer]));
+  const mask = parts.map((p) => pad(new Array(p.prompt.length + p.answer.length).fill(1)));
+  const { data } = await backbone.logits(ids, mask);
+  return parts.map((p, b) => {
+    let nll = 0;
+    p.answer.forEach((token, k) => {
+      const t = p.prompt.length + k - 1; // the position that predicts this token
+      const row = data.subarray((b * T + t) * V, (b * T + t + 1) * V);
+      let max = -Infinity;
+      for (const v of row) max = Math.max(max, v);
+      let sum = 0;
+      for (const v of row) sum += Math.exp(v - max);
+      nll += max + Math.log(sum) - row[token];
+    });
+    return nll;
+  });
+}
+
+/**
+ * Evaluates a model: perplexity over the reference answers and text metrics over generated answers.
+ * @param o - backbone, tokenized examples, metrics, prediction settings, batch size, signal
+ * @returns metric values, per-row results and warnings
+ * @example
+ * ```ts
+ * const ev = await evaluateModel({ backbone, data: validation, metrics: [Metrics.perplexity()], prediction: config.prediction });
+ * ```
+ */
+export async function evaluateModel(o: {
+  backbone: Backbone;
+  data: TokenizedDataset;
+  metrics: readonly RunMetric[];
+  prediction: ExperimentConfig["prediction"];
+  batchSize?: number;
+  signal?: AbortSignal;
+}): Promise<Evaluation> {
+  const tokenizer = o.backbone.modelDir.tokenizer;
+  const decode = (ids: number[]) => tokenizer?.decode(ids, { skipSpecialTokens: true }).trim() ?? "";
+  const batchSize = o.prediction.batchSize || o.batchSize || 8;
+  const parts = o.data.examples
+    .map((ex) => ({ row: ex.row, ...promptAndAnswer(ex) }))
+    .filter((p) => p.prompt.length > 0 && p.answer.length > 0);
+  const needsText = o.metrics.some((m) => m.name !== "perplexity");
+  const rows: EvaluationRow[] = [];
+  for (let i = 0; i < parts.length; i += batchSize) {
+    o.signal?.throwIfAborted();
+    const chunk = parts.slice(i, i + batchSize);
+    const nll = await answerNll(o.backbone, chunk);
+    const generated = needsText ? await generateAnswers(o.backbone, chunk, o.prediction, o.signal) : [];
+    chunk.forEach((p, k) =>
+      rows.push({
+        row: p.row,
+        prompt: decode(p.prompt),
+        reference: decode(p.answer),
+        prediction: generated[k] ?? "",
+        nll: nll[k],
+        tokens: p.answer.length,
+        scores: { perplexity: Math.exp(nll[k] / p.answer.length) },
+      }),
+    );
+  }
+  const metrics: Record<string, number> = {};
+  const directions: Record<string, "max" | "min"> = {};
+  const warnings: string[] = [];
+  for (const m of o.metrics) {
+    const input =
+      m.name === "perplexity"
+        ? { nll: rows.map((r) => r.nll), tokenCounts: rows.map((r) => r.tokens) }
+        : {
+            predictions: rows.map((r) => r.prediction),
+            references: rows.map((r) => r.reference),
+            prompts: rows.map((r) => r.prompt),
+          };
+    const r = (await m.compute(input)) as { value: number; perRow?: number[]; warnings?: string[] };
+    metrics[m.name] = r.value;
+    directions[m.name] = m.direction;
+    r.perRow?.forEach((score, k) => {
+      rows[k].scores[m.name] = score;
+    });
+    warnings.push(...(r.warnings ?? []));
+  }
+  return { metrics, directions, rows, warnings };
+}
+
+async function generateAnswers(
+  backbone: Backbone,
+  parts: { prompt: number[] }[],
+  p: ExperimentConfig["prediction"],
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const results = await backbone.generate({
+    inputIds: parts.map((x) => x.prompt),
+    maxNewTokens: p.maxNewTokens,
+    minNewTokens: p.minNewTokens,
+    doSample: p.temperature > 0,
+    temperature: p.temperature > 0 ? p.temperature : undefined,
+    topK: p.topK > 0 ? p.topK : undefined,
+    topP: p.topP,
+    repetitionPenalty: p.repetitionPenalty,
+    stopStrings: p.stopTokens,
+    seed: 0,
+    signal,
+  });
+  return results.map((r) => r.text.trim());
+}
