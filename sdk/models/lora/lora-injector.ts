@@ -4,7 +4,7 @@
  * (`U(−1/√in, 1/√in)`), B zeros, so the model's output is unchanged at step 0.
  * Dimension letters: I inputs, O outputs, R rank.
  */
-import { add, dropout, linear, mul, seededRandom, type Tensor } from "../../engine";
+import { add, dropout, less, linear, mul, seededRandom, type Tensor, where } from "../../engine";
 import { AdapterError } from "./adapter-error";
 import type { LoraAdapter } from "./load-adapter";
 import { isLoraTarget, loraScale, peftNames, type ResolvedLoraOptions } from "./lora-options";
@@ -52,7 +52,8 @@ export class LoraInjector {
    * @param module - module path
    * @param weight - frozen `[O, I]`
    * @param bias - optional `[O]`
-   * @param training - `seed` (int64 scalar input) enables dropout on the adapter's input
+   * @param training - `seed` (int64 scalar input) enables dropout on the adapter's input; a negative seed
+   *   disables it at run time
    * @returns `[..., O]`
    * @throws {@link AdapterError} when a loaded adapter lacks the module's tensors or they have other shapes
    */
@@ -70,7 +71,11 @@ export class LoraInjector {
     const a = g.param(names.a, [r, inp], { kind: "inline", data: pair.a }, { trainable: true });
     const b = g.param(names.b, [out, r], { kind: "inline", data: pair.b }, { trainable: true });
     const p = this.options.dropout;
-    const xin = training && p > 0 ? dropout(x, p, training.seed, this.dropoutSalt++) : x;
+    // A negative seed turns dropout off (evaluation in a training session).
+    const xin =
+      training && p > 0
+        ? where(less(training.seed, 0), x, dropout(x, p, training.seed, this.dropoutSalt++))
+        : x;
     return add(y, mul(linear(linear(xin, a), b), this.scale));
   }
 
