@@ -310,6 +310,12 @@ async function execute(
 
 async function executeInFolder(run: Parameters<typeof execute>[0], options: FitOptions): Promise<Run> {
   const { config, backbone, store } = run;
+  if (config.training.packing) {
+    throw new ExperimentSetupError(
+      "training.packing is not supported by the trainer yet",
+      "Set training.packing to false (short samples are padded per batch instead).",
+    );
+  }
   const tokenizer = backbone.modelDir.tokenizer;
   if (!tokenizer) {
     throw new ExperimentSetupError(
