@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { ConfigError } from "../../sdk/errors";
-import { Metrics } from "../../sdk/eval";
+import { Metrics, pickSamples } from "../../sdk/eval";
 import { Backbone } from "../../sdk/models";
 import { Experiment, LoRAConfig, type Run, type StepEvent } from "../../sdk/train";
 import { arithmeticDataset, experimentsRoot, tinyLlama } from "./fixtures";
@@ -56,6 +56,12 @@ test("LoRA fit learns and records everything in the experiment folder", async ()
     );
     assert.equal(ev.rows.length, 8);
     assert.ok(ev.rows.every((r) => r.reference.length > 0 && typeof r.scores.qa_exact_match === "number"));
+    const worst = pickSamples({ rows: ev.rows, kind: "worst", metric: "perplexity", direction: "min", n: 2 });
+    const best = pickSamples({ rows: ev.rows, kind: "best", metric: "perplexity", direction: "min", n: 2 });
+    const all = ev.rows.map((r) => r.scores.perplexity);
+    assert.equal(worst[0].scores.perplexity, Math.max(...all)); // perplexity: lower is better
+    assert.equal(best[0].scores.perplexity, Math.min(...all));
+    assert.equal(pickSamples({ rows: ev.rows, kind: "random", n: 20 }).length, 8);
     const table = readFileSync(path.join(run.dir, "predictions", "validation.csv"), "utf8");
     assert.equal(table.trim().split("\n").length, 9);
     // The backbone now holds the trained adapters: its validation loss differs from a fresh one's.

@@ -51,7 +51,7 @@ export const evalHandler: NonNullable<CliHandlers["eval"]> = async (input) => {
     });
     for (const w of ev.warnings) process.stderr.write(`warning: ${w}\n`);
     for (const [name, value] of Object.entries(ev.metrics)) process.stdout.write(`${name}\t${value}\n`);
-    const rows = ev.rows.map(({ scores, ...row }) => ({ ...row, ...scores }));
+    const rows = ev.rows.map(({ scores, explanations, ...row }) => ({ ...row, ...scores }));
     const file = input.output
       ? path.resolve(input.output)
       : await store.writePredictions("eval", rows, "csv");

@@ -9,8 +9,13 @@ import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
 import type { RunMetric } from "../trainer";
 
-/** One evaluated example. */
+/**
+ * One evaluated example; the shape of a `PredictionRow` of sdk/eval (so `pickSamples` and the notebook
+ * tables take it) plus the source row and the reference's log-likelihood.
+ */
 export interface EvaluationRow {
+  /** Position in the evaluated data (0-based). */
+  index: number;
   /** 1-based source row. */
   row: number;
   prompt: string;
@@ -21,6 +26,8 @@ export interface EvaluationRow {
   tokens: number;
   /** Per-row metric scores by metric name. */
   scores: Record<string, number>;
+  /** Per-row explanations (the judge's answers) by metric name. */
+  explanations: Record<string, string>;
 }
 
 /** The result of {@link evaluateModel}. */
@@ -95,8 +102,9 @@ export async function evaluateModel(o: {
     const chunk = parts.slice(i, i + batchSize);
     const nll = await answerNll(o.backbone, chunk);
     const generated = needsText ? await generateAnswers(o.backbone, chunk, o.prediction, o.signal) : [];
-    chunk.forEach((p, k) =>
-      rows.push({
+    rows.push(
+      ...chunk.map((p, k) => ({
+        index: i + k,
         row: p.row,
         prompt: decode(p.prompt),
         reference: decode(p.answer),
@@ -104,7 +112,8 @@ export async function evaluateModel(o: {
         nll: nll[k],
         tokens: p.answer.length,
         scores: { perplexity: Math.exp(nll[k] / p.answer.length) },
-      }),
+        explanations: {},
+      })),
     );
   }
   const metrics: Record<string, number> = {};
@@ -119,11 +128,19 @@ export async function evaluateModel(o: {
             references: rows.map((r) => r.reference),
             prompts: rows.map((r) => r.prompt),
           };
-    const r = (await m.compute(input)) as { value: number; perRow?: number[]; warnings?: string[] };
+    const r = (await m.compute(input)) as {
+      value: number;
+      perRow?: number[];
+      explanations?: string[];
+      warnings?: string[];
+    };
     metrics[m.name] = r.value;
     directions[m.name] = m.direction;
     r.perRow?.forEach((score, k) => {
       rows[k].scores[m.name] = score;
+    });
+    r.explanations?.forEach((text, k) => {
+      rows[k].explanations[m.name] = text;
     });
     warnings.push(...(r.warnings ?? []));
   }

@@ -62,7 +62,7 @@ export class Run {
       batchSize: this.config.training.batchSize,
       signal: options.signal,
     });
-    const table = evaluation.rows.map(({ scores, ...row }) => ({ ...row, ...scores }));
+    const table = evaluation.rows.map(({ scores, explanations, ...row }) => ({ ...row, ...scores }));
     await this.store.writePredictions(options.name ?? "validation", table, "csv");
     return evaluation;
   }
