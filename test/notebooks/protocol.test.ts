@@ -46,7 +46,7 @@ const displays = (msgs: KernelMessage.IIOPubMessage[]) =>
 
 test("fit() in a notebook shows its live view: display_data, then update_display_data with the same display id", async () => {
   const run = await kernel.run(
-    "const run = await experiment(4).fit();\nconsole.log(`RUN ${run.status} ${run.step} ${run.finalLoss}`);",
+    'const run = await experiment(4).fit();\nconsole.log("RUN " + run.status + " " + run.step + " " + run.finalLoss);',
     120_000,
   );
   assert.equal(run.status, "ok", run.text());
