@@ -115,8 +115,8 @@ function targets(o: BenchOptions, root: string): Target[] {
 }
 
 /** Runs one worker process and parses the JSON line it prints last. */
-function runWorker(cmd: string, args: string[]): Promise<WorkerResult> {
-  const env = { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
+function runWorker(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerResult> {
+  const env = { ...process.env, OMP_WAIT_POLICY: "PASSIVE", ...extraEnv };
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
@@ -164,7 +164,8 @@ function runTorch(w: WorkerOptions, root: string): Promise<WorkerResult> {
     `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
     String(v),
   ]);
-  return runWorker(PYTHON, [script, ...flags]);
+  // Debian's torch does its matmuls in OpenBLAS (pthreads build), whose pool torch.set_num_threads does not size.
+  return runWorker(PYTHON, [script, ...flags], { OPENBLAS_NUM_THREADS: String(w.threads) });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
