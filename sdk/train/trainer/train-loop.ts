@@ -194,6 +194,9 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
           tokensPerSecond: tokens / seconds,
           elapsedSeconds: (performance.now() - started) / 1000,
         });
+        // onnxruntime-node runs a session synchronously: without a macrotask turn per step, signal handlers
+        // (Ctrl-C, the notebook's interrupt button), timers and sockets would wait until the run ends.
+        await new Promise((resolve) => setImmediate(resolve));
         if (state.nextBatch >= epochBatches.numBatches) {
           state.epoch += 1;
           state.nextBatch = 0;
