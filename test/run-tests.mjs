@@ -27,7 +27,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--test", "--test-reporter=spec", "--test-concurrency=1", ...files],
+  ["--test", "--test-reporter=spec", "--test-concurrency=1", "--test-timeout=600000", ...files],
   { stdio: "inherit", env: { OMP_WAIT_POLICY: "PASSIVE", ...process.env } },
 );
 process.exit(result.status ?? 1);

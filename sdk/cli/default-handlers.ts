@@ -18,7 +18,9 @@ export const defaultHandlers: CliHandlers = {
   serve: (input) =>
     serveCommand({
       ...input,
-      onReady: (server) => process.stdout.write(`serving ${input.model} at ${server.baseURL}\n`),
+      onReady: (server) => {
+        process.stdout.write(`serving ${input.model} at ${server.baseURL}\n`);
+      },
     }),
   kernelInstall: async ({ prefix, python }) => {
     const k = installKernel({ prefix, python, user: prefix === undefined });

@@ -87,12 +87,15 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   try {
     const model = servableBackbone({ backbone, id: o.id });
     const server = await serve({ model, host: o.host, port: o.port, apiKey: o.apiKey });
-    o.onReady?.(server);
-    await new Promise<void>((resolve) => {
-      if (o.signal.aborted) resolve();
-      else o.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
-    await server.close();
+    try {
+      o.onReady?.(server);
+      await new Promise<void>((resolve) => {
+        if (o.signal.aborted) resolve();
+        else o.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    } finally {
+      await server.close();
+    }
   } finally {
     await backbone.dispose();
   }

@@ -91,7 +91,9 @@ async function killAfterCheckpoint(child: ChildProcess, runs: string, minStep: n
   }
 }
 
-test("train, SIGKILL, resume: the same losses as an uninterrupted run; then export and generate", async () => {
+test("train, SIGKILL, resume: the same losses as an uninterrupted run; then eval, export, serve, generate", {
+  timeout: 300_000,
+}, async () => {
   const dir = await workspace();
   const full = tunebook(["train", "--config", "exp.yaml", "--set", "logging.output_dir=full"], dir);
   assert.equal(full.code, 0, full.err);
