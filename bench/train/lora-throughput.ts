@@ -199,7 +199,19 @@ async function measure(t: Target, o: BenchOptions, root: string): Promise<Worker
       runs.push(r);
     }
   }
+  checkSameLoss(runs);
   return runs;
+}
+
+/** Both sides see the same batches and start from B = 0, so the first loss (before any update) must agree. */
+function checkSameLoss(runs: WorkerResult[]): void {
+  const first = (impl: string) => runs.find((r) => r.impl === impl)?.losses[0] ?? Number.NaN;
+  const [ours, torch] = [first("ours"), first("pytorch")];
+  const rel = Math.abs(ours - torch) / Math.abs(torch);
+  const verdict = rel < 1e-4 ? "same step" : "MISMATCH: the two sides do not compute the same loss";
+  console.log(
+    `  first loss: ours ${ours.toFixed(6)}, torch ${torch.toFixed(6)} (rel. diff ${rel.toExponential(1)}): ${verdict}`,
+  );
 }
 
 /** The summary row of one model: the best run of each side (least disturbed by other load), and ratios. */

@@ -12,7 +12,6 @@ import { performance } from "node:perf_hooks";
 import type { Batch } from "../../sdk/data";
 import { Backbone } from "../../sdk/models";
 import { batchFeeds, createCausalLmStep } from "../../sdk/train/trainer/causal-lm-step";
-import { seededRandom } from "../../sdk/util";
 
 /** What the bench passes to a worker (the PyTorch worker gets the same fields as flags). */
 export interface WorkerOptions {
@@ -46,9 +45,21 @@ export interface WorkerResult {
   peakRssMB: number;
 }
 
+/**
+ * Token ids from a 32-bit LCG (Numerical Recipes constants) that torch_lora_step.py reproduces, so both sides
+ * train on the same batches and their first losses (before any update) must agree.
+ */
+export function lcgTokens(seed: number, count: number, V: number): BigInt64Array {
+  let state = seed >>> 0;
+  return BigInt64Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return BigInt(state % V);
+  });
+}
+
 /** Random token rows with real shifted labels (last position unlabelled) and a full attention mask. */
-function randomBatch(rand: () => number, B: number, T: number, V: number, index: number): Batch {
-  const inputIds = BigInt64Array.from({ length: B * T }, () => BigInt(Math.floor(rand() * V)));
+function randomBatch(seed: number, B: number, T: number, V: number, index: number): Batch {
+  const inputIds = lcgTokens(seed * 1000 + index, B * T, V);
   const labels = new BigInt64Array(B * T).fill(-100n);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t + 1 < T; t++) labels[b * T + t] = inputIds[b * T + t + 1];
@@ -89,9 +100,8 @@ async function run(o: WorkerOptions): Promise<WorkerResult> {
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoadMB = mb(process.memoryUsage().rss);
-  const rand = seededRandom(o.seed);
   const V = backbone.config.vocabSize;
-  const batches = Array.from({ length: 4 }, (_, i) => randomBatch(rand, o.batch, o.seq, V, i));
+  const batches = Array.from({ length: 4 }, (_, i) => randomBatch(o.seed, o.batch, o.seq, V, i));
   const times: number[] = [];
   const losses: number[] = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {

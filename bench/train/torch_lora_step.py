@@ -115,9 +115,18 @@ class LoraModel(ReferenceModel):
         return y
 
 
-def random_batch(gen, B, T, V):
-    """Random token rows with real shifted labels (the last position unlabelled), full attention mask."""
-    ids = torch.randint(0, V, (B, T), generator=gen)
+def lcg_tokens(seed, count, V):
+    """The ours-worker.ts token stream: a 32-bit LCG (Numerical Recipes constants), state % V."""
+    state, out = seed & 0xFFFFFFFF, []
+    for _ in range(count):
+        state = (state * 1664525 + 1013904223) & 0xFFFFFFFF
+        out.append(state % V)
+    return out
+
+
+def random_batch(seed, B, T, V, index):
+    """Pseudo-random token rows (as ours-worker.ts) with real shifted labels (the last position unlabelled)."""
+    ids = torch.tensor(lcg_tokens(seed * 1000 + index, B * T, V), dtype=torch.long).view(B, T)
     labels = torch.full((B, T), -100, dtype=torch.long)
     labels[:, :-1] = ids[:, 1:]
     mask = torch.ones(B, T, dtype=torch.long)
@@ -136,8 +145,7 @@ def main(argv):
     load_s = time.perf_counter() - t0
     rss_after_load = rss_mb()
     V = model.cfg["vocab"]
-    gen = torch.Generator().manual_seed(args.seed)
-    batches = [random_batch(gen, args.batch, args.seq, V) for _ in range(4)]
+    batches = [random_batch(args.seed, args.batch, args.seq, V, i) for i in range(4)]
     times, losses = [], []
     for i in range(args.warmup + args.steps):
         ids, mask, pos, labels = batches[i % len(batches)]
