@@ -8,9 +8,9 @@
  * Outside a kernel nothing changes.
  */
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import { setRunDefaults } from "../sdk/train";
 import { kernelAbortSignal } from "./interrupt";
-import { parseOptions } from "./surface";
 import { notebookTrainingView } from "./training-view";
 import { tslabApi } from "./tslab-bridge";
 

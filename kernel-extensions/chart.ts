@@ -3,16 +3,11 @@
  * sharing the x axis. In a terminal the same chart prints as a text summary with a sparkline per series.
  */
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import { plotlyHtml } from "./figure";
 import { formatNumber } from "./format";
 import { ensurePlotly } from "./plotly-loader";
-import {
-  type LiveEntry,
-  parseOptions,
-  type Rendering,
-  resolveSurface,
-  surfaceOptionsSchema,
-} from "./surface";
+import { type LiveEntry, type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
 import { Throttle } from "./throttle";
 
 /** One line of a chart. */

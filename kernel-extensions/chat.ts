@@ -4,8 +4,9 @@
  * text is appended at a throttled rate.
  */
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import { escapeHtml } from "./html";
-import { parseOptions, type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
+import { type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
 import { Throttle } from "./throttle";
 
 /** One message of a transcript. */

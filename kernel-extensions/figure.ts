@@ -5,9 +5,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import { escapeHtml, scriptJson } from "./html";
 import { ensurePlotly } from "./plotly-loader";
-import { parseOptions, type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
+import { type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
 
 /** A plotly.js figure: what `Plotly.newPlot(el, data, layout)` takes. */
 export interface PlotlyFigureInput {

@@ -23,8 +23,8 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import { KernelInstallError } from "./kernel-install-error";
-import { parseOptions } from "./surface";
 
 const installSchema = z
   .object({

@@ -4,15 +4,10 @@
  * state is always drawn.
  */
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import { formatDuration, formatNumber } from "./format";
 import { escapeHtml } from "./html";
-import {
-  type LiveEntry,
-  parseOptions,
-  type Rendering,
-  resolveSurface,
-  surfaceOptionsSchema,
-} from "./surface";
+import { type LiveEntry, type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
 import { Throttle } from "./throttle";
 
 /** What the bar shows. Everything but `step` and `totalSteps` is optional. */

@@ -3,7 +3,7 @@
  * a log). Views render both an HTML and a text form; the surface picks the one it can show.
  */
 import { z } from "zod";
-import { ConfigError } from "../sdk/errors";
+import { ConfigError, parseOptions } from "../sdk/errors";
 import { tslabApi } from "./tslab-bridge";
 
 /** What a view draws: the HTML form (notebook) and the plain-text form (terminal). */
@@ -47,31 +47,6 @@ export const surfaceOptionsSchema = z
 
 /** Options shared by every view: where to draw. */
 export type SurfaceOptions = z.input<typeof surfaceOptionsSchema>;
-
-/**
- * Parses options with a zod schema, turning issues into a {@link ConfigError}.
- * @param schema - the zod schema
- * @param options - what the caller passed
- * @param source - the function name, for the message
- * @returns the parsed options
- * @throws ConfigError when the options do not match the schema
- * @example
- * ```ts
- * const opts = parseOptions(surfaceOptionsSchema, { mode: "text" }, "showTable");
- * ```
- */
-export function parseOptions<S extends z.ZodTypeAny>(
-  schema: S,
-  options: unknown,
-  source: string,
-): z.output<S> {
-  const r = schema.safeParse(options ?? {});
-  if (r.success) return r.data;
-  throw new ConfigError(
-    r.error.issues.map((i) => ({ path: i.path, message: i.message })),
-    { source },
-  );
-}
 
 /**
  * Picks the surface to draw on: tslab's display inside a kernel (unless `mode: "text"`), a text stream otherwise.

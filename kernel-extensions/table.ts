@@ -3,9 +3,10 @@
  * aligned text columns in a terminal.
  */
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import { formatNumber } from "./format";
 import { escapeHtml } from "./html";
-import { parseOptions, type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
+import { type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
 
 /** Rows as records, or a column-oriented frame such as a danfojs `DataFrame` (`columns` + `values`). */
 export type TableInput =

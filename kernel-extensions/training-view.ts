@@ -3,10 +3,11 @@
  * progress bar and live charts (train/validation loss, learning rate, metrics), both updated in place.
  */
 import { z } from "zod";
+import { parseOptions } from "../sdk/errors";
 import type { DoneEvent, EvalEvent, LogEvent, StepEvent, TrainCallbacks } from "../sdk/train";
 import { type ChartSeries, type ChartSpec, type LiveChart, showChart } from "./chart";
 import { ProgressBar } from "./progress-bar";
-import { parseOptions, resolveSurface, surfaceOptionsSchema } from "./surface";
+import { resolveSurface, surfaceOptionsSchema } from "./surface";
 
 const optionsSchema = surfaceOptionsSchema.extend({
   /** Title of the progress bar and charts. */

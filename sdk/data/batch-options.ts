@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../errors";
+import { ConfigError, parseOptions } from "../errors";
 
 /** How examples are shuffled, grouped and padded into batches. */
 export const BatchOptionsSchema = z
@@ -46,12 +46,5 @@ export type BatchOptionsInput = z.input<typeof BatchOptionsSchema>;
  * ```
  */
 export function parseBatchOptions(input: BatchOptionsInput): BatchOptions {
-  const parsed = BatchOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-      { source: "batch options" },
-    );
-  }
-  return parsed.data;
+  return parseOptions(BatchOptionsSchema, input, "batch options");
 }

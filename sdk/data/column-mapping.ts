@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../errors";
+import { ConfigError, parseOptions } from "../errors";
 
 /**
  * Which columns hold what, as in H2O LLM Studio's dataset settings. Exactly one of three shapes:
@@ -73,14 +73,7 @@ export type ColumnMappingInput = z.input<typeof ColumnMappingSchema>;
  * ```
  */
 export function parseColumnMapping(input: ColumnMappingInput): ColumnMapping {
-  const parsed = ColumnMappingSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-      { source: "Dataset.columns()" },
-    );
-  }
-  return parsed.data;
+  return parseOptions(ColumnMappingSchema, input, "Dataset.columns()");
 }
 
 /**

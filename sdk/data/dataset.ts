@@ -1,4 +1,5 @@
 import type { DataFrame } from "danfojs-node";
+import { parseOptions } from "../errors";
 import {
   type ColumnMapping,
   type ColumnMappingInput,
@@ -16,7 +17,6 @@ import { readJson } from "./readers/read-json";
 import { readJsonl } from "./readers/read-jsonl";
 import { readParquet } from "./readers/read-parquet";
 import {
-  parseWith,
   type SampleOptions,
   SampleOptionsSchema,
   SplitOptionsSchema,
@@ -215,7 +215,7 @@ export class Dataset {
    * ```
    */
   validation(source: ValidationSource): Dataset {
-    if ("size" in source) parseWith(SplitOptionsSchema, source, "Dataset.validation()");
+    if ("size" in source) parseOptions(SplitOptionsSchema, source, "Dataset.validation()");
     return new Dataset({ ...this.state, validation: source });
   }
 
@@ -232,7 +232,7 @@ export class Dataset {
   sample(options: { fraction: number; seed?: number }): Dataset {
     return new Dataset({
       ...this.state,
-      sample: parseWith(SampleOptionsSchema, options, "Dataset.sample()"),
+      sample: parseOptions(SampleOptionsSchema, options, "Dataset.sample()"),
     });
   }
 
@@ -285,7 +285,7 @@ export class Dataset {
     let valExamples: Example[];
     let trainExamples = examples;
     if ("size" in v) {
-      const parts = splitItems(examples, parseWith(SplitOptionsSchema, v, "Dataset.validation()"));
+      const parts = splitItems(examples, parseOptions(SplitOptionsSchema, v, "Dataset.validation()"));
       trainExamples = parts.train;
       valExamples = parts.validation;
     } else {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../errors";
+import { ConfigError, parseOptions } from "../errors";
 
 /** How conversations become token ids and which tokens are trained on. */
 export const FormatOptionsSchema = z
@@ -43,12 +43,5 @@ export type FormatOptionsInput = z.input<typeof FormatOptionsSchema>;
  * ```
  */
 export function parseFormatOptions(input: FormatOptionsInput = {}): FormatOptions {
-  const parsed = FormatOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-      { source: "format options" },
-    );
-  }
-  return parsed.data;
+  return parseOptions(FormatOptionsSchema, input, "format options");
 }

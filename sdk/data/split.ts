@@ -17,29 +17,6 @@ export type SplitOptions = z.infer<typeof SplitOptionsSchema>;
 export type SampleOptions = z.infer<typeof SampleOptionsSchema>;
 
 /**
- * Validates options with a schema, turning issues into a {@link ConfigError}.
- * @param schema - a zod schema
- * @param input - the options
- * @param source - a name for the message
- * @returns the parsed options
- * @throws {@link ConfigError} when invalid
- * @example
- * ```ts
- * const o = parseWith(SplitOptionsSchema, { size: 0.1 }, "validation()");
- * ```
- */
-export function parseWith<S extends z.ZodTypeAny>(schema: S, input: unknown, source: string): z.infer<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-      { source },
-    );
-  }
-  return parsed.data;
-}
-
-/**
  * Splits items into train and validation by a seeded shuffle: `round(size · n)` items (at least 1, at most
  * n − 1) go to validation; both parts keep source order.
  * @param items - the items (e.g. examples)

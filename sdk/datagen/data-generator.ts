@@ -1,12 +1,12 @@
 import OpenAI from "openai";
 import type { z } from "zod";
+import { parseOptions } from "../errors";
 import { annotateRecords } from "./annotate-records";
 import {
   annotateOptionsSchema,
   type DataGeneratorOptions,
   dataGeneratorOptionsSchema,
   generateRowsOptionsSchema,
-  parseOptions,
 } from "./datagen-options";
 import type {
   AnnotateOptions,

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { ConfigError } from "../errors";
 
 const isFunction = (v: unknown) => typeof v === "function";
 const zodSchema = z.custom<z.ZodTypeAny>((v) => v instanceof z.ZodType, { message: "expected a zod schema" });
@@ -71,28 +70,3 @@ export const annotateOptionsSchema = z
     message: "give either schema or labels, not both",
     path: ["labels"],
   });
-
-/**
- * Validates options against a schema, turning issues into a {@link ConfigError}.
- * @param schema - the zod schema
- * @param options - the caller's options
- * @param source - what is being configured, for the message
- * @returns the parsed options
- * @throws {ConfigError} listing every invalid field
- * @example
- * ```ts
- * const o = parseOptions(dataGeneratorOptionsSchema, { baseURL: "http://127.0.0.1:8000/v1", model: "m" }, "DataGenerator");
- * ```
- */
-export function parseOptions<S extends z.ZodTypeAny>(
-  schema: S,
-  options: unknown,
-  source: string,
-): z.output<S> {
-  const parsed = schema.safeParse(options);
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(
-    parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-    { source },
-  );
-}

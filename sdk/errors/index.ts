@@ -1,2 +1,3 @@
 export { ConfigError, type ConfigIssue } from "./config-error";
+export { parseOptions } from "./parse-options";
 export { TunebookError, type TunebookErrorOptions } from "./tunebook-error";

@@ -1,25 +1,9 @@
 import type { z } from "zod";
-import { ConfigError } from "../errors";
+import { parseOptions } from "../errors";
 import { MetricInputError } from "./errors";
 
-/**
- * Parses an options object with its zod schema, turning issues into a {@link ConfigError}.
- * @param schema - the zod schema of the options
- * @param value - what the caller passed
- * @param source - the function name, shown in the error
- * @returns the parsed options, defaults applied
- * @throws ConfigError when the options do not match the schema
- * @example
- * ```ts
- * const opts = parseOptions(z.object({ k: z.number() }), { k: 1 }, "myFn");
- * ```
- */
-export function parseOptions<S extends z.ZodTypeAny>(schema: S, value: unknown, source: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
-  throw new ConfigError(issues, { source });
-}
+/** Options parsing, shared by every layer (re-exported for the metrics). */
+export { parseOptions };
 
 /**
  * Checks that parallel arrays have the same, non-zero length.

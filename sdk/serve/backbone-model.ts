@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../errors";
+import { ConfigError, parseOptions } from "../errors";
 import { type Backbone, contextLengthOf, type Tokenizer } from "../models";
 import type { ChatMessage, GenerateOptions, GenerationChunk, ServableModel } from "./servable-model";
 
@@ -45,12 +45,11 @@ function encodePrompt(tokenizer: Tokenizer, text: string): number[] {
  * ```
  */
 export function servableBackbone(options: ServableBackboneOptions): ServableModel {
-  const parsed = OptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
-    throw new ConfigError(issues, { source: "servableBackbone options" });
-  }
-  const { backbone, id, maxConcurrentGenerations } = parsed.data;
+  const { backbone, id, maxConcurrentGenerations } = parseOptions(
+    OptionsSchema,
+    options,
+    "servableBackbone options",
+  );
   const tokenizer = backbone.modelDir.tokenizer;
   if (!tokenizer) {
     const message = "the backbone has no tokenizer; load it with Backbone.load(dir) (tokenizer: true)";

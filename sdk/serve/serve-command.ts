@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../errors";
+import { ConfigError, parseOptions } from "../errors";
 import { loadModelOrExperiment } from "../train";
 import { servableBackbone } from "./backbone-model";
 import { type RunningServer, serve } from "./server";
@@ -76,12 +76,7 @@ export function resolveServedModel(dir: string): string {
  * ```
  */
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
-  const parsed = OptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
-    throw new ConfigError(issues, { source: "serve options" });
-  }
-  const o = parsed.data;
+  const o = parseOptions(OptionsSchema, options, "serve options");
   if (o.signal.aborted) return;
   const backbone = await loadModelOrExperiment(resolveServedModel(o.model), { threads: o.threads });
   try {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../errors";
+import { ConfigError, parseOptions } from "../errors";
 import type { ServableModel } from "./servable-model";
 
 const isServableModel = (m: unknown): m is ServableModel => {
@@ -78,12 +78,5 @@ export function isLoopback(host: string): boolean {
  * ```
  */
 export function parseServeOptions(options: ServeOptions): ResolvedServeOptions {
-  const parsed = serveOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-      { source: "serve options" },
-    );
-  }
-  return parsed.data;
+  return parseOptions(serveOptionsSchema, options, "serve options");
 }

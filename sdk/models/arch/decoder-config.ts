@@ -3,7 +3,7 @@
  * translated to these camelCase fields once, in each family's normaliser.
  */
 import { z } from "zod";
-import { ConfigError } from "../../errors";
+import { ConfigError, parseOptions } from "../../errors";
 
 /** A decoder-only transformer's shape and conventions, after normalisation. */
 export interface DecoderConfig {
@@ -76,14 +76,7 @@ export function parseHfDecoderConfig(
   modelType: string,
 ): { hf: HfDecoderConfig; base: DecoderConfig } {
   const source = `config.json (model_type ${modelType})`;
-  const parsed = HfDecoderConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-      { source },
-    );
-  }
-  const hf = parsed.data;
+  const hf = parseOptions(HfDecoderConfigSchema, raw, source);
   const scaling = hf.rope_scaling;
   const scalingType = scaling ? (scaling.rope_type ?? scaling.type) : undefined;
   if (scaling && scalingType !== "default") {

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../../errors";
+import { ConfigError, parseOptions } from "../../errors";
 import { appendLinesDurable, readCompleteLines, writeFileAtomic, writeJsonAtomic } from "../../util";
 import { type ExperimentConfig, loadConfigFile, saveConfigFile } from "../config";
 import type { EvalEvent, StepEvent } from "../events";
@@ -72,12 +72,12 @@ export class ExperimentStore {
    * ```
    */
   static async create(options: CreateStoreOptions): Promise<ExperimentStore> {
-    const parsed = createOptionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
-      throw new ConfigError(issues, { source: "ExperimentStore.create" });
-    }
-    const { root, name, config, now = new Date() } = parsed.data;
+    const {
+      root,
+      name,
+      config,
+      now = new Date(),
+    } = parseOptions(createOptionsSchema, options, "ExperimentStore.create");
     const store = new ExperimentStore(path.resolve(claimFolder(root, `${name}-${stamp(now)}`)));
     fs.mkdirSync(store.path("predictions"));
     fs.mkdirSync(store.path("checkpoints"));

@@ -1,8 +1,9 @@
 import type { z } from "zod";
-import { ConfigError } from "../../errors";
+import { ConfigError } from "./config-error";
 
 /**
- * Validates an options object with a zod schema, turning every issue into one {@link ConfigError}.
+ * Validates an options object with its zod schema, turning every issue into one {@link ConfigError}. The one
+ * place every layer turns a schema failure into a user-facing error.
  *
  * @param schema - the zod schema of the options
  * @param options - what the caller passed
