@@ -12,4 +12,3 @@ export {
   serveOptionsSchema,
 } from "./serve-options";
 export { type RunningServer, serve } from "./server";
-export { TextDeltaDecoder } from "./text-delta-decoder";

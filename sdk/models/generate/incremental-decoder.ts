@@ -2,7 +2,7 @@
  * Incremental detokenization for streaming: decode a short window of recent ids with and without the new
  * one and release the difference, holding text back while it ends in an incomplete UTF-8 character (U+FFFD).
  * Byte-level BPE needs this: one character may span several tokens, and decoding ids one at a time breaks
- * characters and spaces. (The serving layer's `TextDeltaDecoder` uses the same method.)
+ * characters and spaces. The same method as Hugging Face's text-generation-inference.
  */
 
 const REPLACEMENT = "\uFFFD";
