@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors";
+import { type PeftLoraJson, peftLoraJson } from "../models";
 import { loraSchema } from "./config";
 import { toConfigIssues } from "./config/config-issues";
 
@@ -12,33 +13,7 @@ const optionsSchema = loraSchema.omit({ enabled: true });
 /** Options of {@link LoRAConfig}; every field has a default (r 8, alpha 16, dropout 0.05, q_proj + v_proj). */
 export type LoRAConfigOptions = z.input<typeof optionsSchema>;
 
-/** A PEFT `adapter_config.json` for a LoRA adapter (the fields PEFT ≥ 0.10 writes and reads). */
-export interface PeftLoraJson {
-  alpha_pattern: Record<string, number>;
-  auto_mapping: null;
-  base_model_name_or_path: string | null;
-  bias: "none";
-  fan_in_fan_out: false;
-  inference_mode: boolean;
-  init_lora_weights: true;
-  layer_replication: null;
-  layers_pattern: null;
-  layers_to_transform: null;
-  loftq_config: Record<string, never>;
-  lora_alpha: number;
-  lora_dropout: number;
-  megatron_config: null;
-  megatron_core: "megatron.core";
-  modules_to_save: null;
-  peft_type: "LORA";
-  r: number;
-  rank_pattern: Record<string, number>;
-  revision: null;
-  target_modules: string[] | "all-linear";
-  task_type: "CAUSAL_LM";
-  use_dora: false;
-  use_rslora: boolean;
-}
+export type { PeftLoraJson };
 
 /** PEFT settings this project cannot honour, with the value that means "not used". */
 const unsupported: [key: string, neutral: (v: unknown) => boolean, why: string][] = [
@@ -111,32 +86,14 @@ export class LoRAConfig {
    * ```
    */
   toPeftJson(baseModelName: string | null): PeftLoraJson {
-    return {
-      alpha_pattern: {},
-      auto_mapping: null,
-      base_model_name_or_path: baseModelName,
-      bias: "none",
-      fan_in_fan_out: false,
-      inference_mode: true,
-      init_lora_weights: true,
-      layer_replication: null,
-      layers_pattern: null,
-      layers_to_transform: null,
-      loftq_config: {},
-      lora_alpha: this.alpha,
-      lora_dropout: this.dropout,
-      megatron_config: null,
-      megatron_core: "megatron.core",
-      modules_to_save: null,
-      peft_type: "LORA",
+    return peftLoraJson({
       r: this.r,
-      rank_pattern: {},
-      revision: null,
-      target_modules: this.targetModules === "all-linear" ? "all-linear" : [...this.targetModules],
-      task_type: "CAUSAL_LM",
-      use_dora: false,
-      use_rslora: this.useRslora,
-    };
+      alpha: this.alpha,
+      dropout: this.dropout,
+      useRslora: this.useRslora,
+      targetModules: this.targetModules === "all-linear" ? "all-linear" : [...this.targetModules],
+      baseModel: baseModelName,
+    });
   }
 
   /**

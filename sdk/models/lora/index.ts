@@ -12,7 +12,9 @@ export {
 } from "./lora-options";
 export {
   adapterTensors,
+  type PeftLoraJson,
   peftAdapterConfig,
+  peftLoraJson,
   type SaveLoraAdapterOptions,
   saveLoraAdapter,
 } from "./save-adapter";

@@ -45,10 +45,85 @@ const Options = z
 /** Options of {@link saveLoraAdapter}. */
 export type SaveLoraAdapterOptions = z.input<typeof Options>;
 
+/** A PEFT `adapter_config.json` for a LoRA adapter (the fields PEFT ≥ 0.10 writes and reads). */
+export interface PeftLoraJson {
+  alpha_pattern: Record<string, number>;
+  auto_mapping: null;
+  base_model_name_or_path: string | null;
+  bias: "none";
+  fan_in_fan_out: false;
+  inference_mode: boolean;
+  init_lora_weights: true;
+  layer_replication: null;
+  layers_pattern: null;
+  layers_to_transform: null;
+  loftq_config: Record<string, never>;
+  lora_alpha: number;
+  lora_dropout: number;
+  megatron_config: null;
+  megatron_core: "megatron.core";
+  modules_to_save: null;
+  peft_type: "LORA";
+  r: number;
+  rank_pattern: Record<string, number>;
+  revision: null;
+  target_modules: string[] | "all-linear";
+  task_type: "CAUSAL_LM";
+  use_dora: false;
+  use_rslora: boolean;
+}
+
 /**
- * The `adapter_config.json` PEFT writes for a LoRA adapter (same keys as PEFT's `LoraConfig.to_dict()`).
+ * The `adapter_config.json` object PEFT writes for LoRA settings (same keys as `LoraConfig.to_dict()`, in
+ * PEFT's order); `target_modules` is written as given. The one writer of this file's contents.
+ * @param o - rank, alpha, dropout, rsLoRA, target modules and `base_model_name_or_path`
+ * @returns the config object
+ * @example
+ * ```ts
+ * peftLoraJson({ r: 8, alpha: 16, dropout: 0, useRslora: false, targetModules: ["q_proj"], baseModel: null });
+ * ```
+ */
+export function peftLoraJson(o: {
+  r: number;
+  alpha: number;
+  dropout: number;
+  useRslora: boolean;
+  targetModules: string[] | "all-linear";
+  baseModel: string | null;
+}): PeftLoraJson {
+  return {
+    alpha_pattern: {},
+    auto_mapping: null,
+    base_model_name_or_path: o.baseModel,
+    bias: "none",
+    fan_in_fan_out: false,
+    inference_mode: true,
+    init_lora_weights: true,
+    layer_replication: null,
+    layers_pattern: null,
+    layers_to_transform: null,
+    loftq_config: {},
+    lora_alpha: o.alpha,
+    lora_dropout: o.dropout,
+    megatron_config: null,
+    megatron_core: "megatron.core",
+    modules_to_save: null,
+    peft_type: "LORA",
+    r: o.r,
+    rank_pattern: {},
+    revision: null,
+    target_modules: o.targetModules,
+    task_type: "CAUSAL_LM",
+    use_dora: false,
+    use_rslora: o.useRslora,
+  };
+}
+
+/**
+ * The `adapter_config.json` of a saved adapter: as {@link peftLoraJson}, with the target modules sorted and,
+ * for `"all-linear"`, expanded to the names of the modules adapted (as PEFT does before saving).
  * @param options - the LoRA settings, the adapted module paths and `baseModel`
- * @returns the config object, keys sorted as PEFT writes them
+ * @returns the config object
  * @example
  * ```ts
  * const cfg = peftAdapterConfig({ lora: injector.options, modules: ["model.layers.0.self_attn.q_proj"], baseModel: "m" });
@@ -59,40 +134,13 @@ export function peftAdapterConfig(options: {
   lora: ResolvedLoraOptions;
   modules: readonly string[];
   baseModel: string;
-}): Record<string, unknown> {
+}): PeftLoraJson {
   const { lora } = options;
-  // PEFT expands "all-linear" to the names of the modules it adapted before saving.
   const names =
     lora.targetModules === "all-linear"
       ? options.modules.map((m) => m.slice(m.lastIndexOf(".") + 1))
       : lora.targetModules;
-  const config: Record<string, unknown> = {
-    alpha_pattern: {},
-    auto_mapping: null,
-    base_model_name_or_path: options.baseModel,
-    bias: "none",
-    fan_in_fan_out: false,
-    inference_mode: true,
-    init_lora_weights: true,
-    layer_replication: null,
-    layers_pattern: null,
-    layers_to_transform: null,
-    loftq_config: {},
-    lora_alpha: lora.alpha,
-    lora_dropout: lora.dropout,
-    megatron_config: null,
-    megatron_core: "megatron.core",
-    modules_to_save: null,
-    peft_type: "LORA",
-    r: lora.r,
-    rank_pattern: {},
-    revision: null,
-    target_modules: [...new Set(names)].sort(),
-    task_type: "CAUSAL_LM",
-    use_dora: false,
-    use_rslora: lora.useRslora,
-  };
-  return config;
+  return peftLoraJson({ ...lora, targetModules: [...new Set(names)].sort(), baseModel: options.baseModel });
 }
 
 /**
