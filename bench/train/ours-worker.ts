@@ -11,7 +11,7 @@
 import { performance } from "node:perf_hooks";
 import type { Batch } from "../../sdk/data";
 import { Backbone } from "../../sdk/models";
-import { batchFeeds, createCausalLmStep } from "../../sdk/train/trainer/causal-lm-step";
+import { batchFeeds, createCausalLmStep } from "../../sdk/train";
 
 /** What the bench passes to a worker (the PyTorch worker gets the same fields as flags). */
 export interface WorkerOptions {

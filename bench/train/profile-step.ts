@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import * as ort from "onnxruntime-node";
 import { Backbone } from "../../sdk/models";
-import { batchFeeds, createCausalLmStep } from "../../sdk/train/trainer/causal-lm-step";
+import { batchFeeds, createCausalLmStep } from "../../sdk/train";
 import { seededRandom } from "../../sdk/util";
 
 interface ProfileEvent {

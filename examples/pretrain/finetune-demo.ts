@@ -10,7 +10,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { type Batch, Dataset, type TokenizedDataset } from "../../sdk/data";
 import { Backbone, type Tokenizer } from "../../sdk/models";
-import { batchFeeds, createCausalLmStep } from "../../sdk/train/trainer/causal-lm-step";
+import { batchFeeds, createCausalLmStep, editDistance } from "../../sdk/train";
 
 type TrainStep = Awaited<ReturnType<typeof createCausalLmStep>>["step"];
 
@@ -55,19 +55,6 @@ async function greedyAnswer(
     out.push(best);
   }
   return tok.decode(out).trim();
-}
-
-/** Levenshtein distance between two token sequences. */
-function editDistance(a: readonly string[], b: readonly string[]): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length];
 }
 
 async function generationScores(

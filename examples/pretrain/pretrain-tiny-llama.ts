@@ -15,7 +15,7 @@ import path from "node:path";
 import { Command } from "commander";
 import type { Batch } from "../../sdk/data";
 import { Backbone, bfloat16ToFloat32, float32ToBfloat16, writeSafetensors } from "../../sdk/models";
-import { batchFeeds, createCausalLmStep } from "../../sdk/train/trainer/causal-lm-step";
+import { batchFeeds, createCausalLmStep } from "../../sdk/train";
 import { trainByteLevelBpe } from "./byte-level-bpe";
 import { loadCorpus } from "./corpus";
 import { initLlamaWeights, type LlamaShape, llamaConfig } from "./llama-init";

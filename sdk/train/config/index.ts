@@ -22,3 +22,4 @@ export {
 export { applyOverrides } from "./overrides";
 export { type ParseConfigOptions, parseExperimentConfig } from "./parse-config";
 export { describeAllowed } from "./schema-walk";
+export { editDistance } from "./suggest";

@@ -1,16 +1,17 @@
 /** "Did you mean …?" suggestions for misspelt setting names. */
 
 /**
- * Levenshtein edit distance between two strings.
- * @param a - first string
- * @param b - second string
- * @returns the number of single-character insertions, deletions and substitutions turning `a` into `b`
+ * Levenshtein edit distance between two sequences (strings, or arrays such as token lists).
+ * @param a - first sequence
+ * @param b - second sequence
+ * @returns the number of single-element insertions, deletions and substitutions turning `a` into `b`
  * @example
  * ```ts
  * editDistance("lerning_rate", "learning_rate"); // 1
+ * editDistance(["AH0", "P"], ["AH0", "B"]); // 1
  * ```
  */
-export function editDistance(a: string, b: string): number {
+export function editDistance<T>(a: ArrayLike<T>, b: ArrayLike<T>): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
