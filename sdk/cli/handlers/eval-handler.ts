@@ -7,9 +7,10 @@ import {
   datasetFromConfig,
   type ExperimentConfig,
   ExperimentSetupError,
-  ExperimentStore,
   evaluateModel,
   loadTrainedBackbone,
+  openExperiment,
+  predictionRecords,
   type RunMetric,
   toCsv,
   tokenizeOptions,
@@ -30,10 +31,7 @@ function configuredMetrics(config: ExperimentConfig): RunMetric[] {
 
 /** Runs `tunebook eval`: prints each metric and writes the per-row predictions as CSV. */
 export const evalHandler: NonNullable<CliHandlers["eval"]> = async (input) => {
-  const store = ExperimentStore.open(input.experiment);
-  const config = store.readConfig();
-  if (!config)
-    throw new ExperimentSetupError(`${store.dir} has no config.yaml`, "Pass a folder made by fit().");
+  const { store, config } = openExperiment(input.experiment);
   const backbone = await loadTrainedBackbone(input.experiment);
   try {
     const tokenizer = backbone.modelDir.tokenizer;
@@ -51,11 +49,12 @@ export const evalHandler: NonNullable<CliHandlers["eval"]> = async (input) => {
     });
     for (const w of ev.warnings) process.stderr.write(`warning: ${w}\n`);
     for (const [name, value] of Object.entries(ev.metrics)) process.stdout.write(`${name}\t${value}\n`);
-    const rows = ev.rows.map(({ scores, explanations, ...row }) => ({ ...row, ...scores }));
-    const file = input.output
-      ? path.resolve(input.output)
-      : await store.writePredictions("eval", rows, "csv");
-    if (input.output) await writeFileAtomic(file, toCsv(rows));
+    const rows = predictionRecords(ev);
+    let file: string;
+    if (input.output) {
+      file = path.resolve(input.output);
+      await writeFileAtomic(file, toCsv(rows));
+    } else file = await store.writePredictions("eval", rows, "csv");
     process.stdout.write(`predictions: ${file}\n`);
   } finally {
     await backbone.dispose();

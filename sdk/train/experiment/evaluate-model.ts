@@ -168,3 +168,17 @@ async function generateAnswers(
   });
   return results.map((r) => r.text.trim());
 }
+
+/**
+ * The rows of an evaluation as flat records for a CSV predictions table: the row fields and one column per
+ * metric's per-row score.
+ * @param evaluation - the result of {@link evaluateModel}
+ * @returns one record per row
+ * @example
+ * ```ts
+ * await store.writePredictions("validation", predictionRecords(ev), "csv");
+ * ```
+ */
+export function predictionRecords(evaluation: Evaluation): Record<string, unknown>[] {
+  return evaluation.rows.map(({ scores, explanations: _explanations, ...row }) => ({ ...row, ...scores }));
+}

@@ -15,6 +15,7 @@ import { type RunMetric, readCheckpoint, type TrainCheckpoint, trainLoop } from 
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { Run } from "./run";
 import { backboneForTraining, datasetFromConfig, tokenizeOptions } from "./run-inputs";
+import { openExperiment } from "./trained-model";
 
 type Groups = ExperimentConfig;
 /** Settings of one group as a user writes them (every field optional). */
@@ -272,10 +273,7 @@ export class Experiment {
     dir: string,
     options: FitOptions & { dataset?: Dataset; backbone?: Backbone; metrics?: RunMetric[] } = {},
   ): Promise<Run> {
-    const store = ExperimentStore.open(dir);
-    const config = store.readConfig();
-    if (!config)
-      throw new ExperimentSetupError(`${dir} has no config.yaml`, "Resume a folder made by fit().");
+    const { store, config } = openExperiment(dir);
     const checkpoint = await readCheckpoint(store.path("checkpoints", "last"));
     await store.truncateMetrics(checkpoint.state.step);
     const backbone = await backboneForTraining(config, checkpoint.state.seed, options.backbone);

@@ -1,4 +1,4 @@
-export { type Evaluation, type EvaluationRow, evaluateModel } from "./evaluate-model";
+export { type Evaluation, type EvaluationRow, evaluateModel, predictionRecords } from "./evaluate-model";
 export { Experiment, type FitOptions } from "./experiment";
 export { ExperimentSetupError } from "./experiment-setup-error";
 export { Run } from "./run";
@@ -9,4 +9,5 @@ export {
   exportExperiment,
   loadModelOrExperiment,
   loadTrainedBackbone,
+  openExperiment,
 } from "./trained-model";

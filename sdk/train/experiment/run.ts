@@ -7,7 +7,7 @@ import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
 import type { ExperimentStore, MetricRecord } from "../store";
 import type { RunMetric, TrainLoopResult } from "../trainer";
-import { type Evaluation, evaluateModel } from "./evaluate-model";
+import { type Evaluation, evaluateModel, predictionRecords } from "./evaluate-model";
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { tokenizeOptions } from "./run-inputs";
 
@@ -62,8 +62,7 @@ export class Run {
       batchSize: this.config.training.batchSize,
       signal: options.signal,
     });
-    const table = evaluation.rows.map(({ scores, explanations, ...row }) => ({ ...row, ...scores }));
-    await this.store.writePredictions(options.name ?? "validation", table, "csv");
+    await this.store.writePredictions(options.name ?? "validation", predictionRecords(evaluation), "csv");
     return evaluation;
   }
 

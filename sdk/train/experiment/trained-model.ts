@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Backbone, type BackboneOptions, exportMergedModel, saveLoraAdapter } from "../../models";
-import { configToPlain } from "../config";
+import { configToPlain, type ExperimentConfig } from "../config";
 import { ExperimentStore } from "../store";
 import { readCheckpoint } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
@@ -35,6 +35,23 @@ function checkpointDir(store: ExperimentStore, choice?: CheckpointChoice): strin
 }
 
 /**
+ * Opens an experiment folder and reads its configuration.
+ * @param dir - the experiment folder
+ * @returns the store and the validated configuration
+ * @throws ExperimentNotFoundError when `dir` is not an experiment; ExperimentSetupError when it has no config.yaml
+ * @example
+ * ```ts
+ * const { store, config } = openExperiment("experiments/capitals-20261123-101500");
+ * ```
+ */
+export function openExperiment(dir: string): { store: ExperimentStore; config: ExperimentConfig } {
+  const store = ExperimentStore.open(dir);
+  const config = store.readConfig();
+  if (!config) throw new ExperimentSetupError(`${dir} has no config.yaml`, "Pass a folder made by fit().");
+  return { store, config };
+}
+
+/**
  * Loads an experiment's backbone with its trained values.
  * @param dir - the experiment folder
  * @param options - which checkpoint
@@ -49,9 +66,7 @@ export async function loadTrainedBackbone(
   dir: string,
   options: { checkpoint?: CheckpointChoice } = {},
 ): Promise<Backbone> {
-  const store = ExperimentStore.open(dir);
-  const config = store.readConfig();
-  if (!config) throw new ExperimentSetupError(`${dir} has no config.yaml`, "Pass a folder made by fit().");
+  const { store, config } = openExperiment(dir);
   const checkpoint = await readCheckpoint(checkpointDir(store, options.checkpoint));
   const backbone = await backboneForTraining(config, checkpoint.state.seed);
   await backbone.updateParameters(new Map(Object.entries(checkpoint.optimizer.params)));
