@@ -125,7 +125,7 @@ export const architectureSchema = z
     intermediateDropout: fraction(0, 0.5).default(0).describe("dropout inside the backbone during training"),
     pretrainedWeights: optionalString()
       .default(null)
-      .describe("checkpoint directory to start from instead of fresh adapters"),
+      .describe("experiment, checkpoint or PEFT adapter folder to start from instead of fresh adapters"),
   })
   .strict();
 

@@ -16,6 +16,7 @@ import { ExperimentSetupError } from "./experiment-setup-error";
 import { Run } from "./run";
 import { backboneForTraining, datasetFromConfig, tokenizeOptions } from "./run-inputs";
 import { openExperiment } from "./trained-model";
+import { warmStartValues } from "./warm-start";
 
 type Groups = ExperimentConfig;
 /** Settings of one group as a user writes them (every field optional). */
@@ -83,17 +84,23 @@ export class Experiment {
   }
 
   /**
-   * Sets the model: a loaded backbone, or a model directory / hub id loaded when the run starts.
+   * Sets the model: a loaded backbone, or a model directory / hub id loaded when the run starts, and,
+   * optionally, other fields of the `architecture` group, such as `pretrainedWeights` (start from another
+   * experiment, one of its checkpoints, or a PEFT adapter instead of fresh adapters).
    * @param model - the backbone or where to load it from
+   * @param settings - architecture settings besides the backbone
    * @returns a new experiment
    * @example
    * ```ts
-   * exp.backbone(await Backbone.load("assets/tiny-llama"));
+   * exp.backbone(await Backbone.load("assets/tiny-llama"), { pretrainedWeights: "experiments/first-run" });
    * ```
    */
-  backbone(model: Backbone | string): Experiment {
+  backbone(
+    model: Backbone | string,
+    settings: Omit<GroupInput<"architecture">, "backbone"> = {},
+  ): Experiment {
     const dir = typeof model === "string" ? model : model.modelDir.dir;
-    const next = this.group("architecture", { backbone: dir });
+    const next = this.group("architecture", { ...settings, backbone: dir });
     return typeof model === "string" ? next : next.with({ backbone: model });
   }
 
@@ -243,8 +250,7 @@ export class Experiment {
     const resolved = { ...config, training: { ...config.training, seed } };
     const backbone = await backboneForTraining(resolved, seed, this.state.backbone);
     if (resolved.architecture.pretrainedWeights) {
-      const start = await readCheckpoint(resolved.architecture.pretrainedWeights);
-      await backbone.updateParameters(new Map(Object.entries(start.optimizer.params)));
+      await backbone.updateParameters(await warmStartValues(resolved.architecture.pretrainedWeights));
     }
     const store = await ExperimentStore.create({
       root: resolved.logging.outputDir,

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { ConfigError, parseOptions } from "../../errors";
+import { parseOptions } from "../../errors";
 import { appendLinesDurable, readCompleteLines, writeFileAtomic, writeJsonAtomic } from "../../util";
 import { type ExperimentConfig, loadConfigFile, saveConfigFile } from "../config";
 import type { EvalEvent, StepEvent } from "../events";
