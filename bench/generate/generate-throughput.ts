@@ -1,19 +1,23 @@
 /**
  * Generation benchmark (not a test): prefill and decode tokens/s with the KV-cache graph, at batch 1 and 8, on a
  * tiny model and on a random model of SmolLM2-135M's shape (hidden 576, 30 layers, 9 heads, 3 KV heads,
- * MLP 1536, vocab 49152, tied), both written by test/reference/make_tiny_checkpoint.py. Then the peer
- * (transformers.js), if it is installed and can load the model.
+ * MLP 1536, vocab 49152, tied), both written by test/reference/make_tiny_checkpoint.py. Then, per model, the
+ * peer: the same KV-cache graph written as a transformers.js folder (`onnx/model.onnx`) and run greedily with
+ * `@huggingface/transformers` beside our `streamGeneration`, same prompts and N (see peer-comparison.ts).
  *
  *   node --import tsx bench/generate/generate-throughput.ts [--prompt 128] [--new 32] [--only tiny|smol] [--threads N]
+ *     [--no-peer] [--rounds 3]
  *
- * Prefill tokens/s = B·T_prompt / time of the first step (one run over the whole prompt, cache empty);
- * decode tokens/s = B·(N − 1) / time of the remaining steps (one token per row per step, cache growing).
+ * Engine lines: prefill tokens/s = B·T_prompt / time of the first step (one run over the whole prompt, cache
+ * empty); decode tokens/s = B·(N − 1) / time of the remaining steps (one token per row per step, cache growing).
+ * Peer table: the same rates, from the time to the first generated token and the whole greedy call.
  * Dimension letters: B batch, T time, N new tokens.
  */
 import { performance } from "node:perf_hooks";
 import { Backbone } from "../../sdk/models";
 import { cachedSession, decodeStep, emptyCache } from "../../sdk/models/generate";
 import { makeTinyCheckpoint, type TinyCheckpointOptions } from "../../test/reference";
+import { comparePeer } from "./peer-comparison";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +27,8 @@ const PROMPT = Number(arg("prompt", "128"));
 const NEW = Number(arg("new", "32"));
 const ONLY = arg("only", "");
 const THREADS = process.argv.includes("--threads") ? Number(arg("threads", "2")) : undefined;
+const PEER = !process.argv.includes("--no-peer");
+const ROUNDS = Number(arg("rounds", "3"));
 
 const MODELS: { label: string; options: TinyCheckpointOptions }[] = [
   { label: "tiny llama (64 hidden, 2 layers)", options: { arch: "llama", seed: 1 } },
@@ -67,15 +73,6 @@ async function measure(backbone: Backbone, batch: number) {
   return { prefillTps: (batch * PROMPT) / prefill, decodeTps: (batch * (NEW - 1)) / decode, prefill, decode };
 }
 
-async function peer(): Promise<string> {
-  try {
-    require.resolve("@huggingface/transformers");
-  } catch {
-    return "not run: @huggingface/transformers is not installed (the peer needs the npm package and the model exported as onnx/model.onnx with transformers.js' external-data layout).";
-  }
-  return "not run: exporting the KV-cache graph in transformers.js' file layout (onnx/model.onnx + model.onnx_data) is not implemented yet.";
-}
-
 async function main() {
   console.log(`generation throughput — prompt ${PROMPT} tokens, ${NEW} new tokens, greedy, KV cache`);
   for (const m of MODELS) {
@@ -93,9 +90,22 @@ async function main() {
           `decode ${r.decodeTps.toFixed(1)} tokens/s (${((r.decode / (NEW - 1)) * 1000).toFixed(1)} ms/step)`,
       );
     }
+    if (PEER) {
+      console.log(
+        `  greedy generation, ours vs transformers.js (tokens/s, best of ${ROUNDS}; prompt ${PROMPT}, ${NEW} new tokens):`,
+      );
+      await comparePeer({
+        backbone,
+        modelDir: dir,
+        prompt: PROMPT,
+        newTokens: NEW,
+        batches: [1, 8],
+        threads: THREADS,
+        rounds: ROUNDS,
+      });
+    }
     await backbone.dispose();
   }
-  console.log(`\npeer (transformers.js): ${await peer()}`);
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 }
 
