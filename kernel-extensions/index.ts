@@ -18,6 +18,14 @@ export {
 } from "./chart";
 export { type ChatMessage, renderChat, type StreamChatOptions, streamChat } from "./chat";
 export {
+  type CompareRunsOptions,
+  compareRuns,
+  type ExperimentRef,
+  type RunComparison,
+  type ShowComparisonOptions,
+  showComparison,
+} from "./comparison";
+export {
   type PlotlyFigureInput,
   plotlyHtml,
   renderFigure,
