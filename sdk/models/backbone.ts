@@ -141,7 +141,8 @@ export class Backbone {
    * Builds a fresh forward graph over the same weights (and the same LoRA values), e.g. for a training step.
    * Compile it with `modelPath` inside {@link folder}.
    * @param options - `training: true` adds the `dropout_seed` input that drives LoRA dropout; `trainBase: true`
-   *   makes every backbone weight trainable (full fine-tuning)
+   *   makes every backbone weight trainable (full fine-tuning); `neftuneAlpha` adds NEFTune noise to the
+   *   embeddings of a training graph
    * @returns the graph, its inputs, logits, hidden states and trainable parameters
    * @throws WeightMismatchError when a weight is missing or misshapen
    * @example
@@ -150,14 +151,8 @@ export class Backbone {
    * const loss = crossEntropy(reshape(built.logits, ["B*T", V]), reshape(labels, ["B*T"]));
    * ```
    */
-  buildGraph(options: { training?: boolean; trainBase?: boolean } = {}): DecoderGraph {
-    return buildDecoderGraph({
-      config: this.config,
-      weights: this.weights,
-      lora: this.lora,
-      training: options.training,
-      trainBase: options.trainBase,
-    });
+  buildGraph(options: { training?: boolean; trainBase?: boolean; neftuneAlpha?: number } = {}): DecoderGraph {
+    return buildDecoderGraph({ config: this.config, weights: this.weights, lora: this.lora, ...options });
   }
 
   /**

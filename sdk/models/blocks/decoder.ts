@@ -28,6 +28,7 @@ import {
 } from "./attention";
 import { type BlockContext, frozenWeight, projection } from "./block-context";
 import { gatedMlp } from "./mlp";
+import { neftuneNoise } from "./neftune";
 import type { WeightSource } from "./weight-source";
 
 /** Options of {@link buildDecoderGraph}. */
@@ -43,6 +44,8 @@ export interface BuildDecoderOptions {
   training?: boolean;
   /** Full fine-tuning: every backbone weight is a trainable parameter (use without LoRA, on small models). */
   trainBase?: boolean;
+  /** NEFTune noise α on the embeddings of training graphs (0 or absent: none); see {@link neftuneNoise}. */
+  neftuneAlpha?: number;
   /**
    * KV-cache graph for generation: adds `past_key_values.{i}.key|value` inputs and `present` outputs; the
    * attention mask covers past and new positions. Not for training.
@@ -112,6 +115,7 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   };
   const embed = frozenWeight(ctx, "model.embed_tokens.weight", [c.vocabSize, c.hiddenSize]);
   let x = gather(embed, inputIds);
+  if (dropoutSeed && options.neftuneAlpha) x = neftuneNoise(x, dropoutSeed, options.neftuneAlpha);
   if (c.embedScale !== 1) x = mul(x, c.embedScale);
   const shared = {
     rope: ropeTables(positionIds, c.headDim, c.ropeTheta),

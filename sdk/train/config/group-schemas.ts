@@ -201,13 +201,13 @@ export const augmentationSchema = z
   .object({
     tokenMaskProbability: fraction(0, 0.9)
       .default(0)
-      .describe("probability of replacing each input token by a random one"),
+      .describe("probability of replacing each input token by the padding token (labels kept)"),
     skipParentProbability: fraction()
       .default(0)
-      .describe("probability of dropping the previous turn of a chat"),
+      .describe("probability of dropping the previous turn of a chat (not supported yet)"),
     randomParentProbability: fraction()
       .default(0)
-      .describe("probability of replacing the previous turn by a random record"),
+      .describe("probability of replacing the previous turn by a random record (not supported yet)"),
     neftuneNoiseAlpha: z.number().min(0).max(15).default(0).describe("NEFTune embedding noise α; 0 = off"),
   })
   .strict();

@@ -14,7 +14,7 @@ import { ExperimentStore, storeCallbacks } from "../store";
 import { type RunMetric, readCheckpoint, type TrainCheckpoint, trainLoop } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { Run } from "./run";
-import { backboneForTraining, datasetFromConfig, tokenizeOptions } from "./run-inputs";
+import { backboneForTraining, datasetFromConfig, refuseUnsupported, tokenizeOptions } from "./run-inputs";
 import { openExperiment } from "./trained-model";
 import { warmStartValues } from "./warm-start";
 
@@ -248,6 +248,7 @@ export class Experiment {
     const seed =
       config.training.seed ?? (config.environment.seed >= 0 ? config.environment.seed : randomSeed());
     const resolved = { ...config, training: { ...config.training, seed } };
+    refuseUnsupported(resolved);
     const backbone = await backboneForTraining(resolved, seed, this.state.backbone);
     if (resolved.architecture.pretrainedWeights) {
       await backbone.updateParameters(await warmStartValues(resolved.architecture.pretrainedWeights));
@@ -280,6 +281,7 @@ export class Experiment {
     options: FitOptions & { dataset?: Dataset; backbone?: Backbone; metrics?: RunMetric[] } = {},
   ): Promise<Run> {
     const { store, config } = openExperiment(dir);
+    refuseUnsupported(config);
     const checkpoint = await readCheckpoint(store.path("checkpoints", "last"));
     await store.truncateMetrics(checkpoint.state.step);
     const backbone = await backboneForTraining(config, checkpoint.state.seed, options.backbone);
@@ -314,12 +316,6 @@ async function execute(
 
 async function executeInFolder(run: Parameters<typeof execute>[0], options: FitOptions): Promise<Run> {
   const { config, backbone, store } = run;
-  if (config.training.packing) {
-    throw new ExperimentSetupError(
-      "training.packing is not supported by the trainer yet",
-      "Set training.packing to false (short samples are padded per batch instead).",
-    );
-  }
   const tokenizer = backbone.modelDir.tokenizer;
   if (!tokenizer) {
     throw new ExperimentSetupError(
@@ -345,6 +341,7 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
     train: prepared.train,
     validation: prepared.validation,
     training: config.training,
+    augmentation: config.augmentation,
     seed: run.resume?.state.seed ?? (config.training.seed as number),
     metrics: run.metrics,
     store,

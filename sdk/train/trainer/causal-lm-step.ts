@@ -19,6 +19,8 @@ export interface CausalLmStepOptions {
   optimizer?: { beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
   /** Clip the global gradient norm to this (0 or absent: no clipping). */
   maxGradNorm?: number;
+  /** NEFTune noise α on the embeddings (0 or absent: none); a negative dropout seed turns it off. */
+  neftuneAlpha?: number;
   /** Build the gradient-accumulation variant. */
   accumulate?: boolean;
   /** File name of the step model inside the backbone's folder (default `train-step.onnx`). */
@@ -52,7 +54,11 @@ function isNoDecay(name: string): boolean {
  */
 export async function createCausalLmStep(options: CausalLmStepOptions): Promise<CausalLmStep> {
   const { backbone } = options;
-  const built = backbone.buildGraph({ training: true, trainBase: options.trainBase });
+  const built = backbone.buildGraph({
+    training: true,
+    trainBase: options.trainBase,
+    neftuneAlpha: options.neftuneAlpha,
+  });
   const params = built.trainableParams;
   if (params.length === 0) {
     throw new Error("nothing to train: load the backbone with `lora` settings, or train the full model");

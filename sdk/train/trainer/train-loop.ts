@@ -11,6 +11,7 @@ import { dispatchEvent, type TrainCallbacks, type TrainEvent } from "../events";
 import type { ExperimentStore } from "../store";
 import { batchFeeds, createCausalLmStep } from "./causal-lm-step";
 import { learningRateAt } from "./schedule";
+import { maskInputTokens } from "./token-mask";
 import { checkpointFiles, type TrainCheckpoint, type TrainerState } from "./train-checkpoint";
 import { type RunMetric, validate } from "./validate";
 
@@ -23,6 +24,8 @@ export interface TrainLoopOptions {
   train: TokenizedDataset;
   validation?: TokenizedDataset;
   training: ExperimentConfig["training"];
+  /** Token masking and NEFTune (the parent-turn augmentations are refused before the loop). */
+  augmentation?: Pick<ExperimentConfig["augmentation"], "tokenMaskProbability" | "neftuneNoiseAlpha">;
   /** Seed of shuffling and dropout. */
   seed: number;
   /** Validation metrics; the first one picks the best checkpoint (validation loss when none). */
@@ -86,6 +89,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     trainBase: o.trainBase,
     optimizer: { beta1: t.adamBeta1, beta2: t.adamBeta2, eps: t.adamEpsilon, weightDecay: t.weightDecay },
     maxGradNorm: t.maxGradNorm,
+    neftuneAlpha: o.augmentation?.neftuneNoiseAlpha,
     accumulate: t.gradAccumulation > 1,
   });
   if (o.resume) ts.importState(o.resume.optimizer);
@@ -157,7 +161,13 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         let gradNorm = 0;
         for (;;) {
           const b = batch.value;
-          const feeds = batchFeeds(b, dropoutSeed(state.seed, state.step + 1, micro));
+          const seed = dropoutSeed(state.seed, state.step + 1, micro);
+          const masked = maskInputTokens(b, {
+            probability: o.augmentation?.tokenMaskProbability ?? 0,
+            maskTokenId: o.train.padTokenId,
+            seed: seed ^ 0x2545f491,
+          });
+          const feeds = batchFeeds(masked, seed);
           const groupEnds =
             (b.index + 1) % t.gradAccumulation === 0 || b.index + 1 === epochBatches.numBatches;
           const r = groupEnds ? await ts.step(feeds, { lr }) : await ts.accumulate(feeds);
