@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { after, test } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { applyOverrides, ExperimentStore, parseExperimentConfig } from "../sdk/train";
+import { applyOverrides, compareExperiments, ExperimentStore, parseExperimentConfig } from "../sdk/train";
 import { compareRuns, showComparison } from "./comparison";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-comparison-"));
@@ -16,7 +16,7 @@ async function makeRuns(): Promise<string[]> {
   const base = parseExperimentConfig({ architecture: { backbone: "./tiny" } });
   const dirs: string[] = [];
   for (const [i, r] of [4, 16].entries()) {
-    const config = applyOverrides(base, [`lora.r=${r}`]);
+    const config = applyOverrides(base, [`lora.r=${r}`, `logging.name=rank-${r}`]);
     const store = await ExperimentStore.create({
       root,
       name: `rank-${r}`,
@@ -67,6 +67,8 @@ function reference(dir: string) {
 test("compareRuns reads each run's settings, final losses, metrics and validation curve from its folder", async () => {
   const dirs = await makeRuns();
   const cmp = compareRuns({ experiments: [dirs[0]!, { dir: dirs[1]! }] });
+  // The names differ too, but the run column shows them.
+  assert.deepEqual(compareExperiments(dirs).differingSettings.sort(), ["logging.name", "lora.r"]);
   assert.deepEqual(cmp.differingSettings, ["lora.r"]);
   assert.equal(cmp.rows.length, 2);
   for (const [i, dir] of dirs.entries()) {

@@ -48,7 +48,7 @@ export type ShowComparisonOptions = z.input<typeof showSchema>;
 export interface RunComparison {
   /** One row per run: `run` (folder name), the chosen settings (`group.key`), status, step, losses, metrics. */
   rows: ComparisonRow[];
-  /** Settings whose values differ between the runs. */
+  /** Settings whose values differ between the runs (`logging.name` left out: the `run` column names them). */
   differingSettings: string[];
   /** Validation loss per evaluation, one series per run, named after the run. */
   validationLoss: ChartSeries[];
@@ -71,13 +71,15 @@ export function compareRuns(options: CompareRunsOptions): RunComparison {
   const o = parseOptions(compareSchema, options, "compareRuns");
   const dirs = o.experiments.map(dirOf);
   const cmp = compareExperiments(dirs);
+  // The run column already names each run; its name setting is no difference worth a column.
+  const differingSettings = cmp.differingSettings.filter((k) => k !== "logging.name");
   const fixed = ["id", "status", "step", "train_loss", "eval_loss", "best_eval_loss"];
   const rows = cmp.rows.map((r) => {
     const settings = Object.keys(r).filter(
       (k) =>
         !fixed.includes(k) &&
         !k.startsWith("metric.") &&
-        (o.settings === "all" || cmp.differingSettings.includes(k)),
+        (o.settings === "all" || differingSettings.includes(k)),
     );
     const metrics = Object.keys(r).filter((k) => k.startsWith("metric."));
     const row: ComparisonRow = { run: r.id ?? null };
@@ -89,7 +91,7 @@ export function compareRuns(options: CompareRunsOptions): RunComparison {
     const evals = store.readMetrics().filter((m) => m.type === "eval");
     return { name: store.id, x: evals.map((e) => e.step), y: evals.map((e) => e.loss) };
   });
-  return { rows, differingSettings: cmp.differingSettings, validationLoss };
+  return { rows, differingSettings, validationLoss };
 }
 
 /**

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { parse as parseYaml } from "yaml";
 import { PYTHON } from "./jupyter-harness";
 import {
   cellSource,
@@ -231,5 +232,99 @@ test("quickstart.ipynb: fine-tunes with a live progress bar and charts, then str
   assert.match(
     chat,
     /data-role="user"[\s\S]*How is &#x27;whale&#x27; pronounced\?[\s\S]*data-role="assistant"[\s\S]*class="tunebook-chat-content"[^>]*>[^<]+<\/div><\/div><\/div>$/,
+  );
+});
+
+/** The step and eval records of an experiment folder's metrics.jsonl. */
+function metricsOf(dir: string) {
+  const records = readFileSync(path.join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map(
+      (l) => JSON.parse(l) as { type: string; step: number; loss: number; metrics?: Record<string, number> },
+    );
+  return { steps: records.filter((r) => r.type === "step"), evals: records.filter((r) => r.type === "eval") };
+}
+
+test("comparison.ipynb: three runs compared in a table and a validation-loss chart read from their folders", () => {
+  const { notebook: nb, seconds } = runner.execute("comparison");
+  assertClean(nb);
+  assert.ok(seconds < 60, `ran in ${seconds} s`);
+  const printed = [
+    ...cellWith(nb, "experiment(learningRate).fit")
+      .outputs.map(outputText)
+      .join("")
+      .matchAll(/learning rate (\S+): completed after (\d+) steps, final loss (\S+)/g),
+  ];
+  assert.equal(printed.length, 3, "three runs completed");
+  const table = tableIn(nb, "showComparison(", "learning rate");
+  assert.deepEqual(table.header, [
+    "run",
+    "training.learning_rate",
+    "status",
+    "step",
+    "train_loss",
+    "eval_loss",
+    "best_eval_loss",
+    "metric.perplexity",
+  ]);
+  assert.equal(table.rows.length, 3);
+  const col = (row: string[], name: string) => row[table.header.indexOf(name)]!;
+  const ids: string[] = [];
+  for (const [i, row] of table.rows.entries()) {
+    // Each row against its own experiment folder: config.yaml and metrics.jsonl, read here.
+    const id = col(row, "run");
+    ids.push(id);
+    const dir = path.join(runner.work, "experiments", id);
+    const config = parseYaml(readFileSync(path.join(dir, "config.yaml"), "utf8")) as {
+      training: { learning_rate: number };
+    };
+    assertClose(col(row, "training.learning_rate"), config.training.learning_rate, `${id} learning rate`);
+    assert.equal(config.training.learning_rate, Number(printed[i]![1]));
+    assert.ok(id.startsWith(`lr-${printed[i]![1]}-`), id);
+    const { steps, evals } = metricsOf(dir);
+    assert.equal(col(row, "status"), "completed");
+    assert.equal(col(row, "step"), String(steps.at(-1)!.step));
+    assertClose(col(row, "train_loss"), steps.at(-1)!.loss, `${id} train loss`);
+    assertClose(printed[i]![3]!, steps.at(-1)!.loss, `${id} printed final loss`);
+    assertClose(col(row, "eval_loss"), evals.at(-1)!.loss, `${id} validation loss`);
+    assertClose(
+      col(row, "best_eval_loss"),
+      Math.min(...evals.map((e) => e.loss)),
+      `${id} best validation loss`,
+    );
+    assertClose(col(row, "metric.perplexity"), Math.exp(evals.at(-1)!.loss), `${id} perplexity = exp(loss)`);
+  }
+  // The chart: one validation-loss trace per run, exactly the folder's eval records.
+  const { charts, loaders } = plotly(nb);
+  assert.equal(loaders, 1, "plotly.js inlined once");
+  assert.equal(charts.length, 1);
+  const t = traces(charts[0]!);
+  assert.deepEqual([...t.keys()], ids);
+  for (const id of ids) {
+    const { evals } = metricsOf(path.join(runner.work, "experiments", id));
+    assert.deepEqual(
+      t.get(id)!.x,
+      evals.map((e) => e.step),
+      `${id} steps`,
+    );
+    assert.deepEqual(
+      t.get(id)!.y,
+      evals.map((e) => e.loss),
+      `${id} validation losses`,
+    );
+  }
+  const notes = cellWith(nb, "showComparison(").outputs.map(outputText).join("");
+  assert.match(notes, /settings that differ: training\.learning_rate\n/);
+  // The pick of the best run agrees with the folders.
+  const best = ids
+    .map((id) => ({
+      id,
+      loss: Math.min(...metricsOf(path.join(runner.work, "experiments", id)).evals.map((e) => e.loss)),
+    }))
+    .sort((a, b) => a.loss - b.loss)[0]!;
+  assert.match(
+    outputText(cellWith(nb, "const best").outputs[0]!),
+    new RegExp(`lowest validation loss: ${best.id} `),
   );
 });
