@@ -84,5 +84,10 @@ async function* generateChunks(
     ...(opts.seed === undefined ? {} : { seed: opts.seed }),
     signal: opts.signal,
   });
-  for await (const chunk of stream) yield { text: chunk.text };
+  for await (const chunk of stream) {
+    const { finishReason } = chunk;
+    yield finishReason === "stop" || finishReason === "length"
+      ? { text: chunk.text, finishReason }
+      : { text: chunk.text };
+  }
 }

@@ -60,9 +60,11 @@ export async function* streamCompletion(
 ): AsyncGenerator<string, CompletionOutcome, void> {
   let pending = "";
   let tokens = 0;
+  let reported: FinishReason | undefined;
   for await (const chunk of model.generate(prompt, options)) {
     tokens++;
     pending += chunk.text;
+    reported = chunk.finishReason;
     const at = firstStop(pending, options.stop);
     if (at >= 0) {
       if (at > 0) yield pending.slice(0, at);
@@ -73,10 +75,11 @@ export async function* streamCompletion(
       yield pending.slice(0, pending.length - keep);
       pending = pending.slice(pending.length - keep);
     }
-    if (tokens >= options.maxTokens || options.signal.aborted) break;
+    if (reported || tokens >= options.maxTokens || options.signal.aborted) break;
   }
   if (pending) yield pending;
-  return { finishReason: tokens >= options.maxTokens ? "length" : "stop", completionTokens: tokens };
+  const finishReason = reported ?? (tokens >= options.maxTokens ? "length" : "stop");
+  return { finishReason, completionTokens: tokens };
 }
 
 /**

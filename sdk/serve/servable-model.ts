@@ -39,14 +39,20 @@ export interface GenerateOptions {
  */
 export interface GenerationChunk {
   text: string;
+  /**
+   * Set on the last chunk when the model knows why it ended: `stop` for its end-of-sequence token (even when
+   * that token is also the `maxTokens`-th), `length` for the budget. Without it the server infers the reason.
+   */
+  finishReason?: "stop" | "length";
 }
 
 /**
  * A language model the server can serve.
  *
  * `generate` yields exactly one chunk per generated token and ends when the model emits its end-of-sequence
- * token, matches a stop sequence, reaches `maxTokens`, or sees `signal` aborted. The server derives the
- * finish reason (`length` when `maxTokens` chunks came, else `stop`) and the usage (prompt tokens =
+ * token, matches a stop sequence, reaches `maxTokens`, or sees `signal` aborted. The server takes the finish
+ * reason from the last chunk's `finishReason`, else derives it (`length` when `maxTokens` chunks came, else
+ * `stop`), and the usage (prompt tokens =
  * `countTokens(prompt)`, completion tokens = chunks consumed) from that, so no other bookkeeping is needed.
  * The server may stop iterating early (`return()` on the iterator): release resources in a `finally`.
  *

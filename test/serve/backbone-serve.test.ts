@@ -5,6 +5,9 @@
  * `serveCommand` serving a model directory until its signal fires.
  */
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
 import { Backbone } from "../../sdk/models";
@@ -91,6 +94,44 @@ test("completions, stop sequences and seeded sampling", async () => {
   const [a, b, c] = await Promise.all([sampled(7), sampled(7), sampled(8)]);
   assert.equal(a.choices[0].message.content, b.choices[0].message.content);
   assert.notEqual(a.choices[0].message.content, c.choices[0].message.content);
+});
+
+test("an end-of-sequence token that is also the max_tokens-th token finishes with stop, and counts", async () => {
+  // A copy of the checkpoint whose generation_config names the k-th greedy token as an end-of-sequence id.
+  const [greedy] = await backbone.generate({ inputIds: [promptIds()], maxNewTokens: 8, doSample: false });
+  const ids = greedy.tokenIds;
+  const k = ids.findIndex((t, i) => i >= 2 && !ids.slice(0, i).includes(t)) + 1;
+  assert.ok(k >= 3, `no fresh token among ${ids}`);
+  const copy = mkdtempSync(path.join(os.tmpdir(), "tunebook-eos-"));
+  cpSync(dir, copy, { recursive: true });
+  const file = path.join(copy, "generation_config.json");
+  const config = JSON.parse(readFileSync(file, "utf8"));
+  writeFileSync(file, JSON.stringify({ ...config, eos_token_id: [ids[k - 1]] }));
+  const model = await Backbone.load(copy);
+  const eosServer = await serve({ model: servableBackbone({ backbone: model, id: "eos" }), port: 0 });
+  try {
+    const c = new OpenAI({ baseURL: eosServer.baseURL, apiKey: "none", maxRetries: 0 });
+    const ask = (max_tokens: number) =>
+      c.chat.completions.create({ model: "eos", messages, max_tokens, temperature: 0 });
+    const atLimit = await ask(k);
+    assert.equal(atLimit.choices[0].finish_reason, "stop");
+    assert.equal(atLimit.usage?.completion_tokens, k, "the end-of-sequence token counts, as in vLLM");
+    assert.equal((await ask(k + 4)).choices[0].message.content, atLimit.choices[0].message.content);
+    assert.equal((await ask(k - 1)).choices[0].finish_reason, "length");
+    const stream = await c.chat.completions.create({
+      model: "eos",
+      messages,
+      max_tokens: k,
+      temperature: 0,
+      stream: true,
+    });
+    let finish: string | null = null;
+    for await (const chunk of stream) finish = chunk.choices[0]?.finish_reason ?? finish;
+    assert.equal(finish, "stop");
+  } finally {
+    await eosServer.close();
+    await model.dispose();
+  }
 });
 
 test("a prompt over the context length is a 400 context_length_exceeded", async () => {
