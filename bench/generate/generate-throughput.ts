@@ -13,6 +13,7 @@
  * Peer table: the same rates, from the time to the first generated token and the whole greedy call.
  * Dimension letters: B batch, T time, N new tokens.
  */
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { Backbone } from "../../sdk/models";
 import { cachedSession, decodeStep, emptyCache } from "../../sdk/models/generate";
@@ -73,8 +74,17 @@ async function measure(backbone: Backbone, batch: number) {
   return { prefillTps: (batch * PROMPT) / prefill, decodeTps: (batch * (NEW - 1)) / decode, prefill, decode };
 }
 
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(" / ");
+
 async function main() {
   console.log(`generation throughput — prompt ${PROMPT} tokens, ${NEW} new tokens, greedy, KV cache`);
+  console.log(
+    `load average ${loadAverage()} (${os.cpus().length} cores; other load makes these numbers lower bounds)`,
+  );
   for (const m of MODELS) {
     if (ONLY && !m.label.toLowerCase().includes(ONLY)) continue;
     const t = performance.now();
@@ -106,7 +116,9 @@ async function main() {
     }
     await backbone.dispose();
   }
-  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  console.log(
+    `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average ${loadAverage()}`,
+  );
 }
 
 void main();
