@@ -12,6 +12,9 @@ import { installKernel } from "../../kernel-extensions";
 import { makeTinyCheckpoint } from "../reference";
 import { JupyterHarness, PYTHON } from "./jupyter-harness";
 
+/** Packages that tutorials import directly besides tunebook (the `openai` client, zod schemas). */
+const NOTEBOOK_DEPENDENCIES = ["openai", "zod"];
+
 /** One output of an executed cell (nbformat 4). */
 export interface NbOutput {
   output_type: string;
@@ -68,6 +71,9 @@ export class NotebookRunner {
     installKernel({ prefix, name: kernelName, python: PYTHON, linkPackage: false });
     const work = path.join(dir, "work");
     symlinkSync(path.resolve("."), path.join(work, "node_modules", "tunebook"), "dir");
+    // tunebook's dependencies that tutorials import themselves, where an npm install would hoist them.
+    for (const dep of NOTEBOOK_DEPENDENCIES)
+      symlinkSync(path.resolve("node_modules", dep), path.join(work, "node_modules", dep), "dir");
     symlinkSync(path.resolve("assets/demo-data"), path.join(dir, "assets", "demo-data"), "dir");
     const model = existsSync("assets/tiny-llama/config.json")
       ? path.resolve("assets/tiny-llama")
@@ -155,20 +161,27 @@ export function cellWith(nb: Notebook, marker: string): NbCell & { outputs: NbOu
 }
 
 /**
+ * Decodes the HTML entities escapeHtml and nbconvert write (named, decimal and hex).
+ * @param s - HTML text without tags
+ * @returns the text
+ */
+export function decodeHtml(s: string): string {
+  return s
+    .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(Number.parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&");
+}
+
+/**
  * Reads a `tunebook-table` HTML output back into rows of cell texts (HTML entities decoded).
  * @param html - the table's HTML
  * @returns header and rows
  */
 export function parseTable(html: string): { header: string[]; rows: string[][] } {
-  const decode = (s: string) =>
-    s
-      .replace(/<[^>]+>/g, "")
-      .replace(/&lt;/g, "<")
-      .replace(/&gt;/g, ">")
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&amp;/g, "&")
-      .trim();
+  const decode = (s: string) => decodeHtml(s.replace(/<[^>]+>/g, "")).trim();
   const cells = (row: string, tag: string) =>
     [...row.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => decode(m[1]!));
   const trs = [...html.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1]!);

@@ -12,6 +12,7 @@ import { PYTHON } from "./jupyter-harness";
 import {
   cellSource,
   cellWith,
+  decodeHtml,
   type Notebook,
   NotebookRunner,
   outputHtml,
@@ -327,4 +328,98 @@ test("comparison.ipynb: three runs compared in a table and a validation-loss cha
     outputText(cellWith(nb, "const best").outputs[0]!),
     new RegExp(`lowest validation loss: ${best.id} `),
   );
+});
+
+const PERPLEXITY_FROM_CSV = `
+import csv, json, math, sys
+rows = list(csv.DictReader(open(json.load(sys.stdin)['file'], newline='')))
+print(json.dumps({'ppl': math.exp(sum(float(r['nll']) for r in rows) / sum(float(r['tokens']) for r in rows)), 'rows': len(rows)}))`;
+
+test("serving.ipynb: the openai client talks to serve(), datagen reports failures and keeps rows, fine-tune and evaluate", () => {
+  const { notebook: nb, seconds } = runner.execute("serving");
+  assertClean(nb);
+  assert.ok(seconds < 60, `ran in ${seconds} s`);
+  // A chat completion from the server, its usage consistent with max_tokens: 16.
+  const chat = cellWith(nb, "client.chat.completions.create").outputs.map(outputText).join("");
+  const m = /completion: (".*")\nfinish_reason (\w+); usage (\{.*\})\n/.exec(chat);
+  assert.ok(m, chat);
+  const completion = JSON.parse(m[1]!) as string;
+  assert.ok(completion.trim().length > 0, "the server answered with text");
+  const usage = JSON.parse(m[3]!) as {
+    prompt_tokens: number;
+    completion_tokens: number;
+    total_tokens: number;
+  };
+  assert.equal(m[2], "length");
+  assert.equal(usage.completion_tokens, 16);
+  assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+  // The streamed reply (greedy, same request) is the same text, shown as a chat transcript.
+  const transcript = cellWith(nb, "stream: true")
+    .outputs.map(outputHtml)
+    .find((h) => h.includes("tunebook-chat"));
+  const streamed = /data-role="assistant"[\s\S]*?class="tunebook-chat-content"[^>]*>([\s\S]*?)<\/div>/.exec(
+    transcript ?? "",
+  );
+  assert.ok(streamed, transcript);
+  assert.equal(decodeHtml(streamed[1]!), completion);
+
+  // generate: every call is either a kept row, a duplicate or a listed failure with the model's output.
+  const gen =
+    /generate: (\d+) rows kept, (\d+) failed, (\d+) duplicates, of (\d+) calls \((\d+) retries\)/.exec(
+      cellWith(nb, "gen.generate(").outputs.map(outputText).join(""),
+    );
+  assert.ok(gen);
+  const [kept, failed, dupes, calls] = gen.slice(1, 5).map(Number) as [number, number, number, number];
+  assert.equal(calls, 3);
+  assert.equal(kept + failed + dupes, calls);
+  const failures = tableIn(nb, "gen.generate(", "failed calls");
+  assert.deepEqual(failures.header, ["call", "attempts", "error", "last output"]);
+  assert.equal(failures.rows.length, failed);
+  for (const row of failures.rows) {
+    assert.equal(row[1], "2", "tried twice (maxRetries: 1)");
+    assert.equal(row[2], "TunebookDatagenOutputError");
+    assert.ok(row[3]!.length > 0, "the unusable reply is shown");
+  }
+  assert.ok(Number(gen[5]) >= failed, "each failure was retried");
+
+  // annotate: annotated + failed = requested; kept rows are the first validation prompts, in order.
+  const ann = /annotate: (\d+) annotated, (\d+) failed, of (\d+) records/.exec(
+    cellWith(nb, "gen.annotate(").outputs.map(outputText).join(""),
+  );
+  assert.ok(ann);
+  assert.equal(Number(ann[3]), 8);
+  assert.equal(Number(ann[1]) + Number(ann[2]), 8);
+  const source = readFileSync("assets/demo-data/validation.jsonl", "utf8")
+    .trim()
+    .split("\n")
+    .slice(0, 8)
+    .map((l) => (JSON.parse(l) as { prompt: string }).prompt);
+  const annotated = tableIn(nb, "gen.annotate(", "annotated records");
+  assert.deepEqual(annotated.header, ["prompt", "answer"]);
+  assert.equal(annotated.rows.length, Number(ann[1]));
+  const prompts = annotated.rows.map((r) => r[0]!);
+  assert.deepEqual(
+    prompts,
+    source.filter((p) => prompts.includes(p)),
+  );
+
+  // Fine-tune on the annotated rows; the printed numbers match the experiment folder.
+  const ft = /fine-tune: completed after (\d+) steps on (\d+) rows, final loss (\S+)/.exec(
+    cellWith(nb, "toDataset(annotated)").outputs.map(outputText).join(""),
+  );
+  assert.ok(ft);
+  assert.equal(ft[2], ann[1]);
+  const ev = /held-out perplexity (\S+) over (\d+) rows\nexperiment folder: (.*)\n/.exec(
+    cellWith(nb, "run.evaluate(").outputs.map(outputText).join(""),
+  );
+  assert.ok(ev);
+  const { steps } = metricsOf(ev[3]!);
+  assert.equal(steps.at(-1)!.step, Number(ft[1]));
+  assertClose(ft[3]!, steps.at(-1)!.loss, "final loss");
+  // The final metric: exp(total NLL / total answer tokens) over the rows written to predictions/held-out.csv.
+  const ref = python(PERPLEXITY_FROM_CSV, { file: path.join(ev[3]!, "predictions", "held-out.csv") });
+  assert.equal(ref.rows, Number(ev[2]));
+  assert.ok(ref.rows! > 0);
+  assertClose(ev[1]!, ref.ppl!, "held-out perplexity");
+  assert.match(cellWith(nb, "server.close()").outputs.map(outputText).join(""), /^server closed\n$/);
 });
