@@ -312,9 +312,11 @@ export class Dataset {
   }
 
   /**
-   * The first rows as a table view (`toHTML()` for notebooks, `toString()` for terminals).
+   * The first rows as a table view (`toHTML()` for notebooks, `toString()` for terminals). After
+   * {@link sample}, only the sampled rows are shown and counted.
    * @param n - rows to show (default 5)
    * @returns the view
+   * @throws DatasetError for invalid data when a sample is set (sampling needs the examples)
    * @example
    * ```ts
    * console.log(data.head(3).toString());
@@ -323,11 +325,17 @@ export class Dataset {
   head(n = 5): TableView {
     const t = this.state.table;
     const columns = this.state.mapping ? mappedColumns(this.state.mapping) : t.columns;
+    let picked = t.records.map((_, i) => i);
+    if (this.state.sample) {
+      const kept = new Set(this.examples().map((e) => e.row));
+      picked = picked.filter((i) => kept.has(t.rows[i]));
+    }
+    const shown = picked.slice(0, n);
     return new TableView({
       columns,
-      records: t.records.slice(0, n),
-      rows: t.rows.slice(0, n),
-      totalRows: t.records.length,
+      records: shown.map((i) => t.records[i]),
+      rows: shown.map((i) => t.rows[i]),
+      totalRows: picked.length,
     });
   }
 

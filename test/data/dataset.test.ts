@@ -49,6 +49,14 @@ test("SpamAssassin emails as raw text (continued pretraining), sampled and chunk
   assert.ok(all.examples.every((e) => e.ids.length <= 256 && e.target.every((t) => t === 1)));
   assert.equal(warnings[0]?.code, "truncated");
   assert.deepEqual([...all.batches({ batchSize: 4, packing: true })].length > 0, true);
+  // head() shows the sampled rows only, in source order, and counts them.
+  const head = data.head(50);
+  assert.deepEqual(
+    head.rows,
+    [...rows].sort((a, b) => a - b),
+  );
+  assert.equal(head.totalRows, 20);
+  assert.match(head.toHTML(), /<caption>20 of 20 rows/);
 });
 
 test("custom validation file with the same mapping; HTML escapes cells; toDataFrame", async () => {
