@@ -51,6 +51,11 @@ export interface BuildDecoderOptions {
    * attention mask covers past and new positions. Not for training.
    */
   kvCache?: boolean;
+  /**
+   * Computes logits for the last position only (`[B, 1, V]`, Hugging Face's `logits_to_keep=1`): generation
+   * needs no others, and the LM head over every prompt position is a large share of a prefill's work.
+   */
+  lastLogitsOnly?: boolean;
 }
 
 /** A built decoder graph: its inputs, outputs and trainable LoRA parameters. */
@@ -67,7 +72,7 @@ export interface DecoderGraph {
   };
   /** Keys and values per layer after this step, past included (with `kvCache`). */
   readonly present?: readonly KvPair[];
-  /** `[B, T, V]` float32. */
+  /** `[B, T, V]` float32 (`[B, 1, V]` with `lastLogitsOnly`). */
   readonly logits: Tensor;
   /** Final normalised hidden states `[B, T, C]`. */
   readonly hidden: Tensor;
@@ -135,7 +140,8 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
   }
   const hidden = norm(x, "model.norm.weight");
-  const logits = lmHead(ctx, hidden, embed);
+  const last = () => gather(hidden, graph.constant(BigInt64Array.of(-1n), "int64", [1]), 1);
+  const logits = lmHead(ctx, options.lastLogitsOnly ? last() : hidden, embed);
   const trainableParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
   return {
     graph,

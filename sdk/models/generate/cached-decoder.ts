@@ -2,7 +2,7 @@
  * The KV-cache decoder of a `Backbone`: one ONNX graph (`generate.onnx` in the backbone's folder) with a past of
  * length P ≥ 0, so the same session runs the prefill (P = 0) and every decode step. Inputs and outputs use the
  * Hugging Face/optimum names (`input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value` →
- * `logits`, `present.{i}.key|value`). LoRA is baked in with the injector's current values; the session is
+ * `logits` (the last new position's only, `[B, 1, V]`), `present.{i}.key|value`). LoRA is baked in with the injector's current values; the session is
  * rebuilt when `backbone.revision` changes. Dimension letters: B batch, T new positions, P past, S = P + T,
  * K key/value heads, D head size, V vocabulary.
  */
@@ -35,6 +35,7 @@ async function compileCached(backbone: Backbone, modelPath: string): Promise<Ses
     weights: backbone.weights,
     lora: backbone.lora,
     kvCache: true,
+    lastLogitsOnly: true,
   });
   const outputs: Record<string, (typeof built)["logits"]> = { logits: built.logits };
   for (const [i, kv] of (built.present ?? []).entries()) {
