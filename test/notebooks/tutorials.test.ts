@@ -382,9 +382,17 @@ test("serving.ipynb: the openai client talks to serve(), datagen reports failure
   }
   assert.ok(Number(gen[5]) >= failed, "each failure was retried");
 
-  // annotate: annotated + failed = requested; kept rows are the first validation prompts, in order.
+  // annotate, stopped early: annotated + failed + pending = requested; then the pending ones finished.
+  const early =
+    /stopped early \(aborted true\): (\d+) annotated, (\d+) failed, (\d+) pending, of 8 records/.exec(
+      cellWith(nb, "stop.abort()").outputs.map(outputText).join(""),
+    );
+  assert.ok(early, "the first annotate run was stopped");
+  const [done, failedEarly, pending] = early.slice(1, 4).map(Number) as [number, number, number];
+  assert.equal(done + failedEarly + pending, 8);
+  assert.ok(done + failedEarly >= 4 && pending > 0, "stopped after four records, the rest pending");
   const ann = /annotate: (\d+) annotated, (\d+) failed, of (\d+) records/.exec(
-    cellWith(nb, "gen.annotate(").outputs.map(outputText).join(""),
+    cellWith(nb, "first.pending.map").outputs.map(outputText).join(""),
   );
   assert.ok(ann);
   assert.equal(Number(ann[3]), 8);
@@ -394,18 +402,16 @@ test("serving.ipynb: the openai client talks to serve(), datagen reports failure
     .split("\n")
     .slice(0, 8)
     .map((l) => (JSON.parse(l) as { prompt: string }).prompt);
-  const annotated = tableIn(nb, "gen.annotate(", "annotated records");
+  const annotated = tableIn(nb, "first.pending.map", "annotated records");
   assert.deepEqual(annotated.header, ["prompt", "answer"]);
   assert.equal(annotated.rows.length, Number(ann[1]));
   const prompts = annotated.rows.map((r) => r[0]!);
-  assert.deepEqual(
-    prompts,
-    source.filter((p) => prompts.includes(p)),
-  );
+  assert.equal(new Set(prompts).size, prompts.length, "no record annotated twice");
+  for (const p of prompts) assert.ok(source.includes(p), `${p} is one of the validation prompts`);
 
   // Fine-tune on the annotated rows; the printed numbers match the experiment folder.
   const ft = /fine-tune: completed after (\d+) steps on (\d+) rows, final loss (\S+)/.exec(
-    cellWith(nb, "toDataset(annotated)").outputs.map(outputText).join(""),
+    cellWith(nb, "Dataset.fromRecords(annotated)").outputs.map(outputText).join(""),
   );
   assert.ok(ft);
   assert.equal(ft[2], ann[1]);
