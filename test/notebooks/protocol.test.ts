@@ -85,53 +85,71 @@ test("fit() in a notebook shows its live view: display_data, then update_display
   assert.equal(run.iopub.filter((m) => m.header.msg_type === "stream").length, 1, run.text());
 });
 
-// Skipped: with the real fit() the run still completes all 3000 steps after the interrupt (the synthetic loop of
-// the previous version, which called kernelAbortSignal() in the cell itself, stopped). To investigate: whether
-// the default signal from runDefaults() (obtained inside fit(), during the cell) gets the SIGINT listener.
-test.skip("an interrupt stops fit() after its step with a checkpoint, and the kernel stays usable", async () => {
+// Why this test was once skipped (measured, see docs/notebooks.md "Interrupt"): its wait loop built an assertion
+// message with `${(await cell.done).text()}`, and JavaScript evaluates that argument before `assert.ok` looks at
+// the condition, so the loop waited for the whole 3000-step run to end and only then pressed "interrupt". The
+// kernel side was fine. The loop below awaits the cell only once it has ended.
+const TOTAL_STEPS = 3000; // 24 training rows / 4 per batch × 500 epochs
+const progressStep = (html: string) => Number(/data-step="(\d+)"/.exec(html)?.[1] ?? Number.NaN);
+
+test("an interrupt stops fit() after its step with a checkpoint, and the kernel stays usable", async () => {
   const cell = kernel.start(
     "const fitting = experiment(500).fit();\n(globalThis as any).__fit = fitting;\nconst interrupted = await fitting;",
   );
+  let ended = false;
+  void cell.done.then(() => {
+    ended = true;
+  });
+  const progress = () =>
+    displays(cell.iopub).filter(
+      (d) => d.type === "update_display_data" && d.data["text/html"]?.includes("tunebook-progress"),
+    );
   // Wait until training is visibly running (a progress update arrived), then press "interrupt".
   await withTimeout(
     (async () => {
-      let ended = false;
-      void cell.done.then(() => {
-        ended = true;
-      });
-      while (!displays(cell.iopub).some((d) => d.type === "update_display_data")) {
-        assert.ok(!ended, `the training cell ended before any progress update: ${(await cell.done).text()}`);
+      while (progress().length === 0) {
+        if (ended)
+          assert.fail(`the training cell ended before any progress update: ${(await cell.done).text()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     })(),
     90_000,
     "first progress update",
   );
+  const seenStep = progressStep(progress().at(-1)!.data["text/html"]!);
+  assert.ok(seenStep > 0 && seenStep < TOTAL_STEPS, `training is under way at step ${seenStep}`);
   await kernel.interrupt();
   const run = await withTimeout(cell.done, 30_000, "interrupted cell reply");
-  // tslab rejects the awaiting cell on SIGINT, unless fit() already returned its cancelled run: either is fine.
+  // tslab rejects the awaiting cell on SIGINT ("Interrupted asynchronously"), unless fit() already returned its
+  // cancelled run: either is fine. What matters is that the run itself stops, not just the awaiting cell.
   assert.ok(["ok", "error"].includes(run.status), run.status);
-  // The run itself stops (the default abort signal), not just the awaiting cell; the next cell runs.
   const next = await kernel.run(
-    `import { existsSync } from "node:fs";
+    `import { existsSync, readFileSync } from "node:fs";
 const pending: Promise<{ status: string; step: number; dir: string }> = (globalThis as any).__fit;
 const r = await pending;
-console.log("RESULT " + JSON.stringify({ status: r.status, step: r.step, checkpoint: existsSync(r.dir + "/checkpoints/last") }));`,
+const saved = r.dir + "/checkpoints/last/trainer-state.json";
+console.log("RESULT " + JSON.stringify({ status: r.status, step: r.step, checkpointStep: existsSync(saved) ? JSON.parse(readFileSync(saved, "utf8")).step : null }));`,
     60_000,
   );
   assert.equal(next.status, "ok", next.text());
   const m = /RESULT (.*)/.exec(next.text());
   assert.ok(m, next.text());
-  const result = JSON.parse(m[1]!) as { status: string; step: number; checkpoint: boolean };
+  const result = JSON.parse(m[1]!) as { status: string; step: number; checkpointStep: number | null };
   assert.equal(result.status, "cancelled", JSON.stringify(result));
-  assert.ok(result.step > 0 && result.step < 3000, `stopped early at step ${result.step}`);
-  assert.equal(result.checkpoint, true, "a checkpoint of the cancelled run exists");
-  // The final progress render (sent after the cell's reply) says "cancelled", for the same display.
-  const id = displays(run.iopub).find((d) => d.data["text/html"]?.includes("tunebook-progress"))!.transient
-    ?.display_id;
+  // Stopped shortly after the step the interrupt saw (a few steps run while SIGINT travels), far from the end.
+  assert.ok(
+    result.step >= seenStep && result.step < TOTAL_STEPS / 2,
+    `stopped at step ${result.step} after an interrupt at step ${seenStep}`,
+  );
+  assert.equal(result.checkpointStep, result.step, "the last checkpoint is the cancelled run's final step");
+  // The final progress render (sent after the cell's reply) says "cancelled" at that step, for the same display.
+  const id = progress()[0]!.transient?.display_id;
   const all = displays(kernel.allIopub).filter((d) => d.transient?.display_id === id);
-  assert.match(all.at(-1)!.data["text/html"]!, /data-status="cancelled"/);
-  // A fresh signal is armed for the next run.
+  const last = all.at(-1)!.data["text/html"]!;
+  assert.match(last, /data-status="cancelled"/);
+  assert.equal(progressStep(last), result.step);
+  // The kernel stays usable and a fresh signal is armed for the next run.
   const again = await kernel.run('console.log("ARMED " + !kernelAbortSignal().aborted);');
+  assert.equal(again.status, "ok", again.text());
   assert.match(again.text(), /ARMED true/);
 });
