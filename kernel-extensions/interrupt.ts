@@ -52,8 +52,13 @@ function onSigint(): void {
 export function kernelAbortSignal(): AbortSignal {
   const s = state();
   if (!s.installed) {
-    // Deferred: a SIGINT listener added while tslab runs a cell (vm.runInThisContext with breakOnSigint) makes
-    // the next SIGINT kill the kernel (measured with tslab 1.0.22 / Node 20); added from a later tick it works.
+    // Deferred to the next macrotask, i.e. out of tslab's synchronous cell run. tslab runs each cell with
+    // vm.runInThisContext({ breakOnSigint: true }); Node then removes the process's SIGINT listeners, arms its own
+    // SIGINT watchdog for the run and re-adds the listeners afterwards. A listener added *during* that run leaves
+    // the process without a working handler: the next SIGINT while the same cell is still awaiting terminated the
+    // kernel (measured, tslab 1.0.22 / Node 20.20: Jupyter reported "restarting"). Added from a later tick, or in
+    // an earlier cell that has ended, the listener receives SIGINT and the kernel survives.
+    // test/notebooks/protocol.test.ts covers this (a fresh kernel whose first call is inside the fit() cell).
     setImmediate(() => process.on("SIGINT", onSigint));
     s.installed = true;
   }
