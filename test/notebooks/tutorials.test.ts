@@ -225,15 +225,18 @@ test("quickstart.ipynb: fine-tunes with a live progress bar and charts, then str
   assert.equal(lastStep.step, Number(r[1]));
   assertClose(r[2]!, lastStep.loss, "final loss");
   assertClose(String(train.y.at(-1)), lastStep.loss, "chart's last train loss");
-  // The chat transcript holds the question and a streamed reply.
+  // The chat transcript holds the question and a streamed reply from the fine-tuned model: ARPAbet phonemes
+  // (the untrained backbone continues with Moby Dick prose instead).
   const chat = cellWith(nb, "await streamChat")
     .outputs.map(outputHtml)
     .find((h) => h.includes("tunebook-chat"));
   assert.ok(chat);
-  assert.match(
-    chat,
-    /data-role="user"[\s\S]*How is &#x27;whale&#x27; pronounced\?[\s\S]*data-role="assistant"[\s\S]*class="tunebook-chat-content"[^>]*>[^<]+<\/div><\/div><\/div>$/,
-  );
+  const reply =
+    /data-role="user"[\s\S]*How is &#x27;approach&#x27; pronounced\?[\s\S]*data-role="assistant"[\s\S]*class="tunebook-chat-content"[^>]*>([^<]+)<\/div><\/div><\/div>$/.exec(
+      chat,
+    );
+  assert.ok(reply, chat);
+  assert.match(reply[1].trim(), /^[A-Z]{1,2}[012]?( [A-Z]{1,2}[012]?)+$/, "the reply is ARPAbet phonemes");
 });
 
 /** The step and eval records of an experiment folder's metrics.jsonl. */
