@@ -4,12 +4,14 @@
  * - every `fit()` that brings no callbacks/signal of its own gets a live training view (progress bar + charts)
  *   and the interrupt button's AbortSignal (through `sdk/train`'s run-defaults registry);
  * - a cell whose last expression is an object with a `toHTML()` method (a `Dataset`, a `TableView`…) shows that
- *   HTML instead of `util.inspect` text (see `patchLastExpression`).
+ *   HTML instead of `util.inspect` text (see `patchLastExpression`), and `show()` methods (`dataset.show()`)
+ *   display HTML anywhere in a cell.
  * Outside a kernel nothing changes.
  */
 import { z } from "zod";
 import { parseOptions } from "../sdk/errors";
 import { setRunDefaults } from "../sdk/train";
+import { setRichDisplay } from "../sdk/util";
 import { kernelAbortSignal } from "./interrupt";
 import { notebookTrainingView } from "./training-view";
 import { tslabApi } from "./tslab-bridge";
@@ -111,5 +113,6 @@ export function enableNotebookDefaults(options: NotebookDefaultsOptions = {}): N
     setRunDefaults(() => ({ callbacks: [notebookTrainingView()], signal: kernelAbortSignal() }));
   const api = tslabApi();
   const rich = o.richResults && api !== undefined && patchLastExpression((html) => api.display.html(html));
+  if (rich && api) setRichDisplay((value) => api.display.html(value.toHTML()));
   return { inKernel: true, training: o.training, richResults: rich };
 }

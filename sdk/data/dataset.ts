@@ -1,5 +1,6 @@
 import type { DataFrame } from "danfojs-node";
 import { parseOptions } from "../errors";
+import { showRich } from "../util";
 import {
   type ColumnMapping,
   type ColumnMappingInput,
@@ -337,6 +338,20 @@ export class Dataset {
       rows: shown.map((i) => t.rows[i]),
       totalRows: picked.length,
     });
+  }
+
+  /**
+   * Shows the first rows: an HTML table in a notebook (after `import "tunebook"`), a text table elsewhere.
+   * @param n - rows to show (default 5)
+   * @returns nothing
+   * @throws DatasetError for invalid data when a sample is set
+   * @example
+   * ```ts
+   * data.show(10);
+   * ```
+   */
+  show(n = 5): void {
+    showRich(this.head(n));
   }
 
   /** @returns the first 5 rows as an HTML table (notebook display) */

@@ -8,4 +8,5 @@ export {
   writeJsonAtomicSync,
 } from "./atomic-write";
 export { appendLinesDurable, readCompleteLines } from "./durable-append";
+export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";

@@ -92,6 +92,12 @@ test("datasets.ipynb: reads CSV and JSONL, maps columns, shows tables, a chart a
   assert.deepEqual(parseTable(table).rows[0], ["1", "What is the capital of France?", "Paris", "Europe"]);
   const mapped = tableIn(nb, "qa.examples()", "first mapped examples");
   assert.deepEqual(mapped.rows[0], ["1", "user: What is the capital of France? | assistant: Paris"]);
+  // `show(3)` displays the sampled rows mid-cell, before the cell's own text.
+  const sampleCell = cellWith(nb, "sampled.show(3)").outputs;
+  const shown = outputHtml(sampleCell[0]!);
+  assert.match(shown, /3 of 10 rows × 2 columns/);
+  assert.equal(parseTable(shown).rows.length, 3);
+  assert.match(outputText(sampleCell[1]!), /the sample keeps 10 of 40 examples/);
   const summary = tableIn(nb, "data.summary()", "summary");
   assert.deepEqual(summary.rows, [
     ["question", "0"],
