@@ -6,10 +6,9 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { Experiment, LoRAConfig, type Run } from "../../sdk/train";
-import { arithmeticDataset, experimentsRoot, tinyLlama } from "./fixtures";
+import { arithmeticDataset, evalLosses, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
 
 const stepLosses = (run: Run) => run.history.flatMap((r) => (r.type === "step" ? [r.loss] : []));
-const evalLosses = (run: Run) => run.history.flatMap((r) => (r.type === "eval" ? [r.loss] : []));
 
 async function experiment(root: string, augmentation: Record<string, number>) {
   return Experiment.fromConfig({
@@ -23,19 +22,12 @@ async function experiment(root: string, augmentation: Record<string, number>) {
     .logging({ outputDir: root, logEveryNSteps: 1 });
 }
 
-async function fit(exp: Experiment): Promise<Run> {
-  const run = await exp.fit({ display: false });
-  await run.backbone.dispose();
-  assert.equal(run.status, "completed", run.error?.message);
-  return run;
-}
-
 test("token masking and NEFTune change training steps, not validation, and the run still learns", async () => {
   const root = experimentsRoot();
-  const plain = await fit(await experiment(root, {}));
+  const plain = await fitCompleted(await experiment(root, {}));
   const settings: Record<string, number>[] = [{ tokenMaskProbability: 0.3 }, { neftuneNoiseAlpha: 5 }];
   for (const augmentation of settings) {
-    const run = await fit(await experiment(root, augmentation));
+    const run = await fitCompleted(await experiment(root, augmentation));
     const label = JSON.stringify(augmentation);
     const [a, b] = [stepLosses(plain), stepLosses(run)];
     assert.equal(a.length, b.length);

@@ -2,10 +2,12 @@
  * Shared fixtures of the trainer tests: a tiny Llama checkpoint (real Hugging Face format, written by the
  * PyTorch reference script) and a small arithmetic question/answer dataset.
  */
+import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Dataset } from "../../sdk/data";
+import type { Experiment, Run } from "../../sdk/train";
 import { makeTinyCheckpoint } from "../reference";
 
 /** A tiny Llama model directory (2 layers, hidden 64, 512-token byte-level BPE tokenizer). */
@@ -33,3 +35,15 @@ export function arithmeticDataset(n = 32): Dataset {
 export function experimentsRoot(): string {
   return mkdtempSync(path.join(os.tmpdir(), "tunebook-exp-"));
 }
+
+/** Fits without a display, releases the run's backbone, and asserts the run completed. */
+export async function fitCompleted(exp: Experiment): Promise<Run> {
+  const run = await exp.fit({ display: false });
+  await run.backbone.dispose();
+  assert.equal(run.status, "completed", run.error?.message);
+  return run;
+}
+
+/** The validation losses of a run, in order. */
+export const evalLosses = (run: Run): number[] =>
+  run.history.flatMap((r) => (r.type === "eval" ? [r.loss] : []));

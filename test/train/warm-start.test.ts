@@ -8,10 +8,8 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { Metrics } from "../../sdk/eval";
-import { Experiment, exportExperiment, LoRAConfig, type Run } from "../../sdk/train";
-import { arithmeticDataset, experimentsRoot, tinyLlama } from "./fixtures";
-
-const evalLosses = (run: Run) => run.history.flatMap((r) => (r.type === "eval" ? [r.loss] : []));
+import { Experiment, exportExperiment, LoRAConfig } from "../../sdk/train";
+import { arithmeticDataset, evalLosses, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
 
 async function experiment(root: string, name: string, pretrainedWeights?: string) {
   return Experiment.create({ name, root })
@@ -23,16 +21,9 @@ async function experiment(root: string, name: string, pretrainedWeights?: string
     .metrics(Metrics.perplexity());
 }
 
-async function fit(exp: Experiment): Promise<Run> {
-  const run = await exp.fit({ display: false });
-  await run.backbone.dispose();
-  assert.equal(run.status, "completed", run.error?.message);
-  return run;
-}
-
 test("a warm start begins where the earlier experiment ended (folder, checkpoint or PEFT adapter)", async () => {
   const root = experimentsRoot();
-  const first = await fit(await experiment(root, "first"));
+  const first = await fitCompleted(await experiment(root, "first"));
   const [before, after] = evalLosses(first);
   assert.ok(after < before - 0.05, `the first run should learn: ${before} → ${after}`);
   const adapter = await exportExperiment({
@@ -42,7 +33,7 @@ test("a warm start begins where the earlier experiment ended (folder, checkpoint
   });
   const sources = { folder: first.dir, checkpoint: path.join(first.dir, "checkpoints", "last"), adapter };
   for (const [kind, source] of Object.entries(sources)) {
-    const second = await fit(await experiment(root, `from-${kind}`, source));
+    const second = await fitCompleted(await experiment(root, `from-${kind}`, source));
     const start = evalLosses(second)[0];
     assert.ok(Math.abs(start - after) < 1e-5, `${kind}: starts at ${start}, the first run ended at ${after}`);
     assert.match(second.dir, new RegExp(`from-${kind}`));
