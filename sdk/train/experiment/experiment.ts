@@ -14,8 +14,9 @@ import { ExperimentStore, storeCallbacks } from "../store";
 import { type RunMetric, readCheckpoint, type TrainCheckpoint, trainLoop } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { Run } from "./run";
-import { backboneForTraining, datasetFromConfig, refuseUnsupported, tokenizeOptions } from "./run-inputs";
+import { backboneForTraining, datasetFromConfig, tokenizeOptions } from "./run-inputs";
 import { openExperiment } from "./trained-model";
+import { refuseUnsupported } from "./unsupported-settings";
 import { warmStartValues } from "./warm-start";
 
 type Groups = ExperimentConfig;
