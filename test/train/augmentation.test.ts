@@ -1,9 +1,8 @@
 /**
  * Augmentation in `fit()`: token masking and NEFTune change the training steps but not validation (which runs
- * without them), the run still learns, and the parent-turn augmentations are refused before any folder is made.
+ * without them), and the run still learns.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { Experiment, LoRAConfig, type Run } from "../../sdk/train";
 import { arithmeticDataset, evalLosses, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
@@ -36,14 +35,4 @@ test("token masking and NEFTune change training steps, not validation, and the r
     const evals = evalLosses(run);
     assert.ok(evals.at(-1)! < evals[0] - 0.05, `${label}: validation loss should fall: ${evals}`);
   }
-});
-
-test("parent-turn augmentations are refused before any folder is created", async () => {
-  const root = experimentsRoot();
-  const exp = await experiment(root, { skipParentProbability: 0.2 });
-  await assert.rejects(
-    exp.fit({ display: false }),
-    /augmentation.skip_parent_probability .* not supported yet/,
-  );
-  assert.deepEqual(readdirSync(root), []);
 });

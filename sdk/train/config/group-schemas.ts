@@ -117,12 +117,12 @@ export const architectureSchema = z
     backboneDtype: z
       .enum(["float32", "float16", "bfloat16", "int8"])
       .default("float32")
-      .describe("dtype of the frozen backbone weights"),
+      .describe("dtype of the frozen backbone weights (only float32 so far)"),
     gradientCheckpointing: z
       .boolean()
       .default(false)
-      .describe("recompute activations in the backward pass to save memory (placeholder: not used yet)"),
-    intermediateDropout: fraction(0, 0.5).default(0).describe("dropout inside the backbone during training"),
+      .describe("recompute activations in the backward pass to save memory (not supported yet)"),
+    intermediateDropout: fraction(0, 0.5).default(0).describe("dropout inside the backbone during training (not supported yet)"),
     pretrainedWeights: optionalString()
       .default(null)
       .describe("experiment, checkpoint or PEFT adapter folder to start from instead of fresh adapters"),

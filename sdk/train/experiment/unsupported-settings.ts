@@ -5,6 +5,46 @@
 import type { ExperimentConfig } from "../config";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
+/** A setting the trainer cannot honour yet: when it applies, what is wrong, and what to set instead. */
+interface Unsupported {
+  applies(config: ExperimentConfig): boolean;
+  problem(config: ExperimentConfig): string;
+  fix: string;
+}
+
+const UNSUPPORTED: readonly Unsupported[] = [
+  {
+    applies: (c) => c.training.packing,
+    problem: () => "training.packing is not supported by the trainer yet",
+    fix: "Set training.packing to false (short samples are padded per batch instead).",
+  },
+  {
+    applies: (c) => c.augmentation.skipParentProbability > 0 || c.augmentation.randomParentProbability > 0,
+    problem: ({ augmentation: a }) =>
+      "augmentation.skip_parent_probability and augmentation.random_parent_probability are not supported yet " +
+      `(found ${a.skipParentProbability} and ${a.randomParentProbability}; conversations are tokenized once per run)`,
+    fix: "Set both to 0; token_mask_probability and neftune_noise_alpha are supported.",
+  },
+  {
+    applies: (c) => c.architecture.backboneDtype !== "float32",
+    problem: (c) =>
+      `architecture.backbone_dtype "${c.architecture.backboneDtype}" is not supported yet (frozen weights are ` +
+      "held in float32; float16 and bfloat16 checkpoints are converted when loaded)",
+    fix: "Set architecture.backbone_dtype to float32.",
+  },
+  {
+    applies: (c) => c.architecture.gradientCheckpointing,
+    problem: () => "architecture.gradient_checkpointing is not supported yet",
+    fix: "Set it to false; to use less memory lower training.batch_size or tokenizer.max_length and raise training.grad_accumulation.",
+  },
+  {
+    applies: (c) => c.architecture.intermediateDropout > 0,
+    problem: (c) =>
+      `architecture.intermediate_dropout ${c.architecture.intermediateDropout} is not supported yet (dropout is applied to the LoRA adapters' input only)`,
+    fix: "Set it to 0 and use lora.dropout.",
+  },
+];
+
 /**
  * Refuses settings the trainer does not implement yet, before any folder is created or model loaded.
  * @param config - the resolved configuration
@@ -16,18 +56,6 @@ import { ExperimentSetupError } from "./experiment-setup-error";
  * ```
  */
 export function refuseUnsupported(config: ExperimentConfig): void {
-  if (config.training.packing) {
-    throw new ExperimentSetupError(
-      "training.packing is not supported by the trainer yet",
-      "Set training.packing to false (short samples are padded per batch instead).",
-    );
-  }
-  const { skipParentProbability, randomParentProbability } = config.augmentation;
-  if (skipParentProbability > 0 || randomParentProbability > 0) {
-    throw new ExperimentSetupError(
-      "augmentation.skip_parent_probability and augmentation.random_parent_probability are not supported yet " +
-        `(found ${skipParentProbability} and ${randomParentProbability}; conversations are tokenized once per run)`,
-      "Set both to 0; token_mask_probability and neftune_noise_alpha are supported.",
-    );
-  }
+  const found = UNSUPPORTED.find((u) => u.applies(config));
+  if (found) throw new ExperimentSetupError(found.problem(config), found.fix);
 }

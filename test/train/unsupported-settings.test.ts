@@ -1,0 +1,46 @@
+/**
+ * Settings the trainer does not implement yet are refused before any folder is created or model loaded, each
+ * with a message naming the setting and the fix — none is silently ignored.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { test } from "node:test";
+import { Experiment } from "../../sdk/train";
+import { arithmeticDataset, experimentsRoot } from "./fixtures";
+
+const cases: [Record<string, Record<string, unknown>>, RegExp][] = [
+  [{ training: { packing: true } }, /training.packing is not supported/],
+  [
+    { augmentation: { skipParentProbability: 0.2 } },
+    /augmentation.skip_parent_probability .* not supported yet/,
+  ],
+  [
+    { architecture: { backboneDtype: "int8" } },
+    /backbone_dtype "int8" is not supported yet.*Set architecture.backbone_dtype to float32/,
+  ],
+  [
+    { architecture: { gradientCheckpointing: true } },
+    /gradient_checkpointing is not supported yet.*grad_accumulation/,
+  ],
+  [
+    { architecture: { intermediateDropout: 0.1 } },
+    /intermediate_dropout 0.1 is not supported yet.*lora.dropout/,
+  ],
+];
+
+test("unsupported settings are refused before any folder is created, naming the fix", async () => {
+  for (const [settings, message] of cases) {
+    const root = experimentsRoot();
+    const exp = Experiment.fromConfig({
+      ...settings,
+      architecture: { backbone: "no/such-model", ...settings.architecture },
+      logging: { outputDir: root },
+    }).dataset(arithmeticDataset());
+    await assert.rejects(exp.fit({ display: false }), (e: Error) => {
+      assert.equal(e.name, "TunebookExperimentSetupError", e.message);
+      assert.match(e.message, message);
+      return true;
+    });
+    assert.deepEqual(readdirSync(root), [], JSON.stringify(settings));
+  }
+});
