@@ -16,6 +16,11 @@ export const ColumnMappingSchema = z
     system: z.string().min(1).optional(),
     id: z.string().min(1).optional(),
     parentId: z.string().min(1).optional(),
+    /**
+     * With `id`/`parentId`: `false` (H2O LLM Studio's default) makes every row the end of a sample (each prefix
+     * of a conversation is trained on); `true` keeps only complete conversations.
+     */
+    limitChainedSamples: z.boolean().default(false),
     messages: z.string().min(1).optional(),
     text: z.string().min(1).optional(),
     /** What to do with a row whose prompt, answer or text is missing: throw (default) or drop it with a warning. */

@@ -9,24 +9,28 @@ export interface ChainNode {
 }
 
 /**
- * Links rows into conversations through their `id` and `parentId` columns, as H2O LLM Studio does: each row
- * that no other row names as its parent ends a conversation, which runs from its root (a row without parent)
- * down to it.
+ * Links rows into conversations through their `id` and `parentId` columns, as H2O LLM Studio does. A sample
+ * runs from a conversation's root (a row without parent) down to the row that ends it. With
+ * `limitChainedSamples: false` (H2O's default) every row ends a sample, so a conversation of n turns gives n
+ * samples (each prefix of it); with `true` only rows that no other row names as parent end one, so each
+ * complete conversation is one sample.
  * @param table - the records (for row numbers in messages)
  * @param nodes - one node per kept row
  * @param columns - the id and parent-id column names (for messages)
- * @returns one chain per conversation: record indices from the first turn to the last, in source order of the last
+ * @param limitChainedSamples - `true`: complete conversations only; `false`: every prefix
+ * @returns one chain per sample: record indices from the first turn to the last, in source order of the last
  * @throws {@link DatasetError} for a missing or duplicate id, a row that is its own parent, a parent id that no
  *   row has, or a cycle
  * @example
  * ```ts
- * const chains = buildChains(table, nodes, { id: "id", parentId: "parent_id" });
+ * const chains = buildChains(table, nodes, { id: "id", parentId: "parent_id" }, true);
  * ```
  */
 export function buildChains(
   table: RecordTable,
   nodes: readonly ChainNode[],
   columns: { id: string; parentId: string },
+  limitChainedSamples = false,
 ): number[][] {
   const byId = new Map<string, ChainNode>();
   const at = (n: ChainNode, column: string) => ({ source: table.source, column, row: table.rows[n.index] });
@@ -59,7 +63,7 @@ export function buildChains(
   }
   const chains: number[][] = [];
   for (const n of nodes) {
-    if (parents.has(n.id)) continue;
+    if (limitChainedSamples && parents.has(n.id)) continue;
     chains.push(walkUp(n, byId, table, columns.parentId));
   }
   // A row no conversation reaches hangs off a cycle (its component has no first turn): walking up reports it.

@@ -139,22 +139,35 @@ test("invalid mappings are ConfigErrors", () => {
   assert.throws(() => parseColumnMapping({ prompt: "q", answer: "a", colour: "x" } as never), /colour/);
 });
 
-test("id/parent_id rows chain into multi-turn conversations ending at leaves", async () => {
+test("id/parent_id rows chain into conversations: every prefix by default, complete ones when limited", async () => {
   const table = await readCsv(fixture("threads.csv"));
-  const ex = mapRecordsToExamples(
-    table,
-    parseColumnMapping({ prompt: "prompt", answer: "answer", id: "id", parentId: "parent_id" }),
-  );
-  assert.deepEqual(
-    ex.map((e) => [
+  const answers = (limitChainedSamples?: boolean) =>
+    mapRecordsToExamples(
+      table,
+      parseColumnMapping({
+        prompt: "prompt",
+        answer: "answer",
+        id: "id",
+        parentId: "parent_id",
+        ...(limitChainedSamples === undefined ? {} : { limitChainedSamples }),
+      }),
+    ).map((e) => [
       e.row,
       e.kind === "chat" ? e.messages.filter((m) => m.role === "assistant").map((m) => m.content) : [],
-    ]),
-    [
-      [3, ["Columbus."]],
-      [4, ["Austin.", "Houston.", "About 165 miles."]],
-    ],
-  );
+    ]);
+  // H2O LLM Studio's limit_chained_samples = false: each row ends a sample running from its root.
+  const everyRow = [
+    [1, ["Austin."]],
+    [2, ["Austin.", "Houston."]],
+    [3, ["Columbus."]],
+    [4, ["Austin.", "Houston.", "About 165 miles."]],
+  ];
+  assert.deepEqual(answers(), everyRow);
+  assert.deepEqual(answers(false), everyRow);
+  assert.deepEqual(answers(true), [
+    [3, ["Columbus."]],
+    [4, ["Austin.", "Houston.", "About 165 miles."]],
+  ]);
 });
 
 test("broken chains: duplicate, self-referencing, unknown parents, cycles, missing ids", () => {

@@ -132,7 +132,7 @@ function chainIndices(table: RecordTable, m: ColumnMapping, kept: number[]): num
     }
     return { index, id: key, parentId: cellKey(table, index, parentId) };
   });
-  return buildChains(table, nodes, { id, parentId });
+  return buildChains(table, nodes, { id, parentId }, m.limitChainedSamples);
 }
 
 const ROLES = new Set(["system", "user", "assistant"]);

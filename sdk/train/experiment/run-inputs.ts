@@ -26,7 +26,9 @@ export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInpu
     promptSeparator: d.promptColumnSeparator,
     answer: d.answerColumn ?? undefined,
     system: d.systemColumn ?? undefined,
-    ...(d.idColumn && d.parentIdColumn ? { id: d.idColumn, parentId: d.parentIdColumn } : {}),
+    ...(d.idColumn && d.parentIdColumn
+      ? { id: d.idColumn, parentId: d.parentIdColumn, limitChainedSamples: d.limitChainedSamples }
+      : {}),
   };
 }
 
