@@ -18,6 +18,17 @@ export const FormatOptionsSchema = z
       .default({}),
     /** Append the EOS token after each answer (markers) and each raw text. */
     addEos: z.boolean().default(true),
+    /** Markers format: end the system prompt with EOS, as H2O LLM Studio's `add_eos_token_to_system` (chat templates place their own special tokens). */
+    addEosToSystem: z.boolean().default(true),
+    /** Markers format: end each prompt with EOS, before the answer marker, as H2O LLM Studio's `add_eos_token_to_prompt`. */
+    addEosToPrompt: z.boolean().default(true),
+    /**
+     * Longest prompt part of each turn in tokens (marker, prompt, EOS, answer marker; the system part is limited
+     * on its own), cut from the left so its end is kept; applied before `maxLength`. `null`: no separate limit.
+     */
+    maxLengthPrompt: z.number().int().min(1).nullable().default(null),
+    /** Longest answer of each turn in tokens (its EOS included), cut from the right; applied before `maxLength`. `null`: no separate limit. */
+    maxLengthAnswer: z.number().int().min(1).nullable().default(null),
     /** Prepend the BOS token, when the tokenizer has one (markers and raw text; chat templates add their own). */
     addBos: z.boolean().default(true),
     /** Mask prompt (system, user, template) tokens out of the loss (label -100). */

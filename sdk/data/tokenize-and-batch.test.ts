@@ -26,9 +26,10 @@ const multiTurn: Example = {
 
 test("markers format: the text is the H2O-style layout and only answers + EOS are targets", () => {
   const [ex] = tokenizeExamples([multiTurn], tok, parseFormatOptions());
+  // H2O LLM Studio's defaults: EOS after the system prompt, after each prompt and after each answer.
   assert.equal(
     tok.decode([...ex.ids]),
-    "<s><|system|>Be brief.<|prompt|>2+2?<|answer|>4<|endoftext|><|prompt|>times 3?<|answer|>12, über 🙂<|endoftext|>",
+    "<s><|system|>Be brief.<|endoftext|><|prompt|>2+2?<|endoftext|><|answer|>4<|endoftext|><|prompt|>times 3?<|endoftext|><|answer|>12, über 🙂<|endoftext|>",
   );
   assert.equal(targetsText(tok, ex), "4<|endoftext|>12, über 🙂<|endoftext|>");
   const [last] = tokenizeExamples([multiTurn], tok, parseFormatOptions({ onlyLastAnswer: true }));

@@ -16,8 +16,9 @@ export interface TokenizedExample {
 }
 
 /**
- * Formats and tokenizes examples: segments (see {@link toSegments}) → ids, with prompt masking, then
- * truncation to `maxLength`. A chat example that is too long keeps its last answer and loses prompt tokens
+ * Formats and tokenizes examples: segments (see {@link toSegments}) → ids, with prompt masking; each turn's
+ * prompt is cut to its last `maxLengthPrompt` tokens, the system prompt to its first `maxLengthPrompt` and each
+ * answer to its first `maxLengthAnswer` (when set); then the whole is truncated to `maxLength`. A chat example that is too long keeps its last answer and loses prompt tokens
  * from the left; when the last answer alone exceeds the budget it keeps `min(prompt, maxLength / 2)` prompt
  * tokens and cuts the answer's end. A raw text that is too long is split into consecutive `maxLength` chunks.
  * @param examples - mapped examples
@@ -73,23 +74,45 @@ export function tokenizeExamples(
 }
 
 function encodeSegments(segments: Segment[], tokenizer: TextTokenizer, options: FormatOptions) {
+  const lastAnswer = segments.reduce((last, s) => (s.part === "answer" ? s.unit : last), -1);
+  const units: { part: Segment["part"]; unit: number; ids: number[]; target: number[] }[] = [];
+  for (const seg of segments) {
+    let u = units[units.length - 1];
+    if (!u || u.unit !== seg.unit || u.part !== seg.part) {
+      u = { part: seg.part, unit: seg.unit, ids: [], target: [] };
+      units.push(u);
+    }
+    const piece = "ids" in seg ? seg.ids : tokenizer.encode(seg.text, { addSpecialTokens: false });
+    let train = options.maskPrompt ? seg.train : true;
+    if (options.onlyLastAnswer && seg.part === "answer") train = seg.unit === lastAnswer;
+    for (const id of piece) {
+      u.ids.push(id);
+      u.target.push(train ? 1 : 0);
+    }
+  }
   const ids: number[] = [];
   const target: number[] = [];
-  const lastAnswer = segments.reduce((last, s, k) => (s.answer && "text" in s ? k : last), -1);
   let answerStart = 0;
-  segments.forEach((seg, k) => {
-    if (k === lastAnswer) answerStart = ids.length;
-    const piece = "ids" in seg ? seg.ids : tokenizer.encode(seg.text, { addSpecialTokens: false });
-    // The EOS that closes an answer belongs to that answer for onlyLastAnswer.
-    const owner = "ids" in seg && seg.answer && k > 0 && segments[k - 1].answer ? k - 1 : k;
-    let train = options.maskPrompt ? seg.train : true;
-    if (options.onlyLastAnswer && seg.answer && lastAnswer >= 0) train = owner === lastAnswer;
-    for (const id of piece) {
-      ids.push(id);
-      target.push(train ? 1 : 0);
-    }
-  });
+  for (const u of units) {
+    const [from, to] = partWindow(u.part, u.ids.length, options);
+    if (u.part === "answer" && u.unit === lastAnswer) answerStart = ids.length;
+    ids.push(...u.ids.slice(from, to));
+    target.push(...u.target.slice(from, to));
+  }
   return { ids, target, answerStart };
+}
+
+/**
+ * The kept token range of one unit under the per-part limits, as H2O LLM Studio cuts them: a prompt keeps its
+ * last `maxLengthPrompt` tokens, a system prompt its first `maxLengthPrompt`, an answer its first
+ * `maxLengthAnswer`.
+ */
+function partWindow(part: Segment["part"], n: number, options: FormatOptions): [number, number] {
+  const { maxLengthPrompt: p, maxLengthAnswer: a } = options;
+  if (part === "prompt" && p !== null && n > p) return [n - p, n];
+  if (part === "system" && p !== null) return [0, Math.min(n, p)];
+  if (part === "answer" && a !== null) return [0, Math.min(n, a)];
+  return [0, n];
 }
 
 function truncateChat(ids: number[], target: number[], start: number, maxLength: number) {
