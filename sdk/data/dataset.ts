@@ -221,16 +221,20 @@ export class Dataset {
   }
 
   /**
-   * Keeps a seeded random fraction of the examples (applied after column mapping, before the split).
-   * @param options - `{ fraction, seed? }`
+   * Keeps a seeded random fraction of the examples. Without `splits` the sample is taken after column mapping,
+   * before the validation split; with `splits` (H2O LLM Studio's `data_sample_choice`) the data is split first
+   * and only the named parts are sampled: `["train"]` keeps the whole validation set, `["validation"]` the whole
+   * training set, and a validation file or dataset is sampled too when `"validation"` is named.
+   * @param options - `{ fraction, seed?, splits? }`
    * @returns a new dataset
-   * @throws ConfigError for a fraction outside (0, 1]
+   * @throws ConfigError for a fraction outside (0, 1] or an unknown split name
    * @example
    * ```ts
    * data.sample({ fraction: 0.25 });
+   * data.sample({ fraction: 0.1, splits: ["train"] }); // a tenth of the training part, all of validation
    * ```
    */
-  sample(options: { fraction: number; seed?: number }): Dataset {
+  sample(options: { fraction: number; seed?: number; splits?: ("train" | "validation")[] }): Dataset {
     return new Dataset({
       ...this.state,
       sample: parseOptions(SampleOptionsSchema, options, "Dataset.sample()"),
@@ -238,7 +242,8 @@ export class Dataset {
   }
 
   /**
-   * The examples the column mapping makes, checked (see docs/datasets.md for every check), after sampling.
+   * The examples the column mapping makes, checked (see docs/datasets.md for every check), after sampling
+   * (when the sample applies to the training part, or to no part in particular).
    * @param onWarning - receives `dropped-rows` warnings
    * @returns the examples
    * @throws DatasetError for invalid data; ConfigError when no mapping is set
@@ -248,9 +253,19 @@ export class Dataset {
    * ```
    */
   examples(onWarning?: WarningHandler): Example[] {
+    return this.sampled(this.mappedExamples(onWarning), "train");
+  }
+
+  private mappedExamples(onWarning?: WarningHandler): Example[] {
     const mapping = this.state.mapping ?? defaultMapping(this.state.table.columns);
-    const all = mapRecordsToExamples(this.state.table, mapping, onWarning);
-    return this.state.sample ? sampleItems(all, this.state.sample) : all;
+    return mapRecordsToExamples(this.state.table, mapping, onWarning);
+  }
+
+  /** Applies the sample to `items` when it covers `split` (a sample without `splits` covers the whole data). */
+  private sampled(items: Example[], split: "train" | "validation"): Example[] {
+    const s = this.state.sample;
+    if (!s || (s.splits !== undefined && !s.splits.includes(split))) return items;
+    return sampleItems(items, s);
   }
 
   /**
@@ -280,9 +295,12 @@ export class Dataset {
   async prepare(
     options: TokenizeOptions,
   ): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
-    const examples = this.examples(options.onWarning);
+    const perSplit = this.state.sample?.splits !== undefined;
+    const examples = perSplit ? this.mappedExamples(options.onWarning) : this.examples(options.onWarning);
     const v = this.state.validation;
-    if (v === undefined) return { train: this.tokenizeExamples(examples, options) };
+    if (v === undefined) {
+      return { train: this.tokenizeExamples(perSplit ? this.sampled(examples, "train") : examples, options) };
+    }
     let valExamples: Example[];
     let trainExamples = examples;
     if ("size" in v) {
@@ -294,6 +312,10 @@ export class Dataset {
       const withMapping =
         other.state.mapping || !this.state.mapping ? other : other.columns(this.state.mapping);
       valExamples = withMapping.examples(options.onWarning);
+    }
+    if (perSplit) {
+      trainExamples = this.sampled(trainExamples, "train");
+      valExamples = this.sampled(valExamples, "validation");
     }
     return {
       train: this.tokenizeExamples(trainExamples, options),

@@ -6,9 +6,17 @@ import { mixSeeds, seededPermutation } from "./rng";
 export const SplitOptionsSchema = z
   .object({ size: z.number().gt(0).lt(1), seed: z.number().int().default(42) })
   .strict();
-/** Sampling: keep `fraction` (0 < fraction ≤ 1) of the examples, chosen with `seed`. */
+/**
+ * Sampling: keep `fraction` (0 < fraction ≤ 1) of the examples, chosen with `seed`. Without `splits` the sample
+ * is taken before the validation split; with `splits` (H2O LLM Studio's `data_sample_choice`) the data is split
+ * first and only the named parts are sampled.
+ */
 export const SampleOptionsSchema = z
-  .object({ fraction: z.number().gt(0).max(1), seed: z.number().int().default(42) })
+  .object({
+    fraction: z.number().gt(0).max(1),
+    seed: z.number().int().default(42),
+    splits: z.array(z.enum(["train", "validation"])).optional(),
+  })
   .strict();
 
 /** Validated split options. */

@@ -35,7 +35,7 @@ export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInpu
 /**
  * Reads the configured training file (and validation file or held-out fraction).
  * @param config - the configuration
- * @returns the dataset with mapping, sampling and validation set
+ * @returns the dataset with mapping, validation set and sampling (`data_sample` of the parts `data_sample_choice` names)
  * @throws ExperimentSetupError when no training file is configured; DatasetReadError for unreadable files
  * @example
  * ```ts
@@ -51,7 +51,11 @@ export async function datasetFromConfig(config: ExperimentConfig): Promise<Datas
     );
   }
   let data = (await Dataset.fromFile(d.trainFile)).columns(columnMapping(d));
-  if (d.dataSample < 1) data = data.sample({ fraction: d.dataSample, seed: config.environment.seed });
+  if (d.dataSample < 1) {
+    // H2O LLM Studio's data_sample_choice: split first, then sample only the chosen parts.
+    const splits = [...d.dataSampleChoice];
+    data = data.sample({ fraction: d.dataSample, seed: config.environment.seed, splits });
+  }
   if (d.validationFile) return data.validation({ file: d.validationFile });
   if (d.validationSize > 0) return data.validation({ size: d.validationSize, seed: 1234 });
   return data;
