@@ -1,13 +1,21 @@
 // End to end: the dataset/tokenizer settings of a YAML config (H2O LLM Studio's meanings) reach the tokenized
-// training data through the same path `fit()` takes (datasetFromConfig → Dataset.prepare with tokenizeOptions).
+// training data through the same path `fit()` takes (datasetFromConfig → Dataset.prepare with tokenizeOptions),
+// and data_sample applies to a Dataset passed in code too.
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import type { TokenizedDataset } from "../../sdk/data";
-import { datasetFromConfig, Experiment, type ExperimentConfig, tokenizeOptions } from "../../sdk/train";
+import {
+  datasetFromConfig,
+  Experiment,
+  type ExperimentConfig,
+  LoRAConfig,
+  tokenizeOptions,
+} from "../../sdk/train";
 import { makeTokenizer } from "../data/fixtures/test-tokenizer";
+import { arithmeticDataset, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
 
 const tok = makeTokenizer();
 const enc = (text: string) => tok.encode(text, { addSpecialTokens: false });
@@ -132,4 +140,19 @@ test("data_sample_choice: data_sample applies only to the named parts, after the
   assert.equal(validationOnly.validation?.length, 5);
   const both = await split({ data_sample: 0.5 });
   assert.deepEqual([both.train, both.validation], [trainOnly.train, validationOnly.validation]);
+});
+
+test("data_sample also applies to a Dataset passed in code", async () => {
+  const steps = async (dataSample: number) => {
+    const run = await fitCompleted(
+      Experiment.create({ root: experimentsRoot() })
+        .backbone(await tinyLlama())
+        .dataset(arithmeticDataset(), { dataSample })
+        .lora(new LoRAConfig({ r: 2, alpha: 4, targetModules: ["q_proj"] }))
+        .train({ epochs: 1, batchSize: 4 }),
+    );
+    return run.step;
+  };
+  // 32 rows, 8 held out: 24 training rows = 6 steps of 4; half of each split: 12 rows = 3 steps.
+  assert.deepEqual([await steps(1), await steps(0.5)], [6, 3]);
 });

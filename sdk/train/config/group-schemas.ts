@@ -31,7 +31,7 @@ export const datasetSchema = z
     dataSampleChoice: z
       .array(z.enum(["train", "validation"]))
       .default(["train", "validation"])
-      .describe("which splits `data_sample` applies to"),
+      .describe("which parts `data_sample` applies to (sampled after the validation split)"),
     systemColumn: optionalString().default(null).describe("column holding the system prompt, or null"),
     promptColumn: z
       .preprocess((v) => (typeof v === "string" ? [v] : v), z.array(z.string().min(1)).min(1))
@@ -64,7 +64,7 @@ export const datasetSchema = z
     limitChainedSamples: z
       .boolean()
       .default(false)
-      .describe("use only complete conversations, not every prefix of them, as samples"),
+      .describe("true: only complete conversations are samples; false: every record of a chain ends a sample"),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -87,19 +87,19 @@ export const tokenizerSchema = z
       .min(1)
       .nullable()
       .default(null)
-      .describe("truncate prompts to this many tokens (from the left); null = no separate limit"),
+      .describe("each prompt part keeps its last this many tokens, before max_length; null = no separate limit"),
     maxLengthAnswer: z
       .number()
       .int()
       .min(1)
       .nullable()
       .default(null)
-      .describe("truncate answers to this many tokens; null = no separate limit"),
+      .describe("each answer keeps its first this many tokens, before max_length; null = no separate limit"),
     paddingQuantile: fraction()
       .default(1)
       .describe("pad batches to this quantile of their lengths (longer samples are truncated); 1 = longest"),
-    addEosTokenToSystem: z.boolean().default(true).describe("end the system prompt with EOS"),
-    addEosTokenToPrompt: z.boolean().default(true).describe("end each prompt with EOS"),
+    addEosTokenToSystem: z.boolean().default(true).describe("end the system prompt with EOS (text markers only)"),
+    addEosTokenToPrompt: z.boolean().default(true).describe("end each prompt with EOS (text markers only)"),
     addEosTokenToAnswer: z
       .boolean()
       .default(true)
@@ -122,7 +122,9 @@ export const architectureSchema = z
       .boolean()
       .default(false)
       .describe("recompute activations in the backward pass to save memory (not supported yet)"),
-    intermediateDropout: fraction(0, 0.5).default(0).describe("dropout inside the backbone during training (not supported yet)"),
+    intermediateDropout: fraction(0, 0.5)
+      .default(0)
+      .describe("dropout inside the backbone during training (not supported yet)"),
     pretrainedWeights: optionalString()
       .default(null)
       .describe("experiment, checkpoint or PEFT adapter folder to start from instead of fresh adapters"),

@@ -14,7 +14,7 @@ import { ExperimentStore, storeCallbacks } from "../store";
 import { type RunMetric, readCheckpoint, type TrainCheckpoint, trainLoop } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { Run } from "./run";
-import { backboneForTraining, datasetFromConfig, tokenizeOptions } from "./run-inputs";
+import { backboneForTraining, datasetFromConfig, sampledAsConfigured, tokenizeOptions } from "./run-inputs";
 import { openExperiment } from "./trained-model";
 import { refuseUnsupported } from "./unsupported-settings";
 import { warmStartValues } from "./warm-start";
@@ -324,7 +324,7 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
       "Load it with a tokenizer.json beside the weights.",
     );
   }
-  const data = run.data ?? (await datasetFromConfig(config));
+  const data = run.data ? sampledAsConfigured(run.data, config) : await datasetFromConfig(config);
   const prepared = await data.prepare({
     tokenizer,
     ...tokenizeOptions(config),

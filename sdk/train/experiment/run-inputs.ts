@@ -50,15 +50,31 @@ export async function datasetFromConfig(config: ExperimentConfig): Promise<Datas
       "Set dataset.train_file in the config, or pass the Dataset in code (`.dataset(data)` or `resume(dir, { dataset })`).",
     );
   }
-  let data = (await Dataset.fromFile(d.trainFile)).columns(columnMapping(d));
-  if (d.dataSample < 1) {
-    // H2O LLM Studio's data_sample_choice: split first, then sample only the chosen parts.
-    const splits = [...d.dataSampleChoice];
-    data = data.sample({ fraction: d.dataSample, seed: config.environment.seed, splits });
-  }
+  const data = sampledAsConfigured((await Dataset.fromFile(d.trainFile)).columns(columnMapping(d)), config);
   if (d.validationFile) return data.validation({ file: d.validationFile });
   if (d.validationSize > 0) return data.validation({ size: d.validationSize, seed: 1234 });
   return data;
+}
+
+/**
+ * Applies `dataset.data_sample` (with H2O LLM Studio's `data_sample_choice`: split first, then sample only the
+ * chosen parts) to a dataset, whether it came from the config's file or was passed in code.
+ * @param data - the dataset
+ * @param config - the configuration (dataset and environment groups)
+ * @returns the dataset, sampled when `data_sample` < 1
+ * @example
+ * ```ts
+ * const data = sampledAsConfigured(myData, exp.config);
+ * ```
+ */
+export function sampledAsConfigured(data: Dataset, config: ExperimentConfig): Dataset {
+  const d = config.dataset;
+  if (d.dataSample >= 1) return data;
+  return data.sample({
+    fraction: d.dataSample,
+    seed: config.environment.seed,
+    splits: [...d.dataSampleChoice],
+  });
 }
 
 /**
