@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, parseOptions } from "../errors";
+import { parseOptions } from "../errors";
 import type { ServableModel } from "./servable-model";
 
 const isServableModel = (m: unknown): m is ServableModel => {

@@ -64,7 +64,9 @@ export const datasetSchema = z
     limitChainedSamples: z
       .boolean()
       .default(false)
-      .describe("true: only complete conversations are samples; false: every record of a chain ends a sample"),
+      .describe(
+        "true: only complete conversations are samples; false: every record of a chain ends a sample",
+      ),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -87,7 +89,9 @@ export const tokenizerSchema = z
       .min(1)
       .nullable()
       .default(null)
-      .describe("each prompt part keeps its last this many tokens, before max_length; null = no separate limit"),
+      .describe(
+        "each prompt part keeps its last this many tokens, before max_length; null = no separate limit",
+      ),
     maxLengthAnswer: z
       .number()
       .int()
@@ -98,7 +102,10 @@ export const tokenizerSchema = z
     paddingQuantile: fraction()
       .default(1)
       .describe("pad batches to this quantile of their lengths (longer samples are truncated); 1 = longest"),
-    addEosTokenToSystem: z.boolean().default(true).describe("end the system prompt with EOS (text markers only)"),
+    addEosTokenToSystem: z
+      .boolean()
+      .default(true)
+      .describe("end the system prompt with EOS (text markers only)"),
     addEosTokenToPrompt: z.boolean().default(true).describe("end each prompt with EOS (text markers only)"),
     addEosTokenToAnswer: z
       .boolean()
