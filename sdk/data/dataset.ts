@@ -295,12 +295,10 @@ export class Dataset {
   async prepare(
     options: TokenizeOptions,
   ): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
+    const v = this.state.validation;
+    if (v === undefined) return { train: this.tokenizeExamples(this.examples(options.onWarning), options) };
     const perSplit = this.state.sample?.splits !== undefined;
     const examples = perSplit ? this.mappedExamples(options.onWarning) : this.examples(options.onWarning);
-    const v = this.state.validation;
-    if (v === undefined) {
-      return { train: this.tokenizeExamples(perSplit ? this.sampled(examples, "train") : examples, options) };
-    }
     let valExamples: Example[];
     let trainExamples = examples;
     if ("size" in v) {

@@ -18,9 +18,10 @@ export interface TokenizedExample {
 /**
  * Formats and tokenizes examples: segments (see {@link toSegments}) → ids, with prompt masking; each turn's
  * prompt is cut to its last `maxLengthPrompt` tokens, the system prompt to its first `maxLengthPrompt` and each
- * answer to its first `maxLengthAnswer` (when set); then the whole is truncated to `maxLength`. A chat example that is too long keeps its last answer and loses prompt tokens
- * from the left; when the last answer alone exceeds the budget it keeps `min(prompt, maxLength / 2)` prompt
- * tokens and cuts the answer's end. A raw text that is too long is split into consecutive `maxLength` chunks.
+ * answer to its first `maxLengthAnswer` (when set); then the whole is truncated to `maxLength`. A chat example
+ * that is too long keeps its last answer and loses prompt tokens from the left; when the last answer alone
+ * exceeds the budget it keeps `min(prompt, maxLength / 2)` prompt tokens and cuts the answer's end. A raw text
+ * that is too long is split into consecutive `maxLength` chunks.
  * @param examples - mapped examples
  * @param tokenizer - the tokenizer
  * @param options - validated formatting options
