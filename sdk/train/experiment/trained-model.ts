@@ -8,7 +8,7 @@ import path from "node:path";
 import { Backbone, type BackboneOptions, exportMergedModel, saveLoraAdapter } from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
 import { ExperimentStore } from "../store";
-import { readCheckpoint } from "../trainer";
+import { readCheckpointParams } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { backboneForTraining } from "./run-inputs";
 
@@ -67,9 +67,9 @@ export async function loadTrainedBackbone(
   options: { checkpoint?: CheckpointChoice } = {},
 ): Promise<Backbone> {
   const { store, config } = openExperiment(dir);
-  const checkpoint = await readCheckpoint(checkpointDir(store, options.checkpoint));
-  const backbone = await backboneForTraining(config, checkpoint.state.seed);
-  await backbone.updateParameters(new Map(Object.entries(checkpoint.optimizer.params)));
+  const { state, params } = await readCheckpointParams(checkpointDir(store, options.checkpoint));
+  const backbone = await backboneForTraining(config, state.seed);
+  await backbone.updateParameters(new Map(Object.entries(params)));
   return backbone;
 }
 

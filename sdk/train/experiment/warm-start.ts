@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadLoraAdapter } from "../../models";
-import { readCheckpoint } from "../trainer";
+import { readCheckpointParams } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
 /** Which checkpoint of an experiment folder a warm start uses: the best, else the last. */
@@ -44,6 +44,6 @@ export async function warmStartValues(source: string): Promise<Map<string, Float
         "checkpoints/<best|last> folders, or an exported adapter.",
     );
   }
-  const { optimizer } = await readCheckpoint(checkpoint);
-  return new Map(Object.entries(optimizer.params));
+  const { params } = await readCheckpointParams(checkpoint);
+  return new Map(Object.entries(params));
 }

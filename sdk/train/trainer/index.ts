@@ -9,6 +9,7 @@ export { learningRateAt, type ScheduleOptions } from "./schedule";
 export {
   checkpointFiles,
   readCheckpoint,
+  readCheckpointParams,
   type TrainCheckpoint,
   type TrainerState,
   TrainerStateSchema,

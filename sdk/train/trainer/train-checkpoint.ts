@@ -75,13 +75,43 @@ export function checkpointFiles(checkpoint: TrainCheckpoint): CheckpointFiles {
   };
 }
 
-async function readAll(file: string, prefix: string): Promise<Record<string, Float32Array>> {
+/** Reads the tensors of a safetensors file whose names start with each prefix (prefix removed), one map per prefix. */
+async function readPrefixed(
+  file: string,
+  prefixes: readonly string[],
+): Promise<Record<string, Float32Array>[]> {
   const st = await SafetensorsFile.open({ path: file });
-  const out: Record<string, Float32Array> = {};
-  for (const name of st.names().filter((n) => n.startsWith(prefix))) {
-    out[name.slice(prefix.length)] = await st.readFloat32(name);
+  const out = prefixes.map((): Record<string, Float32Array> => ({}));
+  for (const name of st.names()) {
+    const k = prefixes.findIndex((p) => name.startsWith(p));
+    if (k >= 0) out[k][name.slice(prefixes[k].length)] = await st.readFloat32(name);
   }
   return out;
+}
+
+/** Recovers an interrupted swap, then runs `read`, turning any failure into a {@link CheckpointError}. */
+async function readChecked<T>(dir: string, read: () => Promise<T>): Promise<T> {
+  if (!recoverCheckpoint(dir)) {
+    throw new CheckpointError(
+      dir,
+      "no checkpoint folder",
+      "Resume from an experiment that saved a checkpoint.",
+    );
+  }
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw new CheckpointError(
+      dir,
+      (error as Error).message,
+      "The checkpoint is damaged; resume from another one (e.g. checkpoints/best).",
+    );
+  }
+}
+
+function readState(dir: string): TrainerState {
+  return TrainerStateSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, "trainer-state.json"), "utf8")));
 }
 
 /**
@@ -94,27 +124,32 @@ async function readAll(file: string, prefix: string): Promise<Record<string, Flo
  * const { state, optimizer } = await readCheckpoint(store.path("checkpoints", "last"));
  * ```
  */
-export async function readCheckpoint(dir: string): Promise<TrainCheckpoint> {
-  if (!recoverCheckpoint(dir)) {
-    throw new CheckpointError(
-      dir,
-      "no checkpoint folder",
-      "Resume from an experiment that saved a checkpoint.",
-    );
-  }
-  try {
-    const raw = JSON.parse(fs.readFileSync(path.join(dir, "trainer-state.json"), "utf8"));
-    const state = TrainerStateSchema.parse(raw);
-    const params = await readAll(path.join(dir, "trainable.safetensors"), "");
-    const m = await readAll(path.join(dir, "optimizer.safetensors"), "m.");
-    const v = await readAll(path.join(dir, "optimizer.safetensors"), "v.");
+export function readCheckpoint(dir: string): Promise<TrainCheckpoint> {
+  return readChecked(dir, async () => {
+    const state = readState(dir);
+    const [params] = await readPrefixed(path.join(dir, "trainable.safetensors"), [""]);
+    const [m, v] = await readPrefixed(path.join(dir, "optimizer.safetensors"), ["m.", "v."]);
     return { state, optimizer: { step: state.step, params, m, v } };
-  } catch (error) {
-    if (error instanceof CheckpointError) throw error;
-    throw new CheckpointError(
-      dir,
-      (error as Error).message,
-      "The checkpoint is damaged; resume from another one (e.g. checkpoints/best).",
-    );
-  }
+  });
+}
+
+/**
+ * Reads only the trained values of a checkpoint folder (not the optimizer moments, twice their size): what
+ * loading a trained model or a warm start needs.
+ * @param dir - e.g. `experiments/run/checkpoints/best`
+ * @returns the trainer state and the trained values by name
+ * @throws {@link CheckpointError} when the folder is missing or a file is unreadable or inconsistent
+ * @example
+ * ```ts
+ * const { params } = await readCheckpointParams(store.path("checkpoints", "best"));
+ * ```
+ */
+export function readCheckpointParams(
+  dir: string,
+): Promise<{ state: TrainerState; params: Record<string, Float32Array> }> {
+  return readChecked(dir, async () => {
+    const state = readState(dir);
+    const [params] = await readPrefixed(path.join(dir, "trainable.safetensors"), [""]);
+    return { state, params };
+  });
 }
