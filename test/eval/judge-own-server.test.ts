@@ -76,17 +76,13 @@ test("the LLM judge grades through our own server exactly as the model does in p
       predictions: heldOut.map((r) => r.prediction),
       references: heldOut.map((r) => r.reference),
     });
-    const tokenizer = backbone.modelDir.tokenizer!;
     const expected: number[] = [];
     for (const r of heldOut) {
-      const chat = [
+      const messages = [
         { role: "system" as const, content: SYSTEM },
         { role: "user" as const, content: fill(r) },
       ];
-      const ids = tokenizer.encode(tokenizer.applyChatTemplate(chat, { addGenerationPrompt: true }), {
-        addSpecialTokens: false,
-      });
-      const [g] = await backbone.generate({ inputIds: [ids], maxNewTokens: 8, doSample: false });
+      const [g] = await backbone.generate({ messages, maxNewTokens: 8, doSample: false });
       expected.push(parseJudgeScore(g.text, template.scale) ?? Number.NaN);
     }
     assert.deepEqual(result.perRow, expected);
