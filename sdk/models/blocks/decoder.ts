@@ -140,8 +140,10 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
   }
   const hidden = norm(x, "model.norm.weight");
-  const last = () => gather(hidden, graph.constant(BigInt64Array.of(-1n), "int64", [1]), 1);
-  const logits = lmHead(ctx, options.lastLogitsOnly ? last() : hidden, embed);
+  const head = options.lastLogitsOnly
+    ? gather(hidden, graph.constant(BigInt64Array.of(-1n), "int64", [1]), 1)
+    : hidden;
+  const logits = lmHead(ctx, head, embed);
   const trainableParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
   return {
     graph,
