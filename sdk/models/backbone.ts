@@ -94,7 +94,8 @@ export class Backbone {
    * @returns the backbone, ready for {@link logits}
    * @throws UnknownModelTypeError for an unsupported `model_type`; WeightMismatchError when a weight is missing
    *   or misshapen; ModelDirError / HubError when the directory cannot be found or read; AdapterError for a bad
-   *   adapter; ConfigError for invalid options or config fields
+   *   adapter; ConfigError for invalid options or config fields, or `lora.targetModules` naming a module the
+   *   model does not have
    * @example
    * ```ts
    * const backbone = await Backbone.load("models/tiny-llama", { lora: { r: 8, targetModules: "all-linear" } });
@@ -194,6 +195,7 @@ export class Backbone {
     const built = this.buildGraph();
     const previous = this.session;
     try {
+      this.lora?.checkTargets();
       this.session = await compile(
         built.graph,
         { logits: built.logits },
