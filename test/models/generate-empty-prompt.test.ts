@@ -89,5 +89,5 @@ test("`tunebook generate -p ''` completes from BOS, or says the prompt is empty"
   const fail = tunebook(["generate", noBos, "-p", "", "--max-new-tokens", "5"]);
   assert.notEqual(fail.code, 0);
   assert.doesNotMatch(fail.err, /onnxruntime|Reshape/);
-  assert.match(fail.err, /Prompt 0 \(`prompt`\) is empty/);
+  assert.match(fail.err, /--prompt: the prompt is empty and this model has no beginning-of-sequence token/);
 });
