@@ -182,7 +182,7 @@ function unreachableReason(error: unknown): string | undefined {
     if (fetchFailed || (typeof code === "string" && NETWORK_CODES.has(code)) || e.name === "TimeoutError") {
       network = true;
     }
-    if (!fetchFailed) reason = e.message;
+    if (!fetchFailed) reason = e.message || (typeof code === "string" ? code : reason);
   }
   return network ? (reason ?? "fetch failed") : undefined;
 }
