@@ -7,7 +7,7 @@
  * next load into the same root on the same host, once its owner's pid is no longer running.
  */
 import { readFileSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
@@ -15,8 +15,6 @@ import path from "node:path";
 interface Registry {
   /** Folders created by this process and not yet released. */
   readonly folders: Set<string>;
-  /** Folders being created right now (their names may already be on disk). */
-  pending: number;
   /** The signal listener, while installed. */
   listener?: (signal: NodeJS.Signals) => void;
 }
@@ -30,7 +28,7 @@ const OWNER_FILE = "owner.json";
 function registry(): Registry {
   const g = globalThis as { [KEY]?: Registry };
   if (!g[KEY]) {
-    const created: Registry = { folders: new Set(), pending: 0 };
+    const created: Registry = { folders: new Set() };
     g[KEY] = created;
     process.once("exit", () => removeAllSync(created));
   }
@@ -86,10 +84,25 @@ function ownerHost(folder: string): string | undefined {
 }
 
 /**
+ * Whether a folder named by this process's own pid is a leftover of an earlier process that had the same pid
+ * (pids are reused, e.g. in containers): it was last changed before this process started. A folder of this
+ * process, of any of its threads or of another copy of this module, is newer.
+ */
+async function leftFromEarlierProcess(folder: string, registered: ReadonlySet<string>): Promise<boolean> {
+  if (registered.has(folder)) return false;
+  const started = Date.now() - process.uptime() * 1000;
+  const changed = await stat(folder).then(
+    (s) => s.mtimeMs,
+    () => Number.POSITIVE_INFINITY,
+  );
+  return changed < started;
+}
+
+/**
  * Removes the model folders in `root` whose owner process is gone: its pid (from the folder name) is not
- * running on this host, or it is this process's own pid (reused after a restart) and this process did not
- * create the folder. A folder whose `owner.json` names another host, or whose name is not a model folder's,
- * is never touched. Errors (a folder of another user, a race with another cleaner) are ignored.
+ * running on this host, or it is this process's own pid and the folder predates this process. A folder whose
+ * `owner.json` names another host, or whose name is not a model folder's, is never touched. Errors (a folder
+ * of another user, a race with another cleaner) are ignored.
  * @param root - the folder that holds the per-load model folders
  * @returns the folders removed
  * @example
@@ -111,7 +124,7 @@ export async function removeStaleModelFolders(root: string): Promise<string[]> {
     const pid = Number(name.match(NAME)?.[1] ?? Number.NaN);
     if (!Number.isSafeInteger(pid) || pid <= 0) continue;
     const folder = path.join(root, name);
-    const stale = pid === process.pid ? r.pending === 0 && !r.folders.has(folder) : !isRunning(pid);
+    const stale = pid === process.pid ? await leftFromEarlierProcess(folder, r.folders) : !isRunning(pid);
     if (!stale) continue;
     const owner = ownerHost(folder);
     if (owner !== undefined && owner !== host) continue;
@@ -140,22 +153,17 @@ export async function createModelFolder(root: string, modelType: string): Promis
   const r = registry();
   await mkdir(root, { recursive: true });
   await removeStaleModelFolders(root);
-  r.pending += 1;
+  const folder = await mkdtemp(path.join(root, `${modelType}-${process.pid}-`));
+  r.folders.add(folder);
+  installSignalHandlers(r);
+  const owner = { pid: process.pid, hostname: os.hostname(), created: new Date().toISOString() };
   try {
-    const folder = await mkdtemp(path.join(root, `${modelType}-${process.pid}-`));
-    r.folders.add(folder);
-    installSignalHandlers(r);
-    const owner = { pid: process.pid, hostname: os.hostname(), created: new Date().toISOString() };
-    try {
-      await writeFile(path.join(folder, OWNER_FILE), `${JSON.stringify(owner)}\n`);
-    } catch (e) {
-      await releaseModelFolder(folder);
-      throw e;
-    }
-    return folder;
-  } finally {
-    r.pending -= 1;
+    await writeFile(path.join(folder, OWNER_FILE), `${JSON.stringify(owner)}\n`);
+  } catch (e) {
+    await releaseModelFolder(folder);
+    throw e;
   }
+  return folder;
 }
 
 /**
@@ -172,5 +180,5 @@ export async function releaseModelFolder(folder: string): Promise<void> {
   const r = registry();
   await rm(folder, { recursive: true, force: true });
   r.folders.delete(folder);
-  if (r.folders.size === 0 && r.pending === 0) uninstallSignalHandlers(r);
+  if (r.folders.size === 0) uninstallSignalHandlers(r);
 }

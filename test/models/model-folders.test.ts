@@ -131,6 +131,22 @@ test("a SIGKILLed process's folder is removed by the next load; live, other-host
   }
 });
 
+test("a folder named by this process's pid is removed only when it predates this process (a reused pid)", async () => {
+  const root = path.join(scratch("tunebook-folders-"), "onnx");
+  fs.mkdirSync(root, { recursive: true });
+  const earlier = path.join(root, `llama-${process.pid}-Earlie`);
+  fs.mkdirSync(earlier);
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  fs.utimesSync(earlier, hourAgo, hourAgo);
+  // Made after this process started but not by this module copy (another worker thread would do this).
+  const sibling = path.join(root, `llama-${process.pid}-Siblin`);
+  fs.mkdirSync(sibling);
+  const b = await Backbone.load(TINY, { cacheDir: root });
+  await b.dispose();
+  assert.ok(!fs.existsSync(earlier), "an earlier process's folder with the same pid is removed");
+  assert.ok(fs.existsSync(sibling), "a folder made during this process's life is kept");
+});
+
 test("SIGINT, SIGTERM and SIGHUP remove the folder when nothing else handles them; the process dies of the signal", async () => {
   const root = path.join(scratch("tunebook-folders-"), "onnx");
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
