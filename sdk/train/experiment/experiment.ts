@@ -17,7 +17,7 @@ import { Run } from "./run";
 import { backboneForTraining, datasetFromConfig, sampledAsConfigured, tokenizeOptions } from "./run-inputs";
 import { openExperiment } from "./trained-model";
 import { refuseUnsupported } from "./unsupported-settings";
-import { warmStartValues } from "./warm-start";
+import { readWarmStart, withWarmStartLora } from "./warm-start";
 
 type Groups = ExperimentConfig;
 /** Settings of one group as a user writes them (every field optional). */
@@ -248,17 +248,23 @@ export class Experiment {
     const config = this.config;
     const seed =
       config.training.seed ?? (config.environment.seed >= 0 ? config.environment.seed : randomSeed());
-    const resolved = { ...config, training: { ...config.training, seed } };
+    let resolved = { ...config, training: { ...config.training, seed } };
     refuseUnsupported(resolved);
+    const warm = resolved.architecture.pretrainedWeights
+      ? await readWarmStart(resolved.architecture.pretrainedWeights)
+      : undefined;
+    const adopted = warm ? withWarmStartLora(resolved, warm) : undefined;
+    if (adopted) resolved = adopted.config;
     const backbone = await backboneForTraining(resolved, seed, this.state.backbone);
-    if (resolved.architecture.pretrainedWeights) {
-      await backbone.updateParameters(await warmStartValues(resolved.architecture.pretrainedWeights));
-    }
+    if (warm) await backbone.updateParameters(warm.values);
     const store = await ExperimentStore.create({
       root: resolved.logging.outputDir,
       name: resolved.logging.name,
       config: resolved,
     });
+    if (adopted?.adopted.length) {
+      store.appendLog(`warm start: LoRA settings taken from ${warm?.source}: ${adopted.adopted.join(", ")}`);
+    }
     return execute(
       { config: resolved, backbone, data: this.state.dataset, store, metrics: this.state.metrics },
       options,
