@@ -4,7 +4,10 @@
  * the tokenization options. Used by `fit()`, by `Experiment.resume` and by the CLI, so all three read a
  * configuration the same way.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { type ColumnMappingInput, Dataset, type TokenizeOptions } from "../../data";
+import { ConfigError } from "../../errors";
 import { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
 import { ExperimentSetupError } from "./experiment-setup-error";
@@ -30,6 +33,32 @@ export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInpu
       ? { id: d.idColumn, parentId: d.parentIdColumn, limitChainedSamples: d.limitChainedSamples }
       : {}),
   };
+}
+
+/**
+ * Checks what the schema cannot: that the data files the configuration names exist (relative to the current
+ * folder). `tunebook train` (with or without `--dry-run`), `fit()` and resume all run it before any work.
+ * @param config - the configuration
+ * @param source - where the configuration came from, for the message
+ * @returns nothing
+ * @throws ConfigError naming each missing file's setting
+ * @example
+ * ```ts
+ * checkDataFiles(config, "exp.yaml");
+ * ```
+ */
+export function checkDataFiles(config: ExperimentConfig, source: string): void {
+  const files: [string, string | null][] = [
+    ["train_file", config.dataset.trainFile],
+    ["validation_file", config.dataset.validationFile],
+  ];
+  const issues = files
+    .filter(([, file]) => file !== null && !fs.existsSync(path.resolve(file)))
+    .map(([key, file]) => ({
+      path: ["dataset", key],
+      message: `expected an existing file, got ${JSON.stringify(file)} (not found from ${process.cwd()})`,
+    }));
+  if (issues.length) throw new ConfigError(issues, { source });
 }
 
 /**
