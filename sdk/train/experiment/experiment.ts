@@ -18,7 +18,13 @@ import {
 import type { TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
 import { runDefaults } from "../run-defaults";
-import { type CheckpointFiles, ExperimentStore, type RunLock, storeCallbacks } from "../store";
+import {
+  type CheckpointFiles,
+  currentProcess,
+  ExperimentStore,
+  type RunLock,
+  storeCallbacks,
+} from "../store";
 import {
   type RunMetric,
   readCheckpoint,
@@ -293,6 +299,8 @@ export class Experiment {
       let lock: RunLock | undefined;
       try {
         lock = store.lock();
+        // From here a kill leaves a record of whose run it was: listed as interrupted once that process is gone.
+        await store.writeStatus("created", currentProcess());
         for (const w of warnings) store.appendLog(w, "warn");
         const record = { config: configToPlain(resolved), dataFingerprint: dataFingerprint(prepared.train) };
         const run = await execute(

@@ -14,7 +14,6 @@ import { type CheckpointFiles, writeCheckpointAtomically } from "./checkpoint-wr
 import { ExperimentNotFoundError } from "./experiment-not-found-error";
 import { type ExperimentState, type ExperimentStatus, readStatusFile } from "./experiment-status";
 import { toCsv } from "./predictions-csv";
-import { currentProcess } from "./process-liveness";
 import { acquireRunLock, type RunLock } from "./run-lock";
 
 /** One line of `metrics.jsonl`: a step or eval event plus the wall-clock time it was recorded. */
@@ -64,7 +63,7 @@ export class ExperimentStore {
 
   /**
    * Creates a new experiment folder `<root>/<name>-<YYYYMMDD-HHMMSS>` (a `-2`, `-3`… suffix if taken) with
-   * `config.yaml` (when a config is given) and `status.json` = created (with this process's pid and host).
+   * `config.yaml` (when a config is given) and `status.json` = created.
    * @param options - `root` (default `./experiments`), `name`, `config`, `now` (for the timestamp)
    * @returns the store
    * @throws ConfigError for invalid options; the underlying filesystem error
@@ -90,7 +89,6 @@ export class ExperimentStore {
       name,
       createdAt: time,
       updatedAt: time,
-      ...currentProcess(),
     });
     return store;
   }
