@@ -1,7 +1,7 @@
 /**
  * A data or configuration error found before training leaves no experiment folder behind: a missing training
- * file or a column the data does not have fails `fit()` and `tunebook train` with a clear error, and the
- * experiments folder stays as it was.
+ * file or a column the data does not have fails `fit()` and `tunebook train` with a clear error, and a run that
+ * fails before its first step (here: LoRA on modules the model lacks) removes the folder it made.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -65,4 +65,15 @@ test("tunebook train with a column the data lacks exits 1 and leaves no folder",
   assert.match(r.stderr, /respuesta/);
   const runs = path.join(dir, "runs");
   assert.deepEqual(fs.existsSync(runs) ? fs.readdirSync(runs) : [], []);
+});
+
+test("a run that fails before its first step removes its folder", async () => {
+  const { dir, model } = await workspace();
+  const root = path.join(dir, "runs");
+  const exp = Experiment.fromConfig({
+    ...config(model, root, { trainFile: path.join(dir, "train.csv") }),
+    lora: { targetModules: ["foo_proj"] },
+  });
+  await assert.rejects(exp.fit({ display: false }), /nothing to train|foo_proj/);
+  assert.deepEqual(fs.existsSync(root) ? fs.readdirSync(root) : [], []);
 });
