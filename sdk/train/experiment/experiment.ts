@@ -265,8 +265,9 @@ export class Experiment {
   /**
    * Trains: checks the settings and reads and tokenizes the data, then creates the experiment folder, writes
    * config.yaml, runs the loop, records metrics and checkpoints. A problem found before the first step (bad
-   * settings, an unreadable data file, a missing column, a model that does not load) throws and leaves no
-   * folder behind; failures inside the loop end the run with status `failed` (the error is on the returned run).
+   * settings, an unreadable data file, a missing column, a model that does not load, a loop that fails before
+   * its first step) throws and leaves no folder behind (a folder holding a checkpoint stays, marked `failed`);
+   * later failures end the run with status `failed` (the error is on the returned run).
    * @param options - extra subscribers, an AbortSignal, whether to add the environment's display
    * @returns the run
    * @throws ConfigError for invalid settings or a missing data file; ExperimentSetupError when the backbone or
