@@ -129,6 +129,7 @@ test("a killed run is interrupted; resume checks its plan and settings, then tak
   assert.equal(plan.code, 0, plan.err);
   assert.match(plan.out, new RegExp(`# from checkpoints/last: step ${step} of 18 planned`));
   assert.match(plan.out, /# no setting changed since the checkpoint/);
+  assert.match(plan.out, /# training data: the same as the checkpoint's \(sha256:[0-9a-f]{64}\)/);
   assert.match(plan.out, /learning_rate: 0\.005/);
   const honoured = tunebook(
     ["train", "--resume", killed, "--set", "training.evaluation_epochs=0.5", "--dry-run"],
@@ -160,10 +161,12 @@ test("a killed run is interrupted; resume checks its plan and settings, then tak
   const data = path.join(dir, "train.csv");
   const rows = fs.readFileSync(data, "utf8");
   fs.writeFileSync(data, rows.replace('"What is 0 plus 1?",1', '"What is 0 plus 1?",7'));
-  const changedData = tunebook(["train", "--resume", killed], dir);
-  assert.equal(changedData.code, 1);
-  assert.match(changedData.err, /training data: checkpoint "sha256:[0-9a-f]+", now "sha256:[0-9a-f]+"/);
-  assert.match(changedData.err, /train\.csv \(read from .*\) has other contents/);
+  for (const args of [[], ["--dry-run"]]) {
+    const changedData = tunebook(["train", "--resume", killed, ...args], dir);
+    assert.equal(changedData.code, 1, changedData.out);
+    assert.match(changedData.err, /training data: checkpoint "sha256:[0-9a-f]+", now "sha256:[0-9a-f]+"/);
+    assert.match(changedData.err, /train\.csv \(read from .*\) has other contents/);
+  }
   fs.writeFileSync(data, rows);
   assert.deepEqual(snapshot(killed), before, "refused resumes change nothing");
 

@@ -17,7 +17,8 @@ export async function trainHandler(input: TrainCommandInput): Promise<void> {
   const options = { callbacks: input.callbacks, signal: input.signal, display: false };
   const resumeOptions = { checkpoint: input.checkpoint, overrides: input.overrides };
   if (input.resume && input.dryRun) {
-    process.stdout.write(formatResumePlan(await Experiment.planResume(input.resume, resumeOptions)));
+    const plan = await Experiment.planResume(input.resume, { ...resumeOptions, checkData: true });
+    process.stdout.write(formatResumePlan(plan));
     return;
   }
   let run: Run;

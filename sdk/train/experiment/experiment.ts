@@ -33,18 +33,16 @@ import {
   trainLoop,
 } from "../trainer";
 import { dataFingerprint } from "./data-fingerprint";
-import { ExperimentSetupError } from "./experiment-setup-error";
-import { describeChanges, planResume, type ResumeOptions, type ResumePlan } from "./resume-plan";
-import { RESUME_MAY_CHANGE, type RefusedChange } from "./resume-settings";
-import { ResumeSettingsError } from "./resume-settings-error";
-import { Run } from "./run";
 import {
-  backboneForTraining,
-  checkDataFiles,
-  datasetFromConfig,
-  sampledAsConfigured,
-  tokenizeOptions,
-} from "./run-inputs";
+  describeChanges,
+  type PlanResumeOptions,
+  planResume,
+  type ResumeOptions,
+  type ResumePlan,
+  refuseDataChange,
+} from "./resume-plan";
+import { Run } from "./run";
+import { backboneForTraining, checkDataFiles, prepareRunData, trainingTokenizer } from "./run-inputs";
 import { refuseUnsupported } from "./unsupported-settings";
 import { warmStartValues } from "./warm-start";
 
@@ -291,7 +289,9 @@ export class Experiment {
         await backbone.updateParameters(await warmStartValues(resolved.architecture.pretrainedWeights));
       }
       const warnings: string[] = [];
-      const prepared = await prepareData(resolved, backbone, this.state.dataset, (m) => warnings.push(m));
+      const prepared = await prepareRunData(resolved, trainingTokenizer(backbone), this.state.dataset, (m) =>
+        warnings.push(m),
+      );
       const store = await ExperimentStore.create({
         root: resolved.logging.outputDir,
         name: resolved.logging.name,
@@ -328,7 +328,8 @@ export class Experiment {
    * Checks a resume without running it: the checkpoint it would continue from, the configuration it would run
    * (config.yaml plus `overrides`) and the settings that changed since the checkpoint.
    * @param dir - the experiment folder
-   * @param options - `checkpoint` (`last` or `best`), `overrides` (`key=value`, as `tunebook train --set`)
+   * @param options - `checkpoint` (`last` or `best`), `overrides` (`key=value`, as `tunebook train --set`),
+   * `checkData` (also read and tokenize the training data and check it is the checkpoint's), `dataset`
    * @returns the plan (print it with `formatResumePlan`)
    * @throws ResumeSettingsError naming each setting that changed and may not; the errors of {@link resume}'s checks
    * @example
@@ -337,7 +338,7 @@ export class Experiment {
    * console.log(plan.state.step, plan.honoured);
    * ```
    */
-  static planResume(dir: string, options: ResumeOptions = {}): Promise<ResumePlan> {
+  static planResume(dir: string, options: PlanResumeOptions = {}): Promise<ResumePlan> {
     return planResume(dir, options);
   }
 
@@ -375,17 +376,10 @@ export class Experiment {
       const backbone = await backboneForTraining(config, checkpoint.state.seed, options.backbone);
       try {
         const warnings: string[] = [];
-        const prepared = await prepareData(config, backbone, options.dataset, (m) => warnings.push(m));
-        const fingerprint = dataFingerprint(prepared.train);
-        const recorded = checkpoint.state.dataFingerprint;
-        if (recorded !== undefined && recorded !== fingerprint) {
-          throw new ResumeSettingsError(
-            store.dir,
-            { name: plan.checkpoint, step: checkpoint.state.step },
-            [dataChange(config, recorded, fingerprint)],
-            RESUME_MAY_CHANGE,
-          );
-        }
+        const prepared = await prepareRunData(config, trainingTokenizer(backbone), options.dataset, (m) =>
+          warnings.push(m),
+        );
+        const fingerprint = refuseDataChange(plan, prepared.train);
         await recordResume(store, plan, checkpointDir, warnings);
         const metrics = options.metrics ?? [];
         const record = { config: configToPlain(config), dataFingerprint: fingerprint };
@@ -408,20 +402,6 @@ export class Experiment {
 
 function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
-}
-
-/** The training data of a resume differs from the checkpoint's, as a refused change. */
-function dataChange(config: ExperimentConfig, recorded: string, now: string): RefusedChange {
-  const file = config.dataset.trainFile;
-  const where = file
-    ? `${file}${path.isAbsolute(file) ? "" : ` (read from ${process.cwd()})`} has other contents, or is another file`
-    : "the Dataset passed in code holds other examples";
-  return {
-    setting: "training data",
-    checkpoint: recorded,
-    now,
-    reason: `the tokenized training examples differ: ${where}`,
-  };
 }
 
 /**
@@ -478,24 +458,6 @@ async function discardUnstarted(store: ExperimentStore, error: Error): Promise<v
     return;
   }
   await store.writeStatus("failed", { error: error.message });
-}
-
-/** Reads and tokenizes a run's data (the given Dataset, else the configured files). */
-async function prepareData(
-  config: ExperimentConfig,
-  backbone: Backbone,
-  given: Dataset | undefined,
-  onWarning: (message: string) => void,
-): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
-  const tokenizer = backbone.modelDir.tokenizer;
-  if (!tokenizer) {
-    throw new ExperimentSetupError(
-      `the backbone at ${backbone.modelDir.dir} has no tokenizer`,
-      "Load it with a tokenizer.json beside the weights.",
-    );
-  }
-  const data = given ? sampledAsConfigured(given, config) : await datasetFromConfig(config);
-  return data.prepare({ tokenizer, ...tokenizeOptions(config), onWarning: (w) => onWarning(w.message) });
 }
 
 async function execute(

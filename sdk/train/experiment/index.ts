@@ -5,9 +5,11 @@ export { ExperimentSetupError } from "./experiment-setup-error";
 export {
   describeChanges,
   formatResumePlan,
+  type PlanResumeOptions,
   planResume,
   type ResumeOptions,
   type ResumePlan,
+  refuseDataChange,
 } from "./resume-plan";
 export {
   compareResumeSettings,
@@ -22,7 +24,9 @@ export {
   checkDataFiles,
   columnMapping,
   datasetFromConfig,
+  prepareRunData,
   tokenizeOptions,
+  trainingTokenizer,
 } from "./run-inputs";
 export {
   type CheckpointChoice,

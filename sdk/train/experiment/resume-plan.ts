@@ -2,14 +2,19 @@
  * The plan of a resume, checked before any work: which checkpoint it continues from, the configuration it will
  * run (the folder's `config.yaml` plus any `--set` overrides), and how that differs from the configuration the
  * checkpoint recorded — changes that do not alter the trained values are honoured, any other is refused (see
- * `resume-settings.ts`). `tunebook train --resume D --dry-run` prints it; `Experiment.resume` runs it.
+ * `resume-settings.ts`) — and, when asked, whether the training data is the data the checkpoint was trained on.
+ * `tunebook train --resume D --dry-run` prints it; `Experiment.resume` runs it.
  */
+import * as path from "node:path";
+import type { Dataset, TokenizedDataset } from "../../data";
+import { loadTokenizer, resolveModel } from "../../models";
 import { applyOverrides, configToYaml, type ExperimentConfig, parseExperimentConfig } from "../config";
 import type { ExperimentStore } from "../store";
 import { readTrainerState, type TrainerState } from "../trainer";
+import { dataFingerprint } from "./data-fingerprint";
 import { compareResumeSettings, RESUME_MAY_CHANGE, type SettingChange } from "./resume-settings";
 import { ResumeSettingsError } from "./resume-settings-error";
-import { checkDataFiles } from "./run-inputs";
+import { checkDataFiles, prepareRunData } from "./run-inputs";
 import { type CheckpointChoice, openExperiment } from "./trained-model";
 import { refuseUnsupported } from "./unsupported-settings";
 
@@ -19,6 +24,17 @@ export interface ResumeOptions {
   checkpoint?: CheckpointChoice;
   /** `key=value` overrides, as `tunebook train --set` takes them (checked like edits of config.yaml). */
   overrides?: readonly string[];
+}
+
+/** Options of {@link planResume}. */
+export interface PlanResumeOptions extends ResumeOptions {
+  /**
+   * Also read and tokenize the training data (with the model's tokenizer, without loading its weights) and check
+   * that it is the data the checkpoint was trained on; default false.
+   */
+  checkData?: boolean;
+  /** The Dataset to check when the config names no training file. */
+  dataset?: Dataset;
 }
 
 /** What a resume will do. */
@@ -37,6 +53,11 @@ export interface ResumePlan {
   checked: boolean;
   /** Optimizer steps the resumed run plans in total (more than the checkpoint's plan when epochs were raised). */
   totalSteps: number;
+  /**
+   * The training data: `same` as the checkpoint's (checked), `unrecorded` (the checkpoint has no fingerprint),
+   * or `unchecked` (not asked for; a resume checks it after loading the model).
+   */
+  data: "same" | "unrecorded" | "unchecked";
 }
 
 /**
@@ -54,7 +75,7 @@ export interface ResumePlan {
  * console.log(formatResumePlan(plan));
  * ```
  */
-export async function planResume(dir: string, options: ResumeOptions = {}): Promise<ResumePlan> {
+export async function planResume(dir: string, options: PlanResumeOptions = {}): Promise<ResumePlan> {
   const { store, config: fileConfig } = openExperiment(dir);
   const overrides = options.overrides ?? [];
   const config = overrides.length ? applyOverrides(fileConfig, overrides) : fileConfig;
@@ -79,7 +100,58 @@ export async function planResume(dir: string, options: ResumeOptions = {}): Prom
   const epochs = recorded.training.epochs;
   const totalSteps =
     epochs > 0 ? Math.round((state.totalSteps / epochs) * config.training.epochs) : state.totalSteps;
-  return { store, checkpoint, state, config, honoured, checked: state.config !== undefined, totalSteps };
+  const plan: ResumePlan = {
+    store,
+    checkpoint,
+    state,
+    config,
+    honoured,
+    checked: state.config !== undefined,
+    totalSteps,
+    data: state.dataFingerprint === undefined ? "unrecorded" : "unchecked",
+  };
+  if (options.checkData && plan.data === "unchecked") {
+    const tokenizer = await loadTokenizer({
+      dir: await resolveModel({ model: config.architecture.backbone }),
+    });
+    const prepared = await prepareRunData(config, tokenizer, options.dataset, () => {});
+    refuseDataChange(plan, prepared.train);
+    plan.data = "same";
+  }
+  return plan;
+}
+
+/**
+ * Refuses training data that differs from the data the plan's checkpoint was trained on.
+ * @param plan - the resume plan
+ * @param train - the tokenized training examples the resume would use
+ * @returns their fingerprint
+ * @throws {@link ResumeSettingsError} when the checkpoint recorded another fingerprint
+ * @example
+ * ```ts
+ * const fingerprint = refuseDataChange(plan, prepared.train);
+ * ```
+ */
+export function refuseDataChange(plan: ResumePlan, train: TokenizedDataset): string {
+  const now = dataFingerprint(train);
+  const recorded = plan.state.dataFingerprint;
+  if (recorded === undefined || recorded === now) return now;
+  const file = plan.config.dataset.trainFile;
+  const where = file
+    ? `${file}${path.isAbsolute(file) ? "" : ` (read from ${process.cwd()})`} has other contents, or is another file`
+    : "the Dataset passed in code holds other examples";
+  const change = {
+    setting: "training data",
+    checkpoint: recorded,
+    now,
+    reason: `the tokenized training examples differ: ${where}`,
+  };
+  throw new ResumeSettingsError(
+    plan.store.dir,
+    { name: plan.checkpoint, step: plan.state.step },
+    [change],
+    RESUME_MAY_CHANGE,
+  );
 }
 
 const show = (v: unknown) => JSON.stringify(v);
@@ -119,6 +191,12 @@ export function formatResumePlan(plan: ResumePlan): string {
       "# this checkpoint predates recorded settings: config.yaml is taken as what it was trained with",
     );
   }
+  const data = {
+    same: `# training data: the same as the checkpoint's (${s.dataFingerprint})`,
+    unrecorded: "# training data: not recorded by this checkpoint, so not checked",
+    unchecked: "# training data: not checked yet (a resume checks it after loading the model)",
+  };
+  lines.push(data[plan.data]);
   if (plan.honoured.length) {
     lines.push("# settings changed since the checkpoint (honoured, recorded in config.yaml):");
     for (const line of describeChanges(plan.honoured)) lines.push(`#   ${line}`);

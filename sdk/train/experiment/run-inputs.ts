@@ -6,9 +6,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type ColumnMappingInput, Dataset, type TokenizeOptions } from "../../data";
+import { type ColumnMappingInput, Dataset, type TokenizedDataset, type TokenizeOptions } from "../../data";
 import { ConfigError } from "../../errors";
-import { Backbone } from "../../models";
+import { Backbone, type Tokenizer } from "../../models";
 import type { ExperimentConfig } from "../config";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
@@ -176,4 +176,48 @@ export async function backboneForTraining(
     device: env.device,
     threads: env.threads > 0 ? env.threads : undefined,
   });
+}
+
+/**
+ * The tokenizer of a backbone that is to be trained.
+ * @param backbone - the backbone
+ * @returns its tokenizer
+ * @throws ExperimentSetupError when the model folder has none
+ * @example
+ * ```ts
+ * const tokenizer = trainingTokenizer(backbone);
+ * ```
+ */
+export function trainingTokenizer(backbone: Backbone): Tokenizer {
+  const tokenizer = backbone.modelDir.tokenizer;
+  if (!tokenizer) {
+    throw new ExperimentSetupError(
+      `the backbone at ${backbone.modelDir.dir} has no tokenizer`,
+      "Load it with a tokenizer.json beside the weights.",
+    );
+  }
+  return tokenizer;
+}
+
+/**
+ * Reads and tokenizes a run's data: the given Dataset (sampled as configured), else the configured files.
+ * @param config - the configuration
+ * @param tokenizer - the backbone's tokenizer
+ * @param given - a Dataset passed in code, if any
+ * @param onWarning - receives each data warning's message
+ * @returns the tokenized training and validation examples
+ * @throws ExperimentSetupError when there is no data; the data layer's errors for unreadable data
+ * @example
+ * ```ts
+ * const { train, validation } = await prepareRunData(config, tokenizer, undefined, console.warn);
+ * ```
+ */
+export async function prepareRunData(
+  config: ExperimentConfig,
+  tokenizer: Tokenizer,
+  given: Dataset | undefined,
+  onWarning: (message: string) => void,
+): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
+  const data = given ? sampledAsConfigured(given, config) : await datasetFromConfig(config);
+  return data.prepare({ tokenizer, ...tokenizeOptions(config), onWarning: (w) => onWarning(w.message) });
 }
