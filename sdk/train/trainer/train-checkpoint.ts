@@ -110,9 +110,10 @@ function otherCheckpointAdvice(dir: string, problem: "missing" | "damaged"): str
     const other = name === "last" ? "best" : "last";
     const kept = other === "best" ? " (kept only with training.save_checkpoint: best)" : "";
     return (
-      `${start}; if ${path.join(path.dirname(dir), other)} exists${kept}, resume from it: ` +
-      `\`tunebook train --resume ${experiment} --checkpoint ${other}\` ` +
-      `(in code: \`Experiment.resume(dir, { checkpoint: "${other}" })\`), or start a new experiment.`
+      `${start}; if ${path.join(path.dirname(dir), other)} exists${kept}, use it: continue training with ` +
+      `\`tunebook train --resume ${experiment} --checkpoint ${other}\` (in code ` +
+      `\`Experiment.resume(dir, { checkpoint: "${other}" })\`), or load it with ` +
+      `\`loadTrainedBackbone(dir, { checkpoint: "${other}" })\`; otherwise start a new experiment.`
     );
   }
   return `${start}; use another checkpoint folder, or start a new experiment.`;
