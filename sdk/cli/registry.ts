@@ -13,8 +13,14 @@ export interface TrainCommandInput {
   config?: ExperimentConfig;
   /** Path of the configuration file it came from. */
   configPath?: string;
-  /** An experiment folder to continue from its last checkpoint (instead of `config`). */
+  /** An experiment folder to continue from a checkpoint (instead of `config`). */
   resume?: string;
+  /** With `resume`: the checkpoint to continue from, `last` (default) or `best`. */
+  checkpoint?: "best" | "last";
+  /** With `resume`: `key=value` overrides, checked against the settings the checkpoint was trained with. */
+  overrides?: string[];
+  /** With `resume`: check and print the plan, train nothing. */
+  dryRun?: boolean;
   /** Subscribers to pass to the trainer (the terminal progress renderer). */
   callbacks: TrainCallbacks[];
   /** Fired on Ctrl-C: stop after the current step and write a checkpoint. */

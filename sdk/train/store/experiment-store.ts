@@ -14,6 +14,7 @@ import { type CheckpointFiles, writeCheckpointAtomically } from "./checkpoint-wr
 import { ExperimentNotFoundError } from "./experiment-not-found-error";
 import { type ExperimentState, type ExperimentStatus, readStatusFile } from "./experiment-status";
 import { toCsv } from "./predictions-csv";
+import { acquireRunLock, type RunLock } from "./run-lock";
 
 /** One line of `metrics.jsonl`: a step or eval event plus the wall-clock time it was recorded. */
 export type MetricRecord = (StepEvent | EvalEvent) & { time: string };
@@ -157,7 +158,7 @@ export class ExperimentStore {
   /**
    * Replaces status.json atomically, keeping name and creation time.
    * @param status - the new state
-   * @param extra - step reached, error message, pid
+   * @param extra - step reached, error message, pid and host
    * @returns when durable
    * @throws the underlying filesystem error
    * @example
@@ -167,7 +168,7 @@ export class ExperimentStore {
    */
   async writeStatus(
     status: ExperimentState,
-    extra: { step?: number; error?: string; pid?: number } = {},
+    extra: { step?: number; error?: string; pid?: number; host?: string } = {},
   ): Promise<void> {
     const now = new Date().toISOString();
     const previous = this.readStatus();
@@ -261,6 +262,21 @@ export class ExperimentStore {
     const text = format === "csv" ? toCsv(rows) : rows.map((r) => `${JSON.stringify(r)}\n`).join("");
     await writeFileAtomic(file, text);
     return file;
+  }
+
+  /**
+   * Takes the folder's run lock (`run.lock`, holding this process's pid and host), so no other process trains
+   * it at the same time; a lock left by a dead process is taken over.
+   * @returns the lock; release it when the run ends (it is also released when the process exits)
+   * @throws ExperimentLockedError when a live run holds it
+   * @example
+   * ```ts
+   * const lock = store.lock();
+   * try { await train(); } finally { lock.release(); }
+   * ```
+   */
+  lock(): RunLock {
+    return acquireRunLock(this.dir);
   }
 
   /**

@@ -36,6 +36,8 @@ export interface TrainLoopOptions {
   signal?: AbortSignal;
   /** Continue from this checkpoint. */
   resume?: TrainCheckpoint;
+  /** What the run trains with (configuration, data fingerprint), recorded in every checkpoint it writes. */
+  record?: Pick<TrainerState, "config" | "dataFingerprint">;
 }
 
 /** How a run ended. */
@@ -106,6 +108,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     shapes,
   };
   state.totalSteps = totalSteps;
+  Object.assign(state, o.record);
   const emit = (e: TrainEvent) => dispatchEvent(o.callbacks, e);
   const started = performance.now();
   const primary = o.metrics[0] ?? { name: "loss", direction: "min" as const };
