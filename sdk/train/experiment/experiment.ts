@@ -307,7 +307,9 @@ export class Experiment {
         await store.writeStatus("created", currentProcess());
         for (const w of warnings) store.appendLog(w, "warn");
         if (adopted?.adopted.length) {
-          store.appendLog(`warm start: LoRA settings taken from ${warm?.source}: ${adopted.adopted.join(", ")}`);
+          store.appendLog(
+            `warm start: LoRA settings taken from ${warm?.source}: ${adopted.adopted.join(", ")}`,
+          );
         }
         const record = { config: configToPlain(resolved), dataFingerprint: dataFingerprint(prepared.train) };
         const run = await execute(
