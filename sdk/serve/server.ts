@@ -4,6 +4,7 @@ import { ApiError } from "./api-error";
 import { registerChatCompletions } from "./chat-completions-route";
 import { registerCompletions } from "./completions-route";
 import { GenerationQueue } from "./generation-queue";
+import { ListenError } from "./listen-error";
 import { registerModels } from "./models-route";
 import { parseServeOptions, type ServeOptions } from "./serve-options";
 
@@ -115,7 +116,7 @@ async function drainAndClose(app: FastifyInstance, inFlight: () => number): Prom
  * @param options - the model, host/port, optional API key and limits (see {@link ServeOptions})
  * @returns the running server; call `close()` to drain and stop
  * @throws {ConfigError} for invalid options (e.g. a non-loopback host without an API key)
- * @throws when the port cannot be bound
+ * @throws {ListenError} when the address cannot be bound (port in use, privileged port, foreign host)
  * @example
  * ```ts
  * const server = await serve({ model, port: 0 });
@@ -132,7 +133,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
   let port = resolved.port;
   const { app, inFlight } = buildApp(resolved, queue, () => port);
-  await app.listen({ host: resolved.host, port: resolved.port });
+  try {
+    await app.listen({ host: resolved.host, port: resolved.port });
+  } catch (error) {
+    await app.close();
+    throw new ListenError(resolved.host, resolved.port, error);
+  }
   const address = app.server.address();
   if (typeof address === "object" && address) port = address.port;
   const urlHost = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
