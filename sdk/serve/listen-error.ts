@@ -1,16 +1,16 @@
 import { TunebookError } from "../errors";
 
 /** What to tell the user for each error code `listen` can fail with. */
-const ADVICE: Record<string, (where: string) => string> = {
-  EADDRINUSE: (where) =>
-    `${where} is already in use (another server, or another tunebook serve, is listening there). Stop it, ` +
-    "or choose another port with --port (port in serve(); 0 picks a free one).",
-  EACCES: (where) =>
-    `this process may not listen on ${where} (ports below 1024 need privileges). Choose a port ≥ 1024 with --port.`,
-  EADDRNOTAVAIL: (where) =>
-    `${where} is not an address of this machine. Use --host 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`,
-  ENOTFOUND: (where) =>
-    `the host name of ${where} does not resolve. Use --host 127.0.0.1 or an address of this machine.`,
+const ADVICE: Record<string, (host: string, port: number) => string> = {
+  EADDRINUSE: (_host, port) =>
+    `port ${port} is already in use (another server, or another tunebook serve, is listening there). ` +
+    "Stop it, or choose another port with --port (port in serve(); 0 picks a free one).",
+  EACCES: (_host, port) =>
+    `this process may not listen on port ${port} (ports below 1024 need privileges). Choose a port ≥ 1024 with --port.`,
+  EADDRNOTAVAIL: (host) =>
+    `${host} is not an address of this machine. Use --host 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`,
+  ENOTFOUND: (host) =>
+    `the host name ${host} does not resolve. Use --host 127.0.0.1 or an address of this machine.`,
 };
 
 /**
@@ -37,7 +37,7 @@ export class ListenError extends TunebookError {
   constructor(host: string, port: number, cause: unknown) {
     const code = String((cause as { code?: unknown } | null)?.code ?? "");
     const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-    const advice = ADVICE[code]?.(where) ?? `${(cause as Error)?.message ?? String(cause)}.`;
+    const advice = ADVICE[code]?.(host, port) ?? `${(cause as Error)?.message ?? String(cause)}.`;
     super(`Cannot serve on ${where}: ${advice}`, { cause });
     this.name = "TunebookListenError";
     this.host = host;
