@@ -12,6 +12,8 @@ import { parseServeOptions, type ServeOptions } from "./serve-options";
 export interface RunningServer {
   /** Base URL of the OpenAI API, e.g. `http://127.0.0.1:8000/v1` (give it to the openai client as `baseURL`). */
   readonly baseURL: string;
+  /** The served model's id (what clients pass as `model`). */
+  readonly modelId: string;
   /** The bound host. */
   readonly host: string;
   /** The bound port (the real one when 0 was asked). */
@@ -145,6 +147,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   return {
     baseURL: `http://${urlHost}:${port}/v1`,
+    modelId: resolved.model.id,
     host: resolved.host,
     port,
     load: () => ({ active: queue.active, waiting: queue.waiting }),

@@ -24,6 +24,7 @@ interface ServeProcess {
   /** The base URL it printed (`http://127.0.0.1:PORT/v1`). */
   url: string;
   port: number;
+  stdout: () => string;
   stderr: () => string;
   /** Resolves with the exit code (or the signal's name) once the process ended. */
   exited: Promise<number | string>;
@@ -58,7 +59,7 @@ async function startServe(args: string[], env: Record<string, string> = {}): Pro
     proc.kill("SIGKILL");
     assert.fail(`tunebook serve did not start: ${out}\n${err}`);
   }
-  return { proc, url, port: Number(new URL(url).port), stderr: () => err, exited };
+  return { proc, url, port: Number(new URL(url).port), stdout: () => out, stderr: () => err, exited };
 }
 
 /** Runs `tunebook serve <args>` expecting it to fail at once. */
@@ -212,7 +213,8 @@ describe("tunebook serve: the served model's name", () => {
     client.chat.completions.create({ model, messages: [{ role: "user", content: "1+1?" }], max_tokens: 2 });
 
   test("an experiment is served under its name, not its base model's", async () => {
-    await served([experiment], async (client) => {
+    await served([experiment], async (client, s) => {
+      assert.ok(s.stdout().includes(`serving ${experiment} as 'sums' at ${s.url}`), s.stdout());
       assert.deepEqual(
         (await client.models.list()).data.map((m) => m.id),
         ["sums"],
