@@ -55,6 +55,10 @@ export interface CliHandlers {
     host: string;
     port: number;
     apiKey?: string;
+    /** Host names clients may address the server by, besides its own (`--allowed-host`). */
+    allowedHosts?: string[];
+    /** The name clients pass as `model` (`--model-id`). */
+    id?: string;
     signal: AbortSignal;
   }) => Promise<void>;
   /** `tunebook kernel install`: installs the tslab Jupyter kernel. */
