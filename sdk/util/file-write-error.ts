@@ -4,7 +4,7 @@
  * exports) wraps its writes with {@link translateWriteErrors} so that no raw `EROFS`, `EACCES`, `ENOSPC`,
  * `EEXIST` or `ENOTDIR` reaches the user.
  */
-import { statSync } from "node:fs";
+import { accessSync, constants, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { TunebookError, type TunebookErrorOptions } from "../errors";
 
@@ -50,17 +50,42 @@ export class FileWriteError extends TunebookError {
   }
 }
 
-/** The deepest existing non-folder on the way from `p` up to the root, if any. */
-function blockingFile(p: string): string | undefined {
+/** The deepest existing ancestor of `p` (or `p` itself), with what it is. */
+function deepestExisting(p: string): { path: string; isDirectory: boolean } | undefined {
   for (let current = path.resolve(p); ; current = path.dirname(current)) {
-    const info = statSync(current, { throwIfNoEntry: false });
-    if (info) return info.isDirectory() ? undefined : current;
+    let info: Stats | undefined;
+    try {
+      info = statSync(current);
+    } catch {
+      info = undefined;
+    }
+    if (info) return { path: current, isDirectory: info.isDirectory() };
     if (path.dirname(current) === current) return undefined;
+  }
+}
+
+/** The file (not folder) that stands on the way from the root to `p`, if any. */
+function blockingFile(p: string): string | undefined {
+  const found = deepestExisting(p);
+  return found && !found.isDirectory ? found.path : undefined;
+}
+
+/** Why a folder cannot be created in the deepest existing ancestor of `p` (read-only, forbidden), if it cannot. */
+function unwritableAncestor(p: string): NodeJS.ErrnoException | undefined {
+  const found = deepestExisting(p);
+  if (!found?.isDirectory) return undefined;
+  try {
+    accessSync(found.path, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return error as NodeJS.ErrnoException;
   }
 }
 
 /**
  * Translates a filesystem error of a write into a {@link FileWriteError}; other errors are returned as they are.
+ * A FileWriteError raised by an inner write is translated again for the outer `context`, which names the path
+ * the user knows (an export folder rather than a file inside its temporary folder).
  * @param error - what the write threw
  * @param context - what was written, and where
  * @returns the translated error, or `error` itself
@@ -70,7 +95,8 @@ function blockingFile(p: string): string | undefined {
  * ```
  */
 export function toFileWriteError(error: unknown, context: WriteContext): unknown {
-  if (error instanceof FileWriteError || !(error instanceof Error)) return error;
+  if (error instanceof FileWriteError) return toFileWriteError(error.cause, context);
+  if (!(error instanceof Error)) return error;
   const code = (error as NodeJS.ErrnoException).code;
   const syscallPath = (error as NodeJS.ErrnoException).path;
   const where = path.resolve(context.path);
@@ -111,6 +137,12 @@ export function toFileWriteError(error: unknown, context: WriteContext): unknown
         `${file} is a file, where a folder is needed`,
         "Remove or rename that file, or choose another path.",
       );
+    }
+    case "ENOENT": {
+      // A recursive mkdir reports a read-only or forbidden parent as ENOENT: find the real reason.
+      if ((error as NodeJS.ErrnoException).syscall !== "mkdir") return error;
+      const reason = unwritableAncestor(syscallPath ?? where);
+      return reason ? toFileWriteError(reason, context) : error;
     }
     case "EISDIR":
       return make(
