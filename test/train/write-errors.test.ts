@@ -10,9 +10,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { ExperimentStore, loadTrainedBackbone } from "../../sdk/train";
+import { Experiment, ExperimentStore, loadTrainedBackbone } from "../../sdk/train";
 import { FileWriteError } from "../../sdk/util";
-import { arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
+import { arithmeticDataset, arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
 
 const BIN = path.resolve("dist/sdk/cli/main.js");
 
@@ -141,18 +141,10 @@ test("an output path that is a file: train and export name the file", () => {
   assert.equal(fs.readFileSync(file, "utf8"), "not a folder\n");
 });
 
-test("a full disk: the checkpoint write fails saying so, and the previous checkpoint survives and loads", async (t) => {
-  const disk = mountTmpfs("small-disk", "size=4m");
-  if (!disk) return t.skip(CANNOT_MOUNT);
-  const exp = path.join(disk, path.basename(trained));
-  fs.cpSync(trained, exp, { recursive: true });
-  const last = path.join(exp, "checkpoints", "last");
-  const before = readTree(last);
-  const files = Object.fromEntries(
-    Object.entries(before).map(([name, b64]) => [name, new Uint8Array(Buffer.from(b64, "base64"))]),
-  );
-  // Fill the disk: one file, in smaller and smaller writes, until not a byte more fits.
-  const fd = fs.openSync(path.join(disk, "filler"), "w");
+/** Fills a filesystem to the last byte with one file, in smaller and smaller writes; returns its path. */
+function fillDisk(disk: string): string {
+  const filler = path.join(disk, "filler");
+  const fd = fs.openSync(filler, "a");
   try {
     for (const size of [1 << 16, 1 << 12, 1 << 8, 1]) {
       const chunk = Buffer.alloc(size, 1);
@@ -165,6 +157,57 @@ test("a full disk: the checkpoint write fails saying so, and the previous checkp
   } finally {
     fs.closeSync(fd);
   }
+  return filler;
+}
+
+test("a training run whose disk fills up fails saying so, and keeps its last checkpoint", async (t) => {
+  const disk = mountTmpfs("filling-disk", "size=8m");
+  if (!disk) return t.skip(CANNOT_MOUNT);
+  let first: { dir: string; bytes: number; tree: Record<string, string> } | undefined;
+  const fillAfterFirstCheckpoint = {
+    onCheckpoint(event: { path: string }) {
+      if (first) return;
+      const tree = readTree(event.path);
+      const bytes = Object.values(tree).reduce((n, b64) => n + Buffer.from(b64, "base64").length, 0);
+      first = { dir: event.path, bytes, tree };
+      // Leave room for the log and metric lines of the next steps, not for another checkpoint.
+      const filler = fillDisk(disk);
+      const reserve = Math.floor(bytes / 2 / 4096) * 4096;
+      assert.ok(reserve >= 8192, `the checkpoint (${bytes} bytes) is large enough for this test`);
+      fs.truncateSync(filler, fs.statSync(filler).size - reserve);
+    },
+  };
+  const run = await Experiment.create({ name: "full", root: path.join(disk, "runs") })
+    .backbone(await tinyLlama())
+    .dataset(arithmeticDataset(32))
+    .lora({ r: 4, targetModules: ["q_proj", "v_proj"] })
+    .train({ epochs: 2, batchSize: 4, evaluationEpochs: 0.25 })
+    .environment({ threads: 1 })
+    .fit({ display: false, callbacks: [fillAfterFirstCheckpoint] });
+  await run.backbone.dispose();
+  assert.ok(first, "a first checkpoint was written");
+  assert.equal(run.status, "failed");
+  const message = run.error?.message ?? "";
+  assertNoRawErrno(message);
+  assert.match(message, new RegExp(`Cannot write the checkpoint ${first.dir}: the disk is full`));
+  assert.match(message, /The previous checkpoint in .* is kept\./);
+  assert.equal(ExperimentStore.open(run.dir).readStatus()?.status, "failed");
+  assert.deepEqual(readTree(first.dir), first.tree, "the last good checkpoint is byte for byte intact");
+  const kept = await loadTrainedBackbone(run.dir);
+  await kept.dispose();
+});
+
+test("a full disk: the checkpoint write fails saying so, and the previous checkpoint survives and loads", async (t) => {
+  const disk = mountTmpfs("small-disk", "size=4m");
+  if (!disk) return t.skip(CANNOT_MOUNT);
+  const exp = path.join(disk, path.basename(trained));
+  fs.cpSync(trained, exp, { recursive: true });
+  const last = path.join(exp, "checkpoints", "last");
+  const before = readTree(last);
+  const files = Object.fromEntries(
+    Object.entries(before).map(([name, b64]) => [name, new Uint8Array(Buffer.from(b64, "base64"))]),
+  );
+  fillDisk(disk);
 
   const store = ExperimentStore.open(exp);
   await assert.rejects(store.writeCheckpoint("last", files), (e: unknown) => {
