@@ -41,7 +41,7 @@ export interface CliHandlers {
     temperature?: number;
     write: (text: string) => void;
   }) => Promise<void>;
-  /** `tunebook export <experiment>`: writes a Hugging Face / PEFT / ONNX model folder. */
+  /** `tunebook export <experiment>`: writes a PEFT adapter or a merged Hugging Face model folder. */
   export?: (input: {
     experiment: string;
     output: string;

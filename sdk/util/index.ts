@@ -8,5 +8,12 @@ export {
   writeJsonAtomicSync,
 } from "./atomic-write";
 export { appendLinesDurable, readCompleteLines } from "./durable-append";
+export {
+  FileWriteError,
+  toFileWriteError,
+  translateWriteErrors,
+  translateWriteErrorsSync,
+  type WriteContext,
+} from "./file-write-error";
 export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";

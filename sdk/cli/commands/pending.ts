@@ -2,10 +2,13 @@
  * Commands whose SDK functions other layers provide: `eval`, `generate`, `export`, `serve`, `kernel`. Each
  * parses its arguments and calls its registered function, or says it is not available yet (exit 2).
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { ConfigError } from "../../errors";
 import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
+
+/** The formats `tunebook export --format` accepts. */
+const EXPORT_FORMATS = ["peft", "merged"];
 
 /** The flags of `tunebook serve`. */
 interface ServeFlags {
@@ -92,11 +95,18 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
     );
   program
     .command("export <experiment>")
-    .description("write a Hugging Face model folder (PEFT adapter, merged weights or ONNX)")
-    .requiredOption("-o, --output <dir>", "destination folder")
-    .option("-f, --format <format>", "peft | merged", "peft")
+    .description("write a PEFT adapter or a merged Hugging Face model folder")
+    .requiredOption(
+      "-o, --output <dir>",
+      "destination folder (outside the experiment and the current directory)",
+    )
+    .addOption(
+      new Option("-f, --format <format>", "peft (the LoRA adapter) or merged (a complete model)")
+        .choices(EXPORT_FORMATS)
+        .default("peft"),
+    )
     .option("--no-merge", "keep the adapter separate (same as --format peft)")
-    .option("--overwrite", "replace a non-empty output folder")
+    .option("--overwrite", "replace a previous export in the output folder (never another folder)")
     .action(
       runAction(
         io,

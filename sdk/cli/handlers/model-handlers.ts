@@ -36,10 +36,7 @@ export const generateHandler: NonNullable<CliHandlers["generate"]> = async (inpu
 
 /** `tunebook export <experiment> --output DIR [--format peft|merged]`. */
 export const exportHandler: NonNullable<CliHandlers["export"]> = async (input) => {
-  const format = input.merge === false ? "peft" : input.format;
-  if (format !== "peft" && format !== "merged") {
-    throw new Error(`unknown export format '${input.format}': expected peft or merged`);
-  }
+  const format = (input.merge === false ? "peft" : input.format) as "peft" | "merged"; // checked by exportExperiment
   const dir = await exportExperiment({
     experiment: input.experiment,
     output: input.output,

@@ -7,7 +7,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { parseOptions } from "../../errors";
-import { appendLinesDurable, readCompleteLines, writeFileAtomic, writeJsonAtomic } from "../../util";
+import {
+  appendLinesDurable,
+  readCompleteLines,
+  translateWriteErrorsSync,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../../util";
 import { type ExperimentConfig, loadConfigFile, saveConfigFile } from "../config";
 import type { EvalEvent, StepEvent } from "../events";
 import { type CheckpointFiles, writeCheckpointAtomically } from "./checkpoint-write";
@@ -66,7 +72,7 @@ export class ExperimentStore {
    * `config.yaml` (when a config is given) and `status.json` = created.
    * @param options - `root` (default `./experiments`), `name`, `config`, `now` (for the timestamp)
    * @returns the store
-   * @throws ConfigError for invalid options; the underlying filesystem error
+   * @throws ConfigError for invalid options; FileWriteError when `root` is read-only, full or a file
    * @example
    * ```ts
    * const store = await ExperimentStore.create({ root: "./experiments", name: "tiny", config });
@@ -79,9 +85,13 @@ export class ExperimentStore {
       config,
       now = new Date(),
     } = parseOptions(createOptionsSchema, options, "ExperimentStore.create");
-    const store = new ExperimentStore(path.resolve(claimFolder(root, `${name}-${stamp(now)}`)));
-    fs.mkdirSync(store.path("predictions"));
-    fs.mkdirSync(store.path("checkpoints"));
+    const where = { what: "experiment folder in", path: root, note: "(It is set by logging.output_dir.)" };
+    const store = translateWriteErrorsSync(where, () => {
+      const created = new ExperimentStore(path.resolve(claimFolder(root, `${name}-${stamp(now)}`)));
+      fs.mkdirSync(created.path("predictions"));
+      fs.mkdirSync(created.path("checkpoints"));
+      return created;
+    });
     if (config) await saveConfigFile(store.path("config.yaml"), config);
     const time = now.toISOString();
     await writeJsonAtomic(store.path("status.json"), {
@@ -257,7 +267,9 @@ export class ExperimentStore {
     rows: readonly Record<string, unknown>[],
     format: "jsonl" | "csv" = "jsonl",
   ): Promise<string> {
-    fs.mkdirSync(this.path("predictions"), { recursive: true });
+    translateWriteErrorsSync({ what: "predictions folder", path: this.path("predictions") }, () =>
+      fs.mkdirSync(this.path("predictions"), { recursive: true }),
+    );
     const file = this.path("predictions", `${name}.${format}`);
     const text = format === "csv" ? toCsv(rows) : rows.map((r) => `${JSON.stringify(r)}\n`).join("");
     await writeFileAtomic(file, text);
