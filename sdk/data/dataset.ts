@@ -7,7 +7,7 @@ import {
   mappedColumns,
   parseColumnMapping,
 } from "./column-mapping";
-import type { WarningHandler } from "./dataset-warning";
+import { type WarningHandler, warnOnStderr } from "./dataset-warning";
 import type { Example } from "./examples";
 import { type FormatOptionsInput, parseFormatOptions } from "./format-options";
 import { mapRecordsToExamples } from "./map-examples";
@@ -244,7 +244,7 @@ export class Dataset {
   /**
    * The examples the column mapping makes, checked (see docs/datasets.md for every check), after sampling
    * (when the sample applies to the training part, or to no part in particular).
-   * @param onWarning - receives `dropped-rows` warnings
+   * @param onWarning - receives `dropped-rows` warnings (default: {@link warnOnStderr})
    * @returns the examples
    * @throws DatasetError for invalid data; ConfigError when no mapping is set
    * @example
@@ -252,11 +252,11 @@ export class Dataset {
    * const examples = data.examples((w) => console.warn(w.message));
    * ```
    */
-  examples(onWarning?: WarningHandler): Example[] {
+  examples(onWarning: WarningHandler = warnOnStderr): Example[] {
     return this.sampled(this.mappedExamples(onWarning), "train");
   }
 
-  private mappedExamples(onWarning?: WarningHandler): Example[] {
+  private mappedExamples(onWarning: WarningHandler = warnOnStderr): Example[] {
     const mapping = this.state.mapping ?? defaultMapping(this.state.table.columns);
     return mapRecordsToExamples(this.state.table, mapping, onWarning);
   }
@@ -322,7 +322,7 @@ export class Dataset {
   }
 
   private tokenizeExamples(examples: Example[], options: TokenizeOptions): TokenizedDataset {
-    const { tokenizer, onWarning, ...format } = options;
+    const { tokenizer, onWarning = warnOnStderr, ...format } = options;
     const f = parseFormatOptions(format);
     return new TokenizedDataset({
       examples: tokenizeExamples(examples, tokenizer, f, onWarning),
@@ -348,7 +348,7 @@ export class Dataset {
     const columns = this.state.mapping ? mappedColumns(this.state.mapping) : t.columns;
     let picked = t.records.map((_, i) => i);
     if (this.state.sample) {
-      const kept = new Set(this.examples().map((e) => e.row));
+      const kept = new Set(this.examples(() => {}).map((e) => e.row));
       picked = picked.filter((i) => kept.has(t.rows[i]));
     }
     const shown = picked.slice(0, n);

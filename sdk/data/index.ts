@@ -14,7 +14,7 @@ export {
 export { Dataset, type TokenizeOptions, type ValidationSource } from "./dataset";
 export { DatasetError, type DatasetErrorContext } from "./dataset-error";
 export { DatasetReadError } from "./dataset-read-error";
-export type { DatasetWarning, WarningHandler } from "./dataset-warning";
+export { type DatasetWarning, type WarningHandler, warnOnStderr } from "./dataset-warning";
 export type { ChatMessage, Example } from "./examples";
 export { type FormatOptions, type FormatOptionsInput, FormatOptionsSchema } from "./format-options";
 export { iterateJsonl, type JsonlLine } from "./readers/read-jsonl";

@@ -7,7 +7,7 @@
 import type { Dataset } from "../../data";
 import type { Backbone } from "../../models";
 import { type ExperimentConfig, loadConfigFile, parseExperimentConfig } from "../config";
-import type { TrainCallbacks } from "../events";
+import { dispatchEvent, type TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
 import { runDefaults } from "../run-defaults";
 import { ExperimentStore, storeCallbacks } from "../store";
@@ -325,10 +325,11 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
     );
   }
   const data = run.data ? sampledAsConfigured(run.data, config) : await datasetFromConfig(config);
+  const dataWarnings: string[] = [];
   const prepared = await data.prepare({
     tokenizer,
     ...tokenizeOptions(config),
-    onWarning: (w) => store.appendLog(w.message, "warn"),
+    onWarning: (w) => dataWarnings.push(w.message),
   });
   const defaults = options.display === false ? {} : runDefaults();
   const callbacks = [
@@ -336,6 +337,8 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
     ...(defaults.callbacks ?? []),
     ...(options.callbacks ?? []),
   ];
+  // Data warnings (truncated or dropped rows) are log events, so the CLI and the notebook view show them too.
+  for (const message of dataWarnings) await dispatchEvent(callbacks, { type: "log", level: "warn", message });
   const result = await trainLoop({
     backbone,
     trainBase: !config.lora.enabled,
