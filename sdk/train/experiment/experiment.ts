@@ -324,13 +324,10 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
       "Load it with a tokenizer.json beside the weights.",
     );
   }
-  const data = run.data ? sampledAsConfigured(run.data, config) : await datasetFromConfig(config);
   const dataWarnings: string[] = [];
-  const prepared = await data.prepare({
-    tokenizer,
-    ...tokenizeOptions(config),
-    onWarning: (w) => dataWarnings.push(w.message),
-  });
+  const onWarning = (w: { message: string }) => dataWarnings.push(w.message);
+  const data = run.data ? sampledAsConfigured(run.data, config) : await datasetFromConfig(config, onWarning);
+  const prepared = await data.prepare({ tokenizer, ...tokenizeOptions(config), onWarning });
   const defaults = options.display === false ? {} : runDefaults();
   const callbacks = [
     storeCallbacks(store, { logEveryNSteps: config.logging.logEveryNSteps }),

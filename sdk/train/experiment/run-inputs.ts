@@ -4,7 +4,7 @@
  * the tokenization options. Used by `fit()`, by `Experiment.resume` and by the CLI, so all three read a
  * configuration the same way.
  */
-import { type ColumnMappingInput, Dataset, type TokenizeOptions } from "../../data";
+import { type ColumnMappingInput, Dataset, type TokenizeOptions, type WarningHandler } from "../../data";
 import { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
 import { ExperimentSetupError } from "./experiment-setup-error";
@@ -35,6 +35,7 @@ export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInpu
 /**
  * Reads the configured training file (and validation file or held-out fraction).
  * @param config - the configuration
+ * @param onWarning - receives the readers' warnings (`invalid-text` with `dataset.allow_invalid_text`)
  * @returns the dataset with mapping, validation set and sampling (`data_sample` of the parts `data_sample_choice` names)
  * @throws ExperimentSetupError when no training file is configured; DatasetReadError for unreadable files
  * @example
@@ -42,7 +43,10 @@ export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInpu
  * const data = await datasetFromConfig(config);
  * ```
  */
-export async function datasetFromConfig(config: ExperimentConfig): Promise<Dataset> {
+export async function datasetFromConfig(
+  config: ExperimentConfig,
+  onWarning?: WarningHandler,
+): Promise<Dataset> {
   const d = config.dataset;
   if (!d.trainFile) {
     throw new ExperimentSetupError(
@@ -50,7 +54,11 @@ export async function datasetFromConfig(config: ExperimentConfig): Promise<Datas
       "Set dataset.train_file in the config, or pass the Dataset in code (`.dataset(data)` or `resume(dir, { dataset })`).",
     );
   }
-  const data = sampledAsConfigured((await Dataset.fromFile(d.trainFile)).columns(columnMapping(d)), config);
+  const read = { allowInvalidText: d.allowInvalidText, onWarning };
+  const data = sampledAsConfigured(
+    (await Dataset.fromFile(d.trainFile, read)).columns(columnMapping(d)),
+    config,
+  );
   if (d.validationFile) return data.validation({ file: d.validationFile });
   if (d.validationSize > 0) return data.validation({ size: d.validationSize, seed: 1234 });
   return data;
