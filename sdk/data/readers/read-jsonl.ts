@@ -22,11 +22,8 @@ export interface JsonlLine {
  * for await (const { record, line } of iterateJsonl("big.jsonl")) if (line > 3) break;
  * ```
  */
-export async function* iterateJsonl(
-  path: string,
-  options: { signal?: AbortSignal } = {},
-): AsyncGenerator<JsonlLine> {
-  yield* checkedJsonl(path, options);
+export function iterateJsonl(path: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<JsonlLine> {
+  return checkedJsonl(path, options);
 }
 
 /** {@link iterateJsonl}, reporting whether the bytes read were all UTF-8 to `onCheck` at the start. */
