@@ -22,7 +22,10 @@ export interface JsonlLine {
  * for await (const { record, line } of iterateJsonl("big.jsonl")) if (line > 3) break;
  * ```
  */
-export function iterateJsonl(path: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<JsonlLine> {
+export function iterateJsonl(
+  path: string,
+  options: { signal?: AbortSignal } = {},
+): AsyncGenerator<JsonlLine> {
   return checkedJsonl(path, options);
 }
 
