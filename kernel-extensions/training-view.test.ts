@@ -80,3 +80,24 @@ test("ProgressBar's ETA is elapsed / step × remaining steps", () => {
   assert.match(out.text(), /25\/100 25% \| time 0:50 < 2:30/);
   assert.match(out.text(), /\[cancelled\]/);
 });
+
+test("a warning log event stays in the output after later steps replace the progress note", async () => {
+  const out = capture();
+  const view = notebookTrainingView({ output: out.stream, charts: false, progressIntervalMs: 60_000 });
+  const step = (n: number) =>
+    dispatchEvent([view], {
+      type: "step",
+      step: n,
+      totalSteps: 3,
+      epoch: n / 3,
+      loss: 1,
+      learningRate: 1e-3,
+      gradNorm: 1,
+      tokensPerSecond: 1,
+      elapsedSeconds: n,
+    });
+  await dispatchEvent([view], { type: "log", level: "warn", message: "1 of 8 examples were truncated" });
+  for (const n of [1, 2, 3]) await step(n);
+  await dispatchEvent([view], { type: "done", status: "completed", step: 3, loss: 1 });
+  assert.match(out.text(), /^warn: 1 of 8 examples were truncated$/m);
+});

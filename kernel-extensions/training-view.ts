@@ -6,6 +6,7 @@ import { z } from "zod";
 import { parseOptions } from "../sdk/errors";
 import type { DoneEvent, EvalEvent, LogEvent, StepEvent, TrainCallbacks } from "../sdk/train";
 import { type ChartSeries, type ChartSpec, type LiveChart, showChart } from "./chart";
+import { escapeHtml } from "./html";
 import { ProgressBar } from "./progress-bar";
 import { resolveSurface, surfaceOptionsSchema } from "./surface";
 
@@ -142,7 +143,13 @@ export function notebookTrainingView(options: TrainingViewOptions = {}): Trainin
       progress().update({ note });
     },
     onLog(e: LogEvent) {
-      if (e.level !== "info") progress().update({ note: `${e.level}: ${e.message}` });
+      if (e.level === "info") return;
+      const text = `${e.level}: ${e.message}`;
+      progress().update({ note: text });
+      // The note is replaced at the next step: a warning also gets an output entry of its own, which stays.
+      const entry = resolveSurface(where).entry();
+      entry.render({ html: `<div class="tunebook-${e.level}">${escapeHtml(text)}</div>`, text });
+      entry.close();
     },
     onDone(e: DoneEvent) {
       const status = e.status;

@@ -7,7 +7,7 @@ import {
   mappedColumns,
   parseColumnMapping,
 } from "./column-mapping";
-import type { WarningHandler } from "./dataset-warning";
+import { type WarningHandler, warnOnStderr } from "./dataset-warning";
 import type { Example } from "./examples";
 import { type FormatOptionsInput, parseFormatOptions } from "./format-options";
 import { mapRecordsToExamples } from "./map-examples";
@@ -17,6 +17,7 @@ import { readFile } from "./readers/read-file";
 import { readJson } from "./readers/read-json";
 import { readJsonl } from "./readers/read-jsonl";
 import { readParquet } from "./readers/read-parquet";
+import type { TextReadOptions } from "./readers/text-check";
 import {
   type SampleOptions,
   SampleOptionsSchema,
@@ -49,6 +50,8 @@ function defaultMapping(columns: readonly string[]): ColumnMapping {
 
 interface DatasetState {
   table: RecordTable;
+  /** How the file was read (also used for a validation file). */
+  read?: TextReadOptions;
   mapping?: ColumnMapping;
   validation?: ValidationSource;
   sample?: SampleOptions;
@@ -75,73 +78,87 @@ export class Dataset {
   /**
    * Reads a CSV/TSV file (streamed; quoting, embedded newlines, unicode; empty cells become `null`).
    * @param path - the file
-   * @param options - `delimiter` (detected when left out)
+   * @param options - `delimiter` (detected when left out); `allowInvalidText` and `onWarning` (see {@link TextReadOptions})
    * @returns the dataset
-   * @throws DatasetReadError when the file is missing or malformed
+   * @throws DatasetReadError when the file is missing or malformed, or holds bytes that are not UTF-8 or NUL
+   *   characters (unless `allowInvalidText`)
    * @example
    * ```ts
    * const data = await Dataset.fromCsv("train.csv");
    * ```
    */
-  static async fromCsv(path: string, options: { delimiter?: string } = {}): Promise<Dataset> {
-    return new Dataset({ table: await readCsv(path, options) });
+  static async fromCsv(
+    path: string,
+    options: { delimiter?: string } & TextReadOptions = {},
+  ): Promise<Dataset> {
+    return new Dataset({ table: await readCsv(path, options), read: options });
   }
 
   /**
    * Reads a JSON file holding an array of records.
    * @param path - the file
+   * @param options - `allowInvalidText` and `onWarning` (see {@link TextReadOptions})
    * @returns the dataset
-   * @throws DatasetReadError when the file is missing, invalid, or not an array of objects
+   * @throws DatasetReadError when the file is missing, invalid, or not an array of objects, or holds bytes that
+   *   are not UTF-8 or NUL characters (unless `allowInvalidText`)
    * @example
    * ```ts
    * const data = await Dataset.fromJson("train.json");
    * ```
    */
-  static async fromJson(path: string): Promise<Dataset> {
-    return new Dataset({ table: await readJson(path) });
+  static async fromJson(path: string, options: TextReadOptions = {}): Promise<Dataset> {
+    return new Dataset({ table: await readJson(path, options), read: options });
   }
 
   /**
    * Reads a JSON Lines file, streamed line by line.
    * @param path - the file
-   * @param options - `keepColumns` keeps only those fields (for large files)
+   * @param options - `keepColumns` keeps only those fields (for large files); `allowInvalidText`, `onWarning`
    * @returns the dataset
-   * @throws DatasetReadError naming the line of an invalid record
+   * @throws DatasetReadError naming the line of an invalid record, or of bytes that are not UTF-8 or NUL
+   *   characters (unless `allowInvalidText`)
    * @example
    * ```ts
    * const data = await Dataset.fromJsonl("chats.jsonl", { keepColumns: ["messages"] });
    * ```
    */
-  static async fromJsonl(path: string, options: { keepColumns?: string[] } = {}): Promise<Dataset> {
-    return new Dataset({ table: await readJsonl(path, options) });
+  static async fromJsonl(
+    path: string,
+    options: { keepColumns?: string[] } & TextReadOptions = {},
+  ): Promise<Dataset> {
+    return new Dataset({ table: await readJsonl(path, options), read: options });
   }
 
   /**
    * Reads a Parquet file (hyparquet).
    * @param path - the file
+   * @param options - `allowInvalidText` and `onWarning` (see {@link TextReadOptions})
    * @returns the dataset
-   * @throws DatasetReadError when the file is missing or not Parquet
+   * @throws DatasetReadError when the file is missing or not Parquet, or a string holds bytes that are not
+   *   UTF-8 or NUL characters (unless `allowInvalidText`)
    * @example
    * ```ts
    * const data = await Dataset.fromParquet("train.parquet");
    * ```
    */
-  static async fromParquet(path: string): Promise<Dataset> {
-    return new Dataset({ table: await readParquet(path) });
+  static async fromParquet(path: string, options: TextReadOptions = {}): Promise<Dataset> {
+    return new Dataset({ table: await readParquet(path, options), read: options });
   }
 
   /**
    * Reads a file by its extension: .csv .tsv .json .jsonl .ndjson .parquet.
    * @param path - the file
+   * @param options - `allowInvalidText` and `onWarning` (see {@link TextReadOptions})
    * @returns the dataset
-   * @throws DatasetReadError for an unknown extension or unreadable content
+   * @throws DatasetReadError for an unknown extension or unreadable content, or text that is not UTF-8 or holds
+   *   NUL characters (unless `allowInvalidText`)
    * @example
    * ```ts
    * const data = await Dataset.fromFile("train.jsonl");
    * ```
    */
-  static async fromFile(path: string): Promise<Dataset> {
-    return new Dataset({ table: await readFile(path) });
+  static async fromFile(path: string, options: TextReadOptions = {}): Promise<Dataset> {
+    return new Dataset({ table: await readFile(path, options), read: options });
   }
 
   /**
@@ -244,7 +261,7 @@ export class Dataset {
   /**
    * The examples the column mapping makes, checked (see docs/datasets.md for every check), after sampling
    * (when the sample applies to the training part, or to no part in particular).
-   * @param onWarning - receives `dropped-rows` warnings
+   * @param onWarning - receives `dropped-rows` warnings (default: {@link warnOnStderr})
    * @returns the examples
    * @throws DatasetError for invalid data; ConfigError when no mapping is set
    * @example
@@ -252,11 +269,11 @@ export class Dataset {
    * const examples = data.examples((w) => console.warn(w.message));
    * ```
    */
-  examples(onWarning?: WarningHandler): Example[] {
+  examples(onWarning: WarningHandler = warnOnStderr): Example[] {
     return this.sampled(this.mappedExamples(onWarning), "train");
   }
 
-  private mappedExamples(onWarning?: WarningHandler): Example[] {
+  private mappedExamples(onWarning: WarningHandler = warnOnStderr): Example[] {
     const mapping = this.state.mapping ?? defaultMapping(this.state.table.columns);
     return mapRecordsToExamples(this.state.table, mapping, onWarning);
   }
@@ -306,7 +323,7 @@ export class Dataset {
       trainExamples = parts.train;
       valExamples = parts.validation;
     } else {
-      const other = "dataset" in v ? v.dataset : await Dataset.fromFile(v.file);
+      const other = "dataset" in v ? v.dataset : await Dataset.fromFile(v.file, this.state.read);
       const withMapping =
         other.state.mapping || !this.state.mapping ? other : other.columns(this.state.mapping);
       valExamples = withMapping.examples(options.onWarning);
@@ -322,7 +339,7 @@ export class Dataset {
   }
 
   private tokenizeExamples(examples: Example[], options: TokenizeOptions): TokenizedDataset {
-    const { tokenizer, onWarning, ...format } = options;
+    const { tokenizer, onWarning = warnOnStderr, ...format } = options;
     const f = parseFormatOptions(format);
     return new TokenizedDataset({
       examples: tokenizeExamples(examples, tokenizer, f, onWarning),
@@ -348,7 +365,7 @@ export class Dataset {
     const columns = this.state.mapping ? mappedColumns(this.state.mapping) : t.columns;
     let picked = t.records.map((_, i) => i);
     if (this.state.sample) {
-      const kept = new Set(this.examples().map((e) => e.row));
+      const kept = new Set(this.examples(() => {}).map((e) => e.row));
       picked = picked.filter((i) => kept.has(t.rows[i]));
     }
     const shown = picked.slice(0, n);

@@ -14,10 +14,11 @@ export {
 export { Dataset, type TokenizeOptions, type ValidationSource } from "./dataset";
 export { DatasetError, type DatasetErrorContext } from "./dataset-error";
 export { DatasetReadError } from "./dataset-read-error";
-export type { DatasetWarning, WarningHandler } from "./dataset-warning";
+export { type DatasetWarning, type WarningHandler, warnOnStderr } from "./dataset-warning";
 export type { ChatMessage, Example } from "./examples";
 export { type FormatOptions, type FormatOptionsInput, FormatOptionsSchema } from "./format-options";
 export { iterateJsonl, type JsonlLine } from "./readers/read-jsonl";
+export type { TextReadOptions } from "./readers/text-check";
 export type { DatasetSummary, PlotlyFigure, TokenStats } from "./summary";
 export type { DataRecord } from "./table";
 export { TableView } from "./table-view";

@@ -50,8 +50,11 @@ export class TableView {
   }
 
   private cell(v: unknown): string {
-    const s = cellString(v).replace(/\r?\n/g, "⏎");
-    return [...s].length > this.maxCellChars ? `${[...s].slice(0, this.maxCellChars - 1).join("")}…` : s;
+    // Only the shown prefix is split into code points: a cell can hold megabytes.
+    const head = Array.from(cellString(v).slice(0, 2 * this.maxCellChars + 2));
+    const s = head.join("").replace(/\r?\n/g, "⏎");
+    const chars = Array.from(s);
+    return chars.length > this.maxCellChars ? `${chars.slice(0, this.maxCellChars - 1).join("")}…` : s;
   }
 
   /**
@@ -89,7 +92,9 @@ export class TableView {
       String(this.rows[i]),
       ...this.columns.map((c) => this.cell(r[c])),
     ]);
-    const widths = header.map((h, j) => Math.max([...h].length, ...body.map((b) => [...b[j]].length)));
+    const widths = header.map((h, j) =>
+      body.reduce((w, b) => Math.max(w, Array.from(b[j]).length), Array.from(h).length),
+    );
     const line = (cells: string[]) =>
       cells.map((c, j) => c + " ".repeat(widths[j] - [...c].length)).join(" │ ");
     const rule = widths.map((w) => "─".repeat(w)).join("─┼─");

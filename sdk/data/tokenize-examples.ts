@@ -97,8 +97,11 @@ function encodeSegments(segments: Segment[], tokenizer: TextTokenizer, options: 
   for (const u of units) {
     const [from, to] = partWindow(u.part, u.ids.length, options);
     if (u.part === "answer" && u.unit === lastAnswer) answerStart = ids.length;
-    ids.push(...u.ids.slice(from, to));
-    target.push(...u.target.slice(from, to));
+    // A loop, not `push(...slice)`: spreading a long sample's ids overflows the call stack (~120k arguments).
+    for (let i = from; i < to; i++) {
+      ids.push(u.ids[i]);
+      target.push(u.target[i]);
+    }
   }
   return { ids, target, answerStart };
 }

@@ -1,6 +1,7 @@
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { DatasetReadError } from "../dataset-read-error";
 import { type DataRecord, normaliseCell, type RecordTable } from "../table";
+import { checkedTextStream, checkTableText, type TextReadOptions } from "./text-check";
 
 /** The part of papaparse's API used here (papaparse ships no types; it is danfojs-node's CSV parser). */
 interface PapaParseResult {
@@ -23,7 +24,7 @@ interface PapaLike {
 }
 
 /** Options of {@link readCsv}. */
-export interface ReadCsvOptions {
+export interface ReadCsvOptions extends TextReadOptions {
   /** Field delimiter; detected from the header line when left out (`,` `\t` `;` `|`). */
   delimiter?: string;
   /** Keep only these columns (saves memory on wide files). */
@@ -34,9 +35,11 @@ export interface ReadCsvOptions {
  * Reads a CSV (or TSV) file with a header row, streaming it through papaparse: quoted fields, embedded
  * newlines, doubled quotes, a UTF-8 BOM and unicode are handled; a missing or empty cell becomes `null`.
  * @param path - the file
- * @param options - delimiter, columns to keep
+ * @param options - delimiter, columns to keep, `allowInvalidText`, `onWarning`
  * @returns the records with their 1-based data-row numbers (the header is not counted)
  * @throws {@link DatasetReadError} when the file is missing or a row is malformed (unclosed quote, extra fields)
+ * @throws {@link DatasetReadError} when a cell holds bytes that are not UTF-8 or NUL characters (unless
+ *   `allowInvalidText`)
  * @example
  * ```ts
  * const table = await readCsv("train.csv");
@@ -50,8 +53,9 @@ export async function readCsv(path: string, options: ReadCsvOptions = {}): Promi
   const rows: number[] = [];
   let columns: string[] = [];
   let failure: DatasetReadError | undefined;
+  const { stream, check } = checkedTextStream(path);
   await new Promise<void>((resolve, reject) => {
-    Papa.parse(createReadStream(path, { encoding: "utf8" }), {
+    Papa.parse(stream, {
       header: true,
       delimiter: options.delimiter,
       skipEmptyLines: "greedy",
@@ -81,5 +85,7 @@ export async function readCsv(path: string, options: ReadCsvOptions = {}): Promi
       error: (err) => reject(new DatasetReadError(err.message, { path }, { cause: err })),
     });
   });
-  return { records, rows, columns, source: path };
+  const table = { records, rows, columns, source: path };
+  checkTableText(table, check.valid, options);
+  return table;
 }

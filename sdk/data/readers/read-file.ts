@@ -5,6 +5,7 @@ import { readCsv } from "./read-csv";
 import { readJson } from "./read-json";
 import { readJsonl } from "./read-jsonl";
 import { readParquet } from "./read-parquet";
+import type { TextReadOptions } from "./text-check";
 
 /** File extensions {@link readFile} understands, and the reader each uses. */
 export const SUPPORTED_EXTENSIONS = [".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet"] as const;
@@ -13,7 +14,7 @@ export const SUPPORTED_EXTENSIONS = [".csv", ".tsv", ".json", ".jsonl", ".ndjson
  * Reads a data file, choosing the reader by extension: `.csv`, `.tsv`, `.json` (array of records),
  * `.jsonl`/`.ndjson` (streamed), `.parquet`.
  * @param path - the file
- * @param options - `keepColumns` keeps only those columns
+ * @param options - `keepColumns` keeps only those columns, `allowInvalidText`, `onWarning`
  * @returns the records with their 1-based source rows
  * @throws {@link DatasetReadError} for an unknown extension, a missing file or malformed content
  * @example
@@ -23,7 +24,7 @@ export const SUPPORTED_EXTENSIONS = [".csv", ".tsv", ".json", ".jsonl", ".ndjson
  */
 export async function readFile(
   path: string,
-  options: { keepColumns?: readonly string[] } = {},
+  options: { keepColumns?: readonly string[] } & TextReadOptions = {},
 ): Promise<RecordTable> {
   const ext = extname(path).toLowerCase();
   switch (ext) {
@@ -32,7 +33,7 @@ export async function readFile(
     case ".tsv":
       return readCsv(path, { ...options, delimiter: "\t" });
     case ".json":
-      return readJson(path);
+      return readJson(path, options);
     case ".jsonl":
     case ".ndjson":
       return readJsonl(path, options);

@@ -2,20 +2,27 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { DatasetReadError } from "../dataset-read-error";
 import { type DataRecord, normaliseCell, type RecordTable, tableFromRecords } from "../table";
+import { checkTableText, type TextReadOptions, Utf8Check } from "./text-check";
 
 /**
  * Reads a JSON file holding an array of records (`[{...}, {...}]`). Row numbers are the 1-based array items.
  * @param path - the file
+ * @param options - `allowInvalidText`, `onWarning`
  * @returns the records
  * @throws {@link DatasetReadError} when the file is missing, is not valid JSON, or is not an array of objects
+ * @throws {@link DatasetReadError} when a cell holds bytes that are not UTF-8 or NUL characters (unless
+ *   `allowInvalidText`)
  * @example
  * ```ts
  * const table = await readJson("train.json");
  * ```
  */
-export async function readJson(path: string): Promise<RecordTable> {
+export async function readJson(path: string, options: TextReadOptions = {}): Promise<RecordTable> {
   if (!existsSync(path)) throw new DatasetReadError("the file does not exist; check the path", { path });
-  const text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
+  const bytes = await readFile(path);
+  const check = new Utf8Check();
+  check.push(bytes, true);
+  const text = bytes.toString("utf8").replace(/^\uFEFF/, "");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -41,5 +48,7 @@ export async function readJson(path: string): Promise<RecordTable> {
     for (const [k, v] of Object.entries(item)) out[k] = normaliseCell(v);
     return out;
   });
-  return tableFromRecords(records, path);
+  const table = tableFromRecords(records, path);
+  checkTableText(table, check.valid, options);
+  return table;
 }

@@ -1,7 +1,8 @@
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { DatasetReadError } from "../dataset-read-error";
 import { type DataRecord, normaliseCell, type RecordTable } from "../table";
+import { checkedTextStream, checkTableText, type TextReadOptions, type Utf8Check } from "./text-check";
 
 /** One JSONL record with its 1-based line. */
 export interface JsonlLine {
@@ -21,12 +22,22 @@ export interface JsonlLine {
  * for await (const { record, line } of iterateJsonl("big.jsonl")) if (line > 3) break;
  * ```
  */
-export async function* iterateJsonl(
+export function iterateJsonl(
   path: string,
   options: { signal?: AbortSignal } = {},
 ): AsyncGenerator<JsonlLine> {
+  return checkedJsonl(path, options);
+}
+
+/** {@link iterateJsonl}, reporting whether the bytes read were all UTF-8 to `onCheck` at the start. */
+async function* checkedJsonl(
+  path: string,
+  options: { signal?: AbortSignal },
+  onCheck?: (check: Utf8Check) => void,
+): AsyncGenerator<JsonlLine> {
   if (!existsSync(path)) throw new DatasetReadError("the file does not exist; check the path", { path });
-  const stream = createReadStream(path, { encoding: "utf8" });
+  const { stream, check } = checkedTextStream(path);
+  onCheck?.(check);
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
   try {
@@ -61,9 +72,12 @@ export async function* iterateJsonl(
 /**
  * Reads a JSON Lines file into records, streaming it line by line.
  * @param path - the file
- * @param options - `keepColumns` keeps only those fields (saves memory), `signal` stops early
+ * @param options - `keepColumns` keeps only those fields (saves memory), `signal` stops early,
+ *   `allowInvalidText`, `onWarning`
  * @returns the records with their 1-based line numbers
  * @throws {@link DatasetReadError} as {@link iterateJsonl}
+ * @throws {@link DatasetReadError} when a cell holds bytes that are not UTF-8 or NUL characters (unless
+ *   `allowInvalidText`)
  * @example
  * ```ts
  * const table = await readJsonl("train.jsonl", { keepColumns: ["prompt", "answer"] });
@@ -71,13 +85,16 @@ export async function* iterateJsonl(
  */
 export async function readJsonl(
   path: string,
-  options: { keepColumns?: readonly string[]; signal?: AbortSignal } = {},
+  options: { keepColumns?: readonly string[]; signal?: AbortSignal } & TextReadOptions = {},
 ): Promise<RecordTable> {
   const keep = options.keepColumns ? new Set(options.keepColumns) : undefined;
   const records: DataRecord[] = [];
   const rows: number[] = [];
   const columns = new Set<string>();
-  for await (const { record, line } of iterateJsonl(path, options)) {
+  let check: Utf8Check | undefined;
+  for await (const { record, line } of checkedJsonl(path, options, (c) => {
+    check = c;
+  })) {
     const out: DataRecord = {};
     for (const [k, v] of Object.entries(record)) {
       if (keep && !keep.has(k)) continue;
@@ -87,5 +104,7 @@ export async function readJsonl(
     records.push(out);
     rows.push(line);
   }
-  return { records, rows, columns: [...columns], source: path };
+  const table = { records, rows, columns: [...columns], source: path };
+  checkTableText(table, check?.valid ?? true, options);
+  return table;
 }

@@ -211,7 +211,7 @@ async function* decodeRows(
   { rows, settings, padId }: ReturnType<typeof prepare>,
 ): AsyncGenerator<GenerationChunk, void, undefined> {
   const V = backbone.config.vocabSize;
-  const width = Math.max(...rows.map((r) => r.ids.length));
+  const width = rows.reduce((w, r) => Math.max(w, r.ids.length), 0);
   const mask = rows.map((r) => [...Array(width - r.ids.length).fill(0), ...r.ids.map(() => 1)]);
   const ids = rows.map((r) => [...Array(width - r.ids.length).fill(padId), ...r.ids]);
   const counts = rows.map((r) => r.ids.length);

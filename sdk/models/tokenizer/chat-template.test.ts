@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { TokenizerError } from "../errors";
@@ -10,6 +11,7 @@ import {
   renderChatTemplate,
   selectChatTemplate,
 } from "./chat-template";
+import { loadTokenizer } from "./load-tokenizer";
 
 const templates = JSON.parse(
   readFileSync(path.resolve("sdk/models/tokenizer/fixtures/chat-templates.json"), "utf8"),
@@ -136,4 +138,43 @@ test("named templates are selected like transformers, with clear errors", () => 
     () => renderChatTemplate({ template: "{% if %}", messages: [] }),
     /the chat template does not parse/,
   );
+});
+
+test("a template that loops 100,000,000 times fails within seconds, naming the template's file and the limit", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tunebook-tpl-"));
+  for (const f of ["tokenizer.json", "tokenizer_config.json"])
+    copyFileSync(path.resolve("assets/tiny-llama", f), path.join(dir, f));
+  const endless = "{% for i in range(100000000) %}x{% endfor %}";
+  writeFileSync(path.join(dir, "chat_template.jinja"), endless);
+  const tok = await loadTokenizer({ dir });
+  const started = performance.now();
+  assert.throws(
+    () => tok.applyChatTemplate([{ role: "user", content: "hi" }]),
+    (e: unknown) => {
+      assert.ok(e instanceof TokenizerError);
+      assert.ok(e.message.includes(path.join(dir, "chat_template.jinja")), e.message);
+      assert.ok(e.message.includes(endless), e.message);
+      assert.match(e.message, /range\(\) limit of 100000 items \(range\(0, 100000000, 1\) has 100000000\)/);
+      assert.match(e.message, /maxRangeLength/);
+      return true;
+    },
+  );
+  assert.ok(performance.now() - started < 3000, `took ${performance.now() - started} ms`);
+});
+
+test("render time and output size are bounded too", () => {
+  const render = (template: string, limits: Parameters<typeof renderChatTemplate>[0]["limits"]) => () =>
+    renderChatTemplate({ template, messages: [{ role: "user", content: "y".repeat(1000) }], limits });
+  const nested = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
+  const started = performance.now();
+  assert.throws(render(nested, { timeoutMs: 300 }), /stopped when it reached the time limit of 300 ms/);
+  // The clock is read between template steps; setting up one loop of up to 100,000 items is not interrupted
+  // (about 0.2 s on an idle machine), hence the margin.
+  const took = performance.now() - started;
+  assert.ok(took < 5000, `took ${took} ms`);
+  const echo = "{% for i in range(1000) %}{{ messages[0].content }}{% endfor %}";
+  assert.throws(render(echo, { maxOutputChars: 100_000 }), /the output limit of 100000 characters/);
+  // Within the limits the same templates render.
+  assert.equal(render("{% for i in range(3) %}{{ i }}{% endfor %}", {})(), "012");
+  assert.equal(render(echo, {})().length, 1_000_000);
 });

@@ -1,5 +1,11 @@
 import { Template } from "@huggingface/jinja";
 import { TokenizerError } from "../errors";
+import {
+  DEFAULT_RENDER_LIMITS,
+  RenderLimitExceeded,
+  type RenderLimits,
+  renderBounded,
+} from "./bounded-render";
 
 /** One chat message. `content` is usually a string; templates may also accept parts lists. */
 export interface ChatMessage {
@@ -83,12 +89,15 @@ const compiled = new Map<string, Template>();
  * Renders a chat template with the variables transformers passes: `messages`, `tools`, `documents`,
  * `add_generation_prompt`, the special tokens (`bos_token`, `eos_token`, …) and any extra variables
  * (e.g. `enable_thinking`); `raise_exception` and `strftime_now` are available as in Python. Blocks are
- * rendered with `trim_blocks` and `lstrip_blocks`.
+ * rendered with `trim_blocks` and `lstrip_blocks`. Rendering is bounded in time, output size and `range()`
+ * length ({@link RenderLimits}; defaults {@link DEFAULT_RENDER_LIMITS}), so a template that loops without end
+ * fails with an error instead of hanging.
  *
  * @param options - `template`, `messages`, `addGenerationPrompt` (default false), optional `tools`,
- * `documents`, `specialTokens` and `variables`
+ * `documents`, `specialTokens`, `variables`, `limits` (any of the {@link RenderLimits}) and `source` (where
+ * the template comes from, for messages)
  * @returns the rendered prompt text
- * @throws {@link TokenizerError} when the template does not parse or raises an exception
+ * @throws {@link TokenizerError} when the template does not parse, raises an exception or reaches a limit
  * @example
  * ```ts
  * renderChatTemplate({
@@ -105,7 +114,10 @@ export function renderChatTemplate(options: {
   documents?: readonly unknown[];
   specialTokens?: Readonly<Record<string, string>>;
   variables?: Readonly<Record<string, unknown>>;
+  limits?: Partial<RenderLimits>;
+  source?: string;
 }): string {
+  const where = () => describeTemplate(options.template, options.source);
   let template = compiled.get(options.template);
   try {
     if (!template) {
@@ -115,28 +127,46 @@ export function renderChatTemplate(options: {
   } catch (cause) {
     throw new TokenizerError(
       {
-        problem: `the chat template does not parse (${(cause as Error).message})`,
+        problem: `the chat template does not parse (${(cause as Error).message})${where()}`,
         fix: "Fix the template's Jinja syntax.",
       },
       { cause },
     );
   }
+  const limits = { ...DEFAULT_RENDER_LIMITS, ...options.limits };
+  const items = {
+    ...options.specialTokens,
+    ...options.variables,
+    messages: options.messages,
+    tools: options.tools ?? null,
+    documents: options.documents ?? null,
+    add_generation_prompt: options.addGenerationPrompt ?? false,
+  };
   try {
-    return template.render({
-      ...options.specialTokens,
-      ...options.variables,
-      messages: options.messages,
-      tools: options.tools ?? null,
-      documents: options.documents ?? null,
-      add_generation_prompt: options.addGenerationPrompt ?? false,
-    });
+    return renderBounded(template, items, limits);
   } catch (cause) {
+    if (cause instanceof RenderLimitExceeded) {
+      throw new TokenizerError(
+        {
+          problem: `the chat template was stopped when it reached ${cause.limit}${where()}`,
+          fix: `A chat template renders a prompt from the messages; look for a loop over a huge range() or a loop without end in the template and fix it, or raise \`${cause.option}\` in the render limits if this output is really wanted.`,
+        },
+        { cause },
+      );
+    }
     throw new TokenizerError(
       {
-        problem: `the chat template raised an error while rendering: ${(cause as Error).message}`,
+        problem: `the chat template raised an error while rendering: ${(cause as Error).message}${where()}`,
         fix: "Check the messages against what the template accepts (roles, order, system message).",
       },
       { cause },
     );
   }
+}
+
+/** " (from <source>; it starts `{% for …`)": where the template came from and how it starts, for messages. */
+function describeTemplate(template: string, source: string | undefined): string {
+  const flat = template.slice(0, 200).replace(/\s+/g, " ").trim();
+  const start = flat.length > 60 ? `${flat.slice(0, 60)}…` : flat;
+  return ` (${source ? `from ${source}; ` : ""}it starts \`${start}\`)`;
 }

@@ -1,3 +1,4 @@
+export { DEFAULT_RENDER_LIMITS, type RenderLimits } from "./bounded-render";
 export {
   type ChatMessage,
   type ChatTemplateSource,

@@ -60,13 +60,16 @@ export async function readJsonFile(
   throw new ModelDirError({ dir, file, problem: "expected a JSON object", fix: "Download the file again." });
 }
 
-async function readChatTemplate(dir: string): Promise<unknown> {
+/** The chat template of `dir` from chat_template.jinja or chat_template.json, with the file it came from. */
+async function readChatTemplate(dir: string): Promise<{ template: unknown; source: string } | undefined> {
+  const jinja = path.join(dir, "chat_template.jinja");
   try {
-    return await readFile(path.join(dir, "chat_template.jinja"), "utf8");
+    return { template: await readFile(jinja, "utf8"), source: jinja };
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause;
   }
-  return (await readJsonFile(dir, "chat_template.json", false))?.chat_template;
+  const template = (await readJsonFile(dir, "chat_template.json", false))?.chat_template;
+  return template === undefined ? undefined : { template, source: path.join(dir, "chat_template.json") };
 }
 
 function idList(value: unknown): number[] {
@@ -108,11 +111,19 @@ export async function loadTokenizer(options: LoadTokenizerOptions): Promise<Toke
   }
   const tokenizerConfig = (await readJsonFile(dir, "tokenizer_config.json", false)) ?? {};
   const generationConfig = (await readJsonFile(dir, "generation_config.json", false)) ?? {};
-  const chatTemplate = opts.chatTemplate ?? (await readChatTemplate(dir)) ?? tokenizerConfig.chat_template;
+  const given = opts.chatTemplate ?? undefined;
+  const fromFile = given === undefined ? await readChatTemplate(dir) : undefined;
+  const [chatTemplate, chatTemplateSource] =
+    given !== undefined
+      ? [given, "the chatTemplate option"]
+      : fromFile
+        ? [fromFile.template, fromFile.source]
+        : [tokenizerConfig.chat_template, path.join(dir, "tokenizer_config.json")];
   return Tokenizer.create({
     tokenizerJson: tokenizerJson as Record<string, unknown>,
     tokenizerConfig,
     chatTemplate,
+    chatTemplateSource,
     extraEosTokenIds: idList(generationConfig.eos_token_id),
   });
 }

@@ -1,6 +1,7 @@
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { z } from "zod";
 import { parseOptions, TokenizerError } from "../errors";
+import type { RenderLimits } from "./bounded-render";
 import {
   type ChatMessage,
   chatTemplatesByName,
@@ -21,6 +22,7 @@ const CreateOptions = z
     tokenizerJson: JsonObject,
     tokenizerConfig: JsonObject.default({}),
     chatTemplate: z.unknown().optional(),
+    chatTemplateSource: z.string().optional(),
     extraEosTokenIds: z.array(z.number().int().nonnegative()).default([]),
   })
   .strict();
@@ -40,6 +42,8 @@ export interface ApplyChatTemplateOptions {
   templateName?: string;
   /** Extra template variables, e.g. `{ enable_thinking: false }` or `{ date_string: "1 Jan 2025" }`. */
   variables?: Record<string, unknown>;
+  /** Bounds of the rendering (time, output size, `range()` length); see `DEFAULT_RENDER_LIMITS`. */
+  limits?: Partial<RenderLimits>;
 }
 
 /**
@@ -59,6 +63,8 @@ export class Tokenizer {
   readonly specialTokens: Readonly<Partial<Record<SpecialTokenKey, string>>>;
   /** Chat templates by name (`default`, `tool_use`, …); empty when the tokenizer has none. */
   readonly chatTemplates: Readonly<Record<string, string>>;
+  /** Where the chat templates were read from (a file path), when known; named in template errors. */
+  readonly chatTemplateSource: string | undefined;
   /** Id of `bos_token`, if any. */
   readonly bosTokenId: number | undefined;
   /** Id of `eos_token`, if any. */
@@ -78,8 +84,10 @@ export class Tokenizer {
     config: Record<string, unknown>,
     chatTemplate: unknown,
     extraEos: number[],
+    chatTemplateSource: string | undefined,
   ) {
     this.hf = hf;
+    this.chatTemplateSource = chatTemplateSource;
     const { tokens } = specialTokensMap(config);
     this.specialTokens = tokens;
     this.chatTemplates = chatTemplatesByName(chatTemplate ?? config.chat_template);
@@ -99,7 +107,8 @@ export class Tokenizer {
   /**
    * Builds a tokenizer from parsed JSON. Tokens in `added_tokens_decoder` missing from `tokenizer.json` are added.
    * @param options - `tokenizerJson` (parsed tokenizer.json), `tokenizerConfig` (parsed tokenizer_config.json),
-   * optional `chatTemplate` (overrides the config's) and `extraEosTokenIds`
+   * optional `chatTemplate` (overrides the config's), `chatTemplateSource` (where it was read, for messages) and
+   * `extraEosTokenIds`
    * @returns the tokenizer
    * @throws {@link TokenizerError} when tokenizer.json is not a supported tokenizer
    * @throws {@link ConfigError} for invalid options
@@ -125,7 +134,13 @@ export class Tokenizer {
         { cause },
       );
     }
-    return new Tokenizer(hf, opts.tokenizerConfig, opts.chatTemplate, opts.extraEosTokenIds);
+    return new Tokenizer(
+      hf,
+      opts.tokenizerConfig,
+      opts.chatTemplate,
+      opts.extraEosTokenIds,
+      opts.chatTemplateSource,
+    );
   }
 
   /** Number of tokens, added tokens included (Python's `len(tokenizer)`); the model's embedding may be larger. */
@@ -197,9 +212,10 @@ export class Tokenizer {
    * Renders a conversation with the tokenizer's chat template, as transformers' `apply_chat_template(…,
    * tokenize=False)` does.
    * @param messages - the conversation
-   * @param options - `addGenerationPrompt`, `tools`, `documents`, `templateName`, `variables`
+   * @param options - `addGenerationPrompt`, `tools`, `documents`, `templateName`, `variables`, `limits`
    * @returns the prompt text (encode it with `addSpecialTokens: false`)
-   * @throws {@link TokenizerError} when there is no template or the template raises
+   * @throws {@link TokenizerError} when there is no template, the template raises, or it reaches a render limit
+   *   (it loops too long or renders too much)
    * @example
    * ```ts
    * tok.applyChatTemplate([{ role: "user", content: "Hi" }], { addGenerationPrompt: true });
@@ -225,6 +241,8 @@ export class Tokenizer {
       documents: options.documents,
       specialTokens,
       variables: options.variables,
+      limits: options.limits,
+      source: this.chatTemplateSource,
     });
   }
 }

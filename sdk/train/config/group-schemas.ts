@@ -67,6 +67,12 @@ export const datasetSchema = z
       .describe(
         "true: only complete conversations are samples; false: every record of a chain ends a sample",
       ),
+    allowInvalidText: z
+      .boolean()
+      .default(false)
+      .describe(
+        "read data files holding bytes that are not UTF-8 (replaced by U+FFFD) or NUL characters, with a warning; false = refuse them",
+      ),
   })
   .strict()
   .superRefine((d, ctx) => {

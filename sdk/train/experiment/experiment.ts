@@ -15,7 +15,7 @@ import {
   parseExperimentConfig,
   saveConfigFile,
 } from "../config";
-import type { TrainCallbacks } from "../events";
+import { dispatchEvent, type TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
 import { runDefaults } from "../run-defaults";
 import {
@@ -305,7 +305,6 @@ export class Experiment {
         lock = store.lock();
         // From here a kill leaves a record of whose run it was: listed as interrupted once that process is gone.
         await store.writeStatus("created", currentProcess());
-        for (const w of warnings) store.appendLog(w, "warn");
         if (adopted?.adopted.length) {
           store.appendLog(
             `warm start: LoRA settings taken from ${warm?.source}: ${adopted.adopted.join(", ")}`,
@@ -313,7 +312,7 @@ export class Experiment {
         }
         const record = { config: configToPlain(resolved), dataFingerprint: dataFingerprint(prepared.train) };
         const run = await execute(
-          { config: resolved, backbone, prepared, store, metrics: this.state.metrics, record },
+          { config: resolved, backbone, prepared, store, metrics: this.state.metrics, record, warnings },
           options,
         );
         if (run.status === "failed" && run.step === 0) {
@@ -388,11 +387,11 @@ export class Experiment {
           warnings.push(m),
         );
         const fingerprint = refuseDataChange(plan, prepared.train);
-        await recordResume(store, plan, checkpointDir, warnings);
+        await recordResume(store, plan, checkpointDir);
         const metrics = options.metrics ?? [];
         const record = { config: configToPlain(config), dataFingerprint: fingerprint };
         return await execute(
-          { config, backbone, prepared, store, metrics, resume: checkpoint, record },
+          { config, backbone, prepared, store, metrics, resume: checkpoint, record, warnings },
           options,
         );
       } catch (error) {
@@ -417,12 +416,7 @@ function randomSeed(): number {
  * dropped (the run records them again), honoured setting changes go to config.yaml and logs.txt, and a resume
  * from `best` makes `last` that checkpoint too (the steps after it are abandoned).
  */
-async function recordResume(
-  store: ExperimentStore,
-  plan: ResumePlan,
-  checkpointDir: string,
-  warnings: readonly string[],
-): Promise<void> {
+async function recordResume(store: ExperimentStore, plan: ResumePlan, checkpointDir: string): Promise<void> {
   const step = plan.state.step;
   if (plan.checkpoint !== "last") {
     await store.writeCheckpoint("last", readCheckpointFolder(checkpointDir));
@@ -439,7 +433,6 @@ async function recordResume(
     await saveConfigFile(store.path("config.yaml"), plan.config);
     for (const line of describeChanges(plan.honoured)) store.appendLog(`setting changed on resume: ${line}`);
   }
-  for (const w of warnings) store.appendLog(w, "warn");
 }
 
 /** The files of a checkpoint folder, for copying it. */
@@ -477,6 +470,8 @@ async function execute(
     metrics: readonly RunMetric[];
     resume?: TrainCheckpoint;
     record: TrainLoopOptions["record"];
+    /** Warnings from reading and tokenizing the data, shown as `log` events once the run starts. */
+    warnings?: readonly string[];
   },
   options: FitOptions,
 ): Promise<Run> {
@@ -487,6 +482,9 @@ async function execute(
     ...(defaults.callbacks ?? []),
     ...(options.callbacks ?? []),
   ];
+  // Data warnings (truncated or dropped rows) are log events, so the CLI and the notebook view show them too.
+  for (const message of run.warnings ?? [])
+    await dispatchEvent(callbacks, { type: "log", level: "warn", message });
   const result = await trainLoop({
     backbone,
     trainBase: !config.lora.enabled,

@@ -6,7 +6,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type ColumnMappingInput, Dataset, type TokenizedDataset, type TokenizeOptions } from "../../data";
+import {
+  type ColumnMappingInput,
+  Dataset,
+  type TokenizedDataset,
+  type TokenizeOptions,
+  type WarningHandler,
+} from "../../data";
 import { ConfigError } from "../../errors";
 import { Backbone, type Tokenizer } from "../../models";
 import type { ExperimentConfig } from "../config";
@@ -64,6 +70,7 @@ export function checkDataFiles(config: ExperimentConfig, source: string): void {
 /**
  * Reads the configured training file (and validation file or held-out fraction).
  * @param config - the configuration
+ * @param onWarning - receives the readers' warnings (`invalid-text` with `dataset.allow_invalid_text`)
  * @returns the dataset with mapping, validation set and sampling (`data_sample` of the parts `data_sample_choice` names)
  * @throws ExperimentSetupError when no training file is configured; DatasetReadError for unreadable files
  * @example
@@ -71,7 +78,10 @@ export function checkDataFiles(config: ExperimentConfig, source: string): void {
  * const data = await datasetFromConfig(config);
  * ```
  */
-export async function datasetFromConfig(config: ExperimentConfig): Promise<Dataset> {
+export async function datasetFromConfig(
+  config: ExperimentConfig,
+  onWarning?: WarningHandler,
+): Promise<Dataset> {
   const d = config.dataset;
   if (!d.trainFile) {
     throw new ExperimentSetupError(
@@ -79,7 +89,11 @@ export async function datasetFromConfig(config: ExperimentConfig): Promise<Datas
       "Set dataset.train_file in the config, or pass the Dataset in code (`.dataset(data)` or `resume(dir, { dataset })`).",
     );
   }
-  const data = sampledAsConfigured((await Dataset.fromFile(d.trainFile)).columns(columnMapping(d)), config);
+  const read = { allowInvalidText: d.allowInvalidText, onWarning };
+  const data = sampledAsConfigured(
+    (await Dataset.fromFile(d.trainFile, read)).columns(columnMapping(d)),
+    config,
+  );
   if (d.validationFile) return data.validation({ file: d.validationFile });
   if (d.validationSize > 0) return data.validation({ size: d.validationSize, seed: 1234 });
   return data;
@@ -218,6 +232,8 @@ export async function prepareRunData(
   given: Dataset | undefined,
   onWarning: (message: string) => void,
 ): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
-  const data = given ? sampledAsConfigured(given, config) : await datasetFromConfig(config);
+  const data = given
+    ? sampledAsConfigured(given, config)
+    : await datasetFromConfig(config, (w) => onWarning(w.message));
   return data.prepare({ tokenizer, ...tokenizeOptions(config), onWarning: (w) => onWarning(w.message) });
 }

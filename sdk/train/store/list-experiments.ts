@@ -101,7 +101,7 @@ export function summarizeExperiment(store: ExperimentStore): ExperimentSummary {
     totalSteps: lastStep?.totalSteps,
     trainLoss: lastStep?.loss,
     evalLoss: lastEval?.loss,
-    bestEvalLoss: evalLosses.length ? Math.min(...evalLosses) : undefined,
+    bestEvalLoss: evalLosses.length ? evalLosses.reduce((a, b) => Math.min(a, b)) : undefined,
     metrics: lastEval?.metrics ?? {},
   };
 }
