@@ -10,3 +10,4 @@ export {
 export { appendLinesDurable, readCompleteLines } from "./durable-append";
 export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";
+export { formatNumber } from "./format-number";
