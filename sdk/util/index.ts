@@ -8,6 +8,6 @@ export {
   writeJsonAtomicSync,
 } from "./atomic-write";
 export { appendLinesDurable, readCompleteLines } from "./durable-append";
+export { formatNumber } from "./format-number";
 export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";
-export { formatNumber } from "./format-number";
