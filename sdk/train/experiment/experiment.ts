@@ -17,6 +17,7 @@ import { Run } from "./run";
 import { backboneForTraining, datasetFromConfig, sampledAsConfigured, tokenizeOptions } from "./run-inputs";
 import { openExperiment } from "./trained-model";
 import { refuseUnsupported } from "./unsupported-settings";
+import { configuredMetrics, generatedMetricsHook } from "./validation-metrics";
 import { warmStartValues } from "./warm-start";
 
 type Groups = ExperimentConfig;
@@ -336,15 +337,18 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
     ...(defaults.callbacks ?? []),
     ...(options.callbacks ?? []),
   ];
+  const metrics = run.metrics.length ? run.metrics : configuredMetrics(config);
+  const validation = prepared.validation;
   const result = await trainLoop({
     backbone,
     trainBase: !config.lora.enabled,
     train: prepared.train,
-    validation: prepared.validation,
+    validation,
     training: config.training,
     augmentation: config.augmentation,
     seed: run.resume?.state.seed ?? (config.training.seed as number),
-    metrics: run.metrics,
+    metrics,
+    evaluateGenerated: validation && generatedMetricsHook({ backbone, validation, config, store }),
     store,
     callbacks,
     signal: options.signal ?? defaults.signal,
@@ -352,5 +356,5 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
   });
   if (result.step > 0 && result.status !== "failed")
     await backbone.updateParameters(new Map(Object.entries(result.params)));
-  return new Run(store, config, backbone, result, prepared.validation, run.metrics);
+  return new Run(store, config, backbone, result, prepared.validation, metrics);
 }

@@ -11,3 +11,4 @@ export {
   loadTrainedBackbone,
   openExperiment,
 } from "./trained-model";
+export { configuredMetrics, generatedMetricsHook } from "./validation-metrics";
