@@ -106,3 +106,43 @@ test("QA accuracy and BLEU are computed at each evaluation from that evaluation'
     await run.backbone.dispose();
   }
 });
+
+test("a generated-text metric that fails costs that evaluation the metric, with a warning, not the run", async () => {
+  const root = experimentsRoot();
+  const failing = {
+    name: "house_metric",
+    direction: "max" as const,
+    compute: async (): Promise<{ value: number }> => {
+      throw new Error("the scoring service is down");
+    },
+  };
+  const warnings: string[] = [];
+  const evals: EvalEvent[] = [];
+  const run = await Experiment.create({ name: "failing", root })
+    .backbone(await tinyLlama())
+    .dataset(yesData())
+    .lora(new LoRAConfig({ r: 4, alpha: 8, targetModules: ["q_proj"] }))
+    .train({ epochs: 1, batchSize: 8, evaluationEpochs: 1 })
+    .prediction({ maxNewTokens: 2 })
+    .environment({ seed: 5, threads: 1 })
+    .metrics(Metrics.perplexity(), failing)
+    .fit({
+      display: false,
+      callbacks: [
+        {
+          onLog: (e) => void (e.level === "warn" && warnings.push(e.message)),
+          onEval: (e) => void evals.push(e),
+        },
+      ],
+    });
+  try {
+    assert.equal(run.status, "completed", run.error?.message);
+    assert.equal(evals.length, 1);
+    assert.deepEqual(Object.keys(evals[0]!.metrics), ["perplexity"]);
+    assert.deepEqual(warnings, [
+      `metrics 'house_metric' were not computed at step ${run.step}: the scoring service is down`,
+    ]);
+  } finally {
+    await run.backbone.dispose();
+  }
+});

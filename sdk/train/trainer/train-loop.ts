@@ -125,9 +125,18 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     const r = await validate({ step: ts, data: o.validation, batchSize: t.batchSize, metrics: o.metrics });
     if (r.generated.length && o.evaluateGenerated) {
       const params = ts.exportState().params;
-      const g = await o.evaluateGenerated({ step: state.step, params, metrics: r.generated });
-      Object.assign(r.metrics, g.metrics);
-      r.warnings.push(...g.warnings);
+      try {
+        const g = await o.evaluateGenerated({ step: state.step, params, metrics: r.generated });
+        Object.assign(r.metrics, g.metrics);
+        r.warnings.push(...g.warnings);
+      } catch (error) {
+        // A metric that cannot be computed (an unreachable judge, no prompts to answer) costs this evaluation
+        // that metric, not the run.
+        const names = r.generated.map((m) => `'${m.name}'`).join(", ");
+        r.warnings.push(
+          `metrics ${names} were not computed at step ${state.step}: ${(error as Error).message}`,
+        );
+      }
     } else if (r.generated.length) {
       const names = r.generated.map((m) => `'${m.name}'`).join(", ");
       r.warnings.push(`metrics ${names} score generated answers and are not computed (no evaluateGenerated)`);
