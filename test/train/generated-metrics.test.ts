@@ -146,3 +146,33 @@ test("a generated-text metric that fails costs that evaluation the metric, with 
     await run.backbone.dispose();
   }
 });
+
+test("a run resumed with another first metric ranks its best checkpoint by that metric", async () => {
+  const root = experimentsRoot();
+  const controller = new AbortController();
+  const cut = await Experiment.create({ name: "rerank", root })
+    .backbone(await tinyLlama())
+    .dataset(yesData())
+    .lora(new LoRAConfig({ r: 4, alpha: 8, targetModules: ["q_proj"] }))
+    .train({ epochs: 2, batchSize: 8, evaluationEpochs: 1, saveCheckpoint: "best" })
+    .prediction({ maxNewTokens: 2 })
+    .environment({ seed: 5, threads: 1 })
+    .metrics(Metrics.qaAccuracy())
+    .fit({ display: false, signal: controller.signal, callbacks: [{ onEval: () => controller.abort() }] });
+  await cut.backbone.dispose();
+  assert.equal(cut.status, "cancelled");
+  assert.equal(cut.best?.metric, "qa_exact_match");
+  const resumed = await Experiment.resume(cut.dir, { dataset: yesData(), metrics: [Metrics.perplexity()] });
+  try {
+    assert.equal(resumed.status, "completed", resumed.error?.message);
+    const last = resumed.history.filter((r) => r.type === "eval").at(-1);
+    assert.ok(last?.type === "eval");
+    assert.deepEqual(resumed.best, {
+      metric: "perplexity",
+      value: last.metrics.perplexity,
+      step: resumed.step,
+    });
+  } finally {
+    await resumed.backbone.dispose();
+  }
+});

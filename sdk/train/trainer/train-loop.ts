@@ -148,8 +148,10 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     );
     await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics });
     const value = primary.name === "loss" ? r.loss : r.metrics[primary.name];
+    // A resumed run that ranks by another metric starts its best afresh (values of two metrics do not compare).
     const better =
       state.best === null ||
+      state.best.metric !== primary.name ||
       (primary.direction === "max" ? value > state.best.value : value < state.best.value);
     if (Number.isFinite(value) && better) {
       state.best = { metric: primary.name, value, step: state.step };
