@@ -19,7 +19,7 @@ export const defaultHandlers: CliHandlers = {
     serveCommand({
       ...input,
       onReady: (server) => {
-        process.stdout.write(`serving ${input.model} at ${server.baseURL}\n`);
+        process.stdout.write(`serving ${input.model} as '${server.modelId}' at ${server.baseURL}\n`);
       },
     }),
   kernelInstall: async ({ prefix, python }) => {

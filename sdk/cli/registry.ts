@@ -13,8 +13,14 @@ export interface TrainCommandInput {
   config?: ExperimentConfig;
   /** Path of the configuration file it came from. */
   configPath?: string;
-  /** An experiment folder to continue from its last checkpoint (instead of `config`). */
+  /** An experiment folder to continue from a checkpoint (instead of `config`). */
   resume?: string;
+  /** With `resume`: the checkpoint to continue from, `last` (default) or `best`. */
+  checkpoint?: "best" | "last";
+  /** With `resume`: `key=value` overrides, checked against the settings the checkpoint was trained with. */
+  overrides?: string[];
+  /** With `resume`: check and print the plan, train nothing. */
+  dryRun?: boolean;
   /** Subscribers to pass to the trainer (the terminal progress renderer). */
   callbacks: TrainCallbacks[];
   /** Fired on Ctrl-C: stop after the current step and write a checkpoint. */
@@ -35,7 +41,7 @@ export interface CliHandlers {
     temperature?: number;
     write: (text: string) => void;
   }) => Promise<void>;
-  /** `tunebook export <experiment>`: writes a Hugging Face / PEFT / ONNX model folder. */
+  /** `tunebook export <experiment>`: writes a PEFT adapter or a merged Hugging Face model folder. */
   export?: (input: {
     experiment: string;
     output: string;
@@ -49,6 +55,10 @@ export interface CliHandlers {
     host: string;
     port: number;
     apiKey?: string;
+    /** Host names clients may address the server by, besides its own (`--allowed-host`). */
+    allowedHosts?: string[];
+    /** The name clients pass as `model` (`--model-id`). */
+    id?: string;
     signal: AbortSignal;
   }) => Promise<void>;
   /** `tunebook kernel install`: installs the tslab Jupyter kernel. */

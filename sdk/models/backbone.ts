@@ -4,8 +4,6 @@
  * weights referenced in place as ONNX external data, and optional LoRA (fresh or from a PEFT adapter).
  * Dimension letters: B batch, T time, V vocabulary.
  */
-import { rmSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -25,6 +23,7 @@ import {
 import { loadModelDir, type ModelDir } from "./hf-dir";
 import { resolveModel } from "./hub";
 import { AdapterError, type LoraAdapter, LoraInjector, LoraOptionsSchema, loadLoraAdapter } from "./lora";
+import { createModelFolder, releaseModelFolder } from "./model-folders";
 
 /** Schema of {@link BackboneOptions}. */
 export const BackboneOptionsSchema = z
@@ -37,7 +36,10 @@ export const BackboneOptionsSchema = z
     device: z.enum(["cpu", "cuda"]).default("cpu"),
     /** Intra-op threads (default: one per core). */
     threads: z.number().int().positive().optional(),
-    /** Where the per-load model folder is created (default `<tmp>/tunebook-onnx`). */
+    /**
+     * Where the per-load model folder `<model_type>-<pid>-XXXXXX` is created (default `<tmp>/tunebook-onnx`);
+     * folders there left by dead processes are removed first.
+     */
     cacheDir: z.string().min(1).optional(),
     /** Load the tokenizer too (default true). */
     tokenizer: z.boolean().default(true),
@@ -52,11 +54,6 @@ export interface Logits {
   readonly dims: readonly [number, number, number];
   readonly data: Float32Array;
 }
-
-const liveFolders = new Set<string>();
-process.once("exit", () => {
-  for (const folder of liveFolders) rmSync(folder, { recursive: true, force: true });
-});
 
 function int64Matrix(rows: readonly (readonly number[])[], what: string, width?: number) {
   const T = width ?? rows[0]?.length ?? 0;
@@ -94,7 +91,8 @@ export class Backbone {
    * @returns the backbone, ready for {@link logits}
    * @throws UnknownModelTypeError for an unsupported `model_type`; WeightMismatchError when a weight is missing
    *   or misshapen; ModelDirError / HubError when the directory cannot be found or read; AdapterError for a bad
-   *   adapter; ConfigError for invalid options or config fields
+   *   adapter; ConfigError for invalid options or config fields, or `lora.targetModules` naming a module the
+   *   model does not have
    * @example
    * ```ts
    * const backbone = await Backbone.load("models/tiny-llama", { lora: { r: 8, targetModules: "all-linear" } });
@@ -109,9 +107,7 @@ export class Backbone {
     const adapter = opts.adapter ? await loadLoraAdapter({ dir: opts.adapter }) : undefined;
     const lora = Backbone.injector(opts.lora, adapter);
     const root = path.resolve(opts.cacheDir ?? path.join(os.tmpdir(), "tunebook-onnx"));
-    await mkdir(root, { recursive: true });
-    const folder = await mkdtemp(path.join(root, `${config.modelType}-`));
-    liveFolders.add(folder);
+    const folder = await createModelFolder(root, config.modelType);
     const weights = new WeightSource(modelDir.weights, folder);
     const backbone = new Backbone(modelDir, config, folder, weights, lora, {
       device: opts.device,
@@ -194,6 +190,7 @@ export class Backbone {
     const built = this.buildGraph();
     const previous = this.session;
     try {
+      this.lora?.checkTargets();
       this.session = await compile(
         built.graph,
         { logits: built.logits },
@@ -253,8 +250,7 @@ export class Backbone {
     this.session = undefined;
     await session?.release();
     await releaseCachedSession(this);
-    liveFolders.delete(this.folder);
-    await rm(this.folder, { recursive: true, force: true });
+    await releaseModelFolder(this.folder);
   }
 
   // --- generation (sdk/models/generate) ---

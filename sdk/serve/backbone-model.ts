@@ -25,11 +25,22 @@ const OptionsSchema = z
 /** Options of {@link servableBackbone}. */
 export type ServableBackboneOptions = z.input<typeof OptionsSchema>;
 
-/** Encodes text as generation will see it: special tokens added unless the text already starts with BOS. */
-function encodePrompt(tokenizer: Tokenizer, text: string): number[] {
+/**
+ * Encodes text as generation will see it: special tokens added unless the text already starts with BOS. An
+ * empty prompt is the beginning-of-sequence token alone (generation starts from it, as OpenAI's does), or no
+ * token when the model has none (the server then refuses the request, naming the field).
+ */
+function encodePrompt(tokenizer: Tokenizer, bosId: number | undefined, text: string): number[] {
   const bos = tokenizer.specialTokens.bos_token;
   const templated = bos !== undefined && bos !== "" && text.startsWith(bos);
-  return tokenizer.encode(text, { addSpecialTokens: !templated });
+  const ids = tokenizer.encode(text, { addSpecialTokens: !templated });
+  return ids.length === 0 && bosId !== undefined ? [bosId] : ids;
+}
+
+/** The model's beginning-of-sequence id: the tokenizer's, else config.json's `bos_token_id`. */
+function bosTokenId(backbone: Backbone, tokenizer: Tokenizer): number | undefined {
+  const fromConfig = backbone.modelDir.config.bos_token_id;
+  return tokenizer.bosTokenId ?? (Number.isInteger(fromConfig) ? (fromConfig as number) : undefined);
 }
 
 /**
@@ -55,17 +66,19 @@ export function servableBackbone(options: ServableBackboneOptions): ServableMode
     const message = "the backbone has no tokenizer; load it with Backbone.load(dir) (tokenizer: true)";
     throw new ConfigError([{ path: ["backbone"], message }], { source: "servableBackbone options" });
   }
+  const bos = bosTokenId(backbone, tokenizer);
+  const encode = (text: string) => encodePrompt(tokenizer, bos, text);
   return {
     id: id ?? path.basename(backbone.modelDir.dir),
     contextLength: contextLengthOf(backbone),
     maxConcurrentGenerations,
-    countTokens: (text) => encodePrompt(tokenizer, text).length,
+    countTokens: (text) => encode(text).length,
     applyChatTemplate: (messages: readonly ChatMessage[]) =>
       tokenizer.applyChatTemplate(
         messages.map((m) => ({ role: m.role, content: m.content })),
         { addGenerationPrompt: true },
       ),
-    generate: (prompt, opts) => generateChunks(backbone, encodePrompt(tokenizer, prompt), opts),
+    generate: (prompt, opts) => generateChunks(backbone, encode(prompt), opts),
   };
 }
 

@@ -62,7 +62,13 @@ export function registerChatCompletions(
       content: messageText(m.content),
     }));
     const prompt = model.applyChatTemplate(messages, { addGenerationPrompt: true });
-    const planned = planPrompt(model, prompt, body.max_completion_tokens ?? body.max_tokens, undefined);
+    const planned = planPrompt(
+      model,
+      prompt,
+      body.max_completion_tokens ?? body.max_tokens,
+      undefined,
+      "messages",
+    );
     await respondWithCompletion({
       model,
       queue,

@@ -33,7 +33,8 @@ function textShape(id: string, model: string): ResponseShape {
 
 /**
  * Registers `POST /v1/completions`: raw prompt completion, no chat template (`prompt` may be a list;
- * choice `i` of prompt `p` has index `p * n + i`).
+ * choice `i` of prompt `p` has index `p * n + i`). An empty prompt is completed from the model's
+ * beginning-of-sequence token, as OpenAI does (400 naming `prompt` for a model without one).
  * @param app - the fastify instance
  * @param model - the served model
  * @param queue - the generation queue
@@ -51,7 +52,15 @@ export function registerCompletions(
     const body = parseRequest(completionRequestSchema, request.body);
     requireModel(model, body.model);
     const prompts = typeof body.prompt === "string" ? [body.prompt] : body.prompt;
-    const planned = prompts.map((p) => planPrompt(model, p, body.max_tokens, DEFAULT_COMPLETION_TOKENS));
+    const planned = prompts.map((p, i) =>
+      planPrompt(
+        model,
+        p,
+        body.max_tokens,
+        DEFAULT_COMPLETION_TOKENS,
+        typeof body.prompt === "string" ? "prompt" : `prompt.${i}`,
+      ),
+    );
     await respondWithCompletion({
       model,
       queue,

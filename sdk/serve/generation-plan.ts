@@ -23,11 +23,14 @@ export interface PlannedPrompt {
  * @param prompt - the full prompt text
  * @param requested - `max_tokens` from the request, if given
  * @param fallback - budget when none was requested (capped by the room left); `undefined` means "the rest of the context"
+ * @param param - the request field the prompt came from (`messages`, `prompt`, `prompt.2`), for errors
  * @returns the planned prompt
- * @throws {ApiError} 400 `context_length_exceeded` when prompt + requested tokens exceed the context
+ * @throws {ApiError} 400 `context_length_exceeded` when prompt + requested tokens exceed the context; 400
+ *   naming `param` when the prompt encodes to no token at all (an empty prompt for a model without a
+ *   beginning-of-sequence token to start from)
  * @example
  * ```ts
- * const p = planPrompt(model, "Hello", 16, undefined); // { prompt, promptTokens, maxTokens: 16 }
+ * const p = planPrompt(model, "Hello", 16, undefined, "prompt"); // { prompt, promptTokens, maxTokens: 16 }
  * ```
  */
 export function planPrompt(
@@ -35,8 +38,19 @@ export function planPrompt(
   prompt: string,
   requested: number | null | undefined,
   fallback: number | undefined,
+  param: string,
 ): PlannedPrompt {
   const promptTokens = model.countTokens(prompt);
+  if (promptTokens === 0) {
+    throw new ApiError({
+      status: 400,
+      type: "invalid_request_error",
+      param,
+      message:
+        `Invalid '${param}': the prompt is empty and the model '${model.id}' has no beginning-of-sequence ` +
+        "token to start from. Send at least one character of prompt.",
+    });
+  }
   const room = model.contextLength - promptTokens;
   const wanted = requested ?? (fallback === undefined ? undefined : Math.max(1, Math.min(fallback, room)));
   if (room < 1 || (wanted !== undefined && wanted > room)) {
@@ -44,7 +58,7 @@ export function planPrompt(
       status: 400,
       type: "invalid_request_error",
       code: "context_length_exceeded",
-      param: "messages",
+      param,
       message:
         `This model's maximum context length is ${model.contextLength} tokens. However, you requested ` +
         `${promptTokens + (wanted ?? 0)} tokens (${promptTokens} in the prompt, ${wanted ?? 0} for the ` +

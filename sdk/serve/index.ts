@@ -4,6 +4,7 @@
  */
 export { ApiError, type ApiErrorBody } from "./api-error";
 export { type ServableBackboneOptions, servableBackbone } from "./backbone-model";
+export { ListenError } from "./listen-error";
 export type { ChatMessage, GenerateOptions, GenerationChunk, ServableModel } from "./servable-model";
 export {
   isLoopback,

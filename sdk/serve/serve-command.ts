@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ConfigError, parseOptions } from "../errors";
-import { loadModelOrExperiment } from "../train";
+import { ExperimentStore, loadModelOrExperiment } from "../train";
 import { servableBackbone } from "./backbone-model";
 import { type RunningServer, serve } from "./server";
 
@@ -22,11 +22,16 @@ const OptionsSchema = z
     /** TCP port (0 picks a free one). */
     port: z.number().int().min(0).max(65535).default(8000),
     /** Clients must send `Authorization: Bearer <apiKey>`. */
-    apiKey: z.string().min(1).optional(),
+    apiKey: z.string().min(1, "the API key is empty; leave it out to serve without a key").optional(),
     /** Stops the server (it drains running requests first). */
     signal: z.instanceof(AbortSignal),
-    /** Served model name (default: the directory's name). */
-    id: z.string().min(1).optional(),
+    /** Host names clients may address the server by, besides its own (see {@link ServeOptions}). */
+    allowedHosts: z.array(z.string().min(1)).optional(),
+    /**
+     * The name clients pass as `model` and `/v1/models` lists (default: an experiment's name, else the
+     * model directory's name).
+     */
+    id: z.string().min(1, "the model id is empty; leave it out for the default name").optional(),
     /** Intra-op threads of the onnxruntime session. */
     threads: z.number().int().positive().optional(),
     /** Called once the server listens (e.g. to print its URL). */
@@ -63,11 +68,28 @@ export function resolveServedModel(dir: string): string {
 }
 
 /**
+ * The name a served folder goes by when no id is given: an experiment's name (from its status.json, else
+ * its folder's name); `undefined` for a model folder (the model directory's name is used).
+ * @param dir - the folder being served
+ * @returns the experiment's name, or undefined
+ * @example
+ * ```ts
+ * defaultServedId("experiments/capitals-20261123-101500"); // "capitals-20261123-101500"
+ * ```
+ */
+export function defaultServedId(dir: string): string | undefined {
+  const isExperiment = ["status.json", "config.yaml"].some((f) => existsSync(path.join(dir, f)));
+  if (!isExperiment) return undefined;
+  const store = ExperimentStore.open(dir);
+  return store.readStatus()?.name || store.id;
+}
+
+/**
  * Loads a model and serves it until `signal` fires, then drains and closes.
- * @param options - `model`, `host`, `port`, `apiKey`, `signal`, optional `id`, `threads`, `onReady`
+ * @param options - `model`, `host`, `port`, `apiKey`, `signal`, optional `id`, `allowedHosts`, `threads`, `onReady`
  * @returns when the server has closed
  * @throws ConfigError for invalid options (a non-loopback host without an API key included); the model
- *   loading errors of `Backbone.load`; the listen error when the port is taken
+ *   loading errors of `Backbone.load`; {@link ListenError} when the address cannot be bound (port in use)
  * @example
  * ```ts
  * const stop = new AbortController();
@@ -78,10 +100,13 @@ export function resolveServedModel(dir: string): string {
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
   const o = parseOptions(OptionsSchema, options, "serve options");
   if (o.signal.aborted) return;
-  const backbone = await loadModelOrExperiment(resolveServedModel(o.model), { threads: o.threads });
+  const dir = resolveServedModel(o.model);
+  const id = o.id ?? defaultServedId(dir);
+  const backbone = await loadModelOrExperiment(dir, { threads: o.threads });
   try {
-    const model = servableBackbone({ backbone, id: o.id });
-    const server = await serve({ model, host: o.host, port: o.port, apiKey: o.apiKey });
+    const model = servableBackbone({ backbone, id });
+    const { host, port, apiKey, allowedHosts } = o;
+    const server = await serve({ model, host, port, apiKey, allowedHosts });
     try {
       o.onReady?.(server);
       await new Promise<void>((resolve) => {

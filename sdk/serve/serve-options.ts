@@ -26,8 +26,14 @@ export const serveOptionsSchema = z
     host: z.string().min(1).default("127.0.0.1"),
     /** TCP port; 0 picks a free one. */
     port: z.number().int().min(0).max(65535).default(8000),
-    /** Clients must send `Authorization: Bearer <apiKey>` to reach `/v1/*`. */
-    apiKey: z.string().min(1).optional(),
+    /** Clients must send `Authorization: Bearer <apiKey>` for every URL but `/health`. */
+    apiKey: z.string().min(1, "the API key is empty; leave apiKey out to serve without a key").optional(),
+    /**
+     * Host names (any port) requests may be addressed to, besides `localhost`, `127.0.0.1`, `[::1]` and the
+     * bound host. A loopback server always checks the `Host` header (DNS-rebinding protection); a server
+     * bound elsewhere checks it only when this list is given.
+     */
+    allowedHosts: z.array(z.string().min(1)).default([]),
     /** Largest request body accepted, in bytes (413 above). */
     bodyLimitBytes: z
       .number()

@@ -1,14 +1,10 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import { accessControl } from "./access-control";
 import { ApiError } from "./api-error";
 import { registerChatCompletions } from "./chat-completions-route";
 import { registerCompletions } from "./completions-route";
 import { GenerationQueue } from "./generation-queue";
+import { ListenError } from "./listen-error";
 import { registerModels } from "./models-route";
 import { parseServeOptions, type ServeOptions } from "./serve-options";
 
@@ -16,6 +12,8 @@ import { parseServeOptions, type ServeOptions } from "./serve-options";
 export interface RunningServer {
   /** Base URL of the OpenAI API, e.g. `http://127.0.0.1:8000/v1` (give it to the openai client as `baseURL`). */
   readonly baseURL: string;
+  /** The served model's id (what clients pass as `model`). */
+  readonly modelId: string;
   /** The bound host. */
   readonly host: string;
   /** The bound port (the real one when 0 was asked). */
@@ -24,29 +22,6 @@ export interface RunningServer {
   load(): { active: number; waiting: number };
   /** Stops accepting connections, lets running and queued requests finish, then resolves. */
   close(): Promise<void>;
-}
-
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
-
-function checkApiKey(expected: string | undefined) {
-  const want = expected === undefined ? undefined : sha256(expected);
-  return async (request: FastifyRequest) => {
-    if (!want || !request.url.startsWith("/v1/")) return;
-    const header = request.headers.authorization ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    if (!timingSafeEqual(sha256(given), want)) {
-      throw new ApiError({
-        status: 401,
-        type: "invalid_request_error",
-        code: "invalid_api_key",
-        message: given
-          ? "Incorrect API key provided. Send the server's key as 'Authorization: Bearer <key>'."
-          : "No API key provided. Send the server's key as 'Authorization: Bearer <key>'.",
-      });
-    }
-  };
 }
 
 /** Maps fastify's own errors (bad JSON, body too large, wrong content type) to OpenAI-shaped ones. */
@@ -80,6 +55,7 @@ function trackInFlight(app: FastifyInstance): () => number {
 function buildApp(
   options: ReturnType<typeof parseServeOptions>,
   queue: GenerationQueue,
+  port: () => number,
 ): { app: FastifyInstance; inFlight: () => number } {
   const app = Fastify({
     logger: options.logRequests,
@@ -87,7 +63,10 @@ function buildApp(
     return503OnClosing: true,
   });
   const inFlight = trackInFlight(app);
-  app.addHook("onRequest", checkApiKey(options.apiKey));
+  app.addHook(
+    "onRequest",
+    accessControl({ apiKey: options.apiKey, host: options.host, port, allowedHosts: options.allowedHosts }),
+  );
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply: FastifyReply) => {
     const http = toHttpError(error);
     if (reply.sent) return;
@@ -102,7 +81,7 @@ function buildApp(
     });
     reply.code(404).send(http.toBody());
   });
-  app.get("/health", async () => ({
+  app.get("/health", { config: { public: true } }, async () => ({
     status: "ok",
     model: options.model.id,
     active: queue.active,
@@ -139,7 +118,7 @@ async function drainAndClose(app: FastifyInstance, inFlight: () => number): Prom
  * @param options - the model, host/port, optional API key and limits (see {@link ServeOptions})
  * @returns the running server; call `close()` to drain and stop
  * @throws {ConfigError} for invalid options (e.g. a non-loopback host without an API key)
- * @throws when the port cannot be bound
+ * @throws {ListenError} when the address cannot be bound (port in use, privileged port, foreign host)
  * @example
  * ```ts
  * const server = await serve({ model, port: 0 });
@@ -154,14 +133,21 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     concurrency: Math.max(1, resolved.model.maxConcurrentGenerations ?? 1),
     maxQueue: resolved.maxQueue,
   });
-  const { app, inFlight } = buildApp(resolved, queue);
-  await app.listen({ host: resolved.host, port: resolved.port });
+  let port = resolved.port;
+  const { app, inFlight } = buildApp(resolved, queue, () => port);
+  try {
+    await app.listen({ host: resolved.host, port: resolved.port });
+  } catch (error) {
+    await app.close();
+    throw new ListenError(resolved.host, resolved.port, error);
+  }
   const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : resolved.port;
+  if (typeof address === "object" && address) port = address.port;
   const urlHost = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
   let closing: Promise<void> | undefined;
   return {
     baseURL: `http://${urlHost}:${port}/v1`,
+    modelId: resolved.model.id,
     host: resolved.host,
     port,
     load: () => ({ active: queue.active, waiting: queue.waiting }),

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { toFileWriteError } from "./file-write-error";
 
 /** Options of {@link writeFileAtomic}. */
 export interface AtomicWriteOptions {
@@ -45,7 +46,8 @@ export function fsyncDirSync(dir: string): void {
  * @param target - the file to replace or create; its folder must exist
  * @param data - the new content
  * @param options - file mode and fsync
- * @throws the underlying filesystem error (the target is then untouched and the temporary file removed)
+ * @throws FileWriteError when the disk is read-only, full or blocked; other filesystem errors as they are (the
+ *   target is then untouched and the temporary file removed)
  * @example
  * ```ts
  * writeFileAtomicSync("status.json", '{"status":"running"}\n');
@@ -69,7 +71,7 @@ export function writeFileAtomicSync(
     fs.renameSync(temp, target);
   } catch (error) {
     fs.rmSync(temp, { force: true });
-    throw error;
+    throw toFileWriteError(error, { what: "file", path: target });
   }
   if (doSync) fsyncDirSync(path.dirname(target));
 }
@@ -80,7 +82,8 @@ export function writeFileAtomicSync(
  * @param data - the new content
  * @param options - file mode and fsync
  * @returns when the new content is durable
- * @throws the underlying filesystem error (the target is then untouched and the temporary file removed)
+ * @throws FileWriteError when the disk is read-only, full or blocked; other filesystem errors as they are (the
+ *   target is then untouched and the temporary file removed)
  * @example
  * ```ts
  * await writeFileAtomic("config.yaml", "training:\n  epochs: 2\n");
@@ -104,7 +107,7 @@ export async function writeFileAtomic(
     await fs.promises.rename(temp, target);
   } catch (error) {
     await fs.promises.rm(temp, { force: true });
-    throw error;
+    throw toFileWriteError(error, { what: "file", path: target });
   }
   if (doSync) fsyncDirSync(path.dirname(target));
 }

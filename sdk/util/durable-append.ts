@@ -3,6 +3,7 @@
  * fsync; a partial last line left by a crash is cut off before the next append, and readers skip it.
  */
 import * as fs from "node:fs";
+import { translateWriteErrorsSync } from "./file-write-error";
 
 /** Cuts a trailing partial line (no final newline) off an open file, so the next append starts clean. */
 function dropPartialTail(fd: number): void {
@@ -31,7 +32,7 @@ function dropPartialTail(fd: number): void {
  * @param file - the log file (created if missing)
  * @param lines - lines without newline characters
  * @param options - `fsync` (default true)
- * @throws Error when a line contains a newline; the underlying filesystem error
+ * @throws Error when a line contains a newline; FileWriteError when the disk is read-only, full or blocked
  * @example
  * ```ts
  * appendLinesDurable("metrics.jsonl", [JSON.stringify({ step: 1, loss: 2.3 })]);
@@ -47,14 +48,18 @@ export function appendLinesDurable(
     if (line.includes("\n"))
       throw new Error(`a log line must not contain a newline, got ${JSON.stringify(line)}`);
   }
-  const fd = fs.openSync(file, "a+");
-  try {
-    dropPartialTail(fd);
-    fs.writeSync(fd, `${lines.join("\n")}\n`);
-    if (options.fsync ?? true) fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  translateWriteErrorsSync({ what: "file", path: file }, () => {
+    const fd = fs.openSync(file, "a+");
+    try {
+      dropPartialTail(fd);
+      // One write may be short (a full disk): write the rest, so that the failure surfaces as an error.
+      const bytes = Buffer.from(`${lines.join("\n")}\n`);
+      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done);
+      if (options.fsync ?? true) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 }
 
 /**

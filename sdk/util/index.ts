@@ -8,6 +8,13 @@ export {
   writeJsonAtomicSync,
 } from "./atomic-write";
 export { appendLinesDurable, readCompleteLines } from "./durable-append";
+export {
+  FileWriteError,
+  toFileWriteError,
+  translateWriteErrors,
+  translateWriteErrorsSync,
+  type WriteContext,
+} from "./file-write-error";
 export { formatNumber } from "./format-number";
 export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";

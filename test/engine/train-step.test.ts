@@ -163,3 +163,25 @@ test("optimizer state exported and restored continues bit for bit", async () => 
   assert.throws(() => two.importState({ ...saved, m: {} }), /m\.w1 is missing/);
   await Promise.all([one.release(), two.release()]);
 });
+
+test("accumulated micro-steps of unequal size, weighted by their rows, update like one full batch", async () => {
+  const spec = mlpParams(6);
+  const full = mlpBatch(11, 8);
+  const rows = (lo: number, n: number) => {
+    const x = full.feeds.x.data.slice(lo * MLP.inputs, (lo + n) * MLP.inputs) as Float32Array;
+    const y = full.feeds.y.data.slice(lo, lo + n) as BigInt64Array;
+    return { x: tensorValue("float32", [n, MLP.inputs], x), y: tensorValue("int64", [n], y) };
+  };
+  const a = buildMlp(spec);
+  const big = await TrainStep.create({ loss: a.loss, params: a.params, maxGradNorm: 0.5 });
+  const bigNorm = (await big.step(full.feeds, { lr: 0.1 })).gradNorm;
+  const b = buildMlp(spec);
+  const acc = await TrainStep.create({ loss: b.loss, params: b.params, maxGradNorm: 0.5, accumulate: true });
+  await acc.accumulate(rows(0, 1), { weight: 1 });
+  await acc.accumulate(rows(1, 5), { weight: 5 });
+  const accNorm = (await acc.step(rows(6, 2), { lr: 0.1, weight: 2 })).gradNorm;
+  assert.ok(Math.abs(accNorm - bigNorm) < 1e-5 * bigNorm, `grad norm ${accNorm} vs ${bigNorm}`);
+  for (const name of Object.keys(spec)) assertClose(acc.value(name), Array.from(big.value(name)), name, 1e-5);
+  await assert.rejects(acc.accumulate(rows(0, 1), { weight: Number.NaN }), /finite number ≥ 0/);
+  await Promise.all([big.release(), acc.release()]);
+});

@@ -153,7 +153,11 @@ test("saveLoraAdapter refuses a backbone without LoRA, a non-empty folder, and b
   });
   assert.equal(readFileSync(path.join(dir, "note.txt"), "utf8"), "keep me", "left untouched");
   await saveLoraAdapter({ injector: lora.lora, baseModel: "org/tiny", dir, overwrite: true });
-  assert.deepEqual(readdirSync(dir).sort(), ["adapter_config.json", "adapter_model.safetensors"]);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    "adapter_config.json",
+    "adapter_model.safetensors",
+    "tunebook-export.json",
+  ]);
   assert.equal(readJson(path.join(dir, "adapter_config.json")).base_model_name_or_path, "org/tiny");
   await assert.rejects(
     saveLoraAdapter({ dir, injector: lora.lora }),

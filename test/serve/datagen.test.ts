@@ -61,7 +61,7 @@ describe("datagen end to end against the server (scripted test double)", () => {
     const script = rowReply;
     await withServer({ script, tokenDelayMs: 3 }, { maxQueue: 0 }, async ({ server, model }) => {
       const base = { baseURL: server.baseURL, model: model.id, concurrency: 4, ...fast };
-      const ok = await new DataGenerator({ ...base, maxRetries: 20 }).generate({
+      const ok = await new DataGenerator({ ...base, maxRetries: 200 }).generate({
         instruction: "Arithmetic",
         examples,
         schema: rowSchema,

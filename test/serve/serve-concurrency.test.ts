@@ -79,7 +79,12 @@ describe("serve: queueing, cancellation and shutdown", () => {
     const url = `${server.baseURL}/chat/completions`;
     const body = JSON.stringify(ask("x"));
     const inFlight = [rawRequest(url, { body }), rawRequest(url, { body })];
-    await delay(30);
+    // Close once both requests have arrived (one generating, one queued), however loaded the machine is.
+    for (let i = 0; i < 400; i++) {
+      const { active, waiting } = server.load();
+      if (active + waiting === 2) break;
+      await delay(10);
+    }
     await server.close();
     const done = await Promise.all(inFlight);
     for (const r of done) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import OpenAI from "openai";
 import { TunebookError } from "../../sdk/errors";
-import { serve } from "../../sdk/serve";
+import { ListenError, serve } from "../../sdk/serve";
 import { FOX, rawRequest, withServer } from "./helpers";
 import { ScriptedModel } from "./scripted-model";
 
@@ -187,5 +187,24 @@ describe("serve: OpenAI-shaped errors over raw HTTP", () => {
     });
     await assert.rejects(serve({ model: {} as never, port: 0 }), /expected a ServableModel/);
     await assert.rejects(serve({ model, port: 70000 }), /port/);
+  });
+
+  test("serve() on a port in use throws a ListenError naming host:port and the fix", async () => {
+    const model = new ScriptedModel();
+    const first = await serve({ model, port: 0 });
+    try {
+      await assert.rejects(serve({ model, port: first.port }), (e: unknown) => {
+        assert.ok(e instanceof ListenError, String(e));
+        assert.equal(e.code, "EADDRINUSE");
+        assert.equal(e.port, first.port);
+        assert.match(
+          e.message,
+          new RegExp(`on 127\\.0\\.0\\.1:${first.port}: port ${first.port} is already in use.*--port`),
+        );
+        return true;
+      });
+    } finally {
+      await first.close();
+    }
   });
 });

@@ -1,9 +1,12 @@
 /**
  * Settings the trainer does not implement yet are refused before any folder is created or model loaded, each
- * with a message naming the setting and the fix — none is silently ignored.
+ * with a message naming the setting and the fix — none is silently ignored, and `tunebook train --dry-run`
+ * refuses them too.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import fs, { readdirSync } from "node:fs";
+import path from "node:path";
 import { test } from "node:test";
 import { Experiment } from "../../sdk/train";
 import { arithmeticDataset, experimentsRoot } from "./fixtures";
@@ -42,5 +45,23 @@ test("unsupported settings are refused before any folder is created, naming the 
       return true;
     });
     assert.deepEqual(readdirSync(root), [], JSON.stringify(settings));
+  }
+});
+
+test("tunebook train --dry-run refuses the settings train refuses, with the same message", () => {
+  const dir = experimentsRoot();
+  fs.writeFileSync(path.join(dir, "exp.yaml"), "architecture:\n  backbone: ./tiny\n");
+  const bin = path.resolve("dist/sdk/cli/main.js");
+  for (const [set, message] of [
+    ["architecture.backbone_dtype=int8", /backbone_dtype "int8" is not supported yet/],
+    ["training.packing=true", /training.packing is not supported by the trainer yet/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [bin, "train", "-c", "exp.yaml", "--set", set, "--dry-run"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 1, `${set}: ${r.stdout}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, "", "no configuration is printed");
   }
 });

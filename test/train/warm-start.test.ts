@@ -5,10 +5,13 @@
  * none of those is refused before any work.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { Metrics } from "../../sdk/eval";
-import { Experiment, exportExperiment, LoRAConfig } from "../../sdk/train";
+import { Backbone } from "../../sdk/models";
+import { Experiment, exportExperiment, LoRAConfig, loadConfigFile } from "../../sdk/train";
+import { makeTinyCheckpoint } from "../reference";
 import { arithmeticDataset, evalLosses, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
 
 async function experiment(root: string, name: string, pretrainedWeights?: string) {
@@ -47,6 +50,66 @@ test("pretrained_weights that is not an experiment, checkpoint or adapter is ref
     assert.equal(e.name, "TunebookExperimentSetupError");
     assert.match(e.message, /pretrained_weights ".*" is not an experiment folder with a checkpoint/);
     assert.match(e.message, /checkpoints\/<best\|last>/);
+    return true;
+  });
+});
+
+// A PEFT adapter written by the PyTorch reference script: r 4, alpha 16, rsLoRA (scale 16/√4 = 8, where the
+// experiment's defaults r 8, alpha 16 would give 2), non-zero B.
+const peftAdapter = async () => {
+  const base = await makeTinyCheckpoint({
+    arch: "llama",
+    seed: 11,
+    lora: { r: 4, alpha: 16, targets: ["q_proj", "v_proj"], rslora: true },
+  });
+  return { base, adapter: path.join(base, "adapter") };
+};
+
+test("a warm start from a PEFT adapter takes its LoRA settings where left at defaults: logits as Backbone.load(base, { adapter })", async () => {
+  const { base, adapter } = await peftAdapter();
+  const root = experimentsRoot();
+  const exp = Experiment.create({ name: "from-peft", root })
+    .backbone(base, { pretrainedWeights: adapter })
+    .dataset(arithmeticDataset())
+    .lora({ dropout: 0 })
+    .train({ epochs: 0 })
+    .environment({ seed: 1, threads: 1 });
+  const run = await exp.fit({ display: false });
+  const reference = await Backbone.load(base, { adapter });
+  try {
+    assert.equal(run.status, "completed", run.error?.message);
+    const ids = [
+      [1, 5, 9, 14, 2, 7, 30, 4],
+      [3, 8, 21, 6, 11, 40, 2, 9],
+    ];
+    const [ours, theirs] = [await run.backbone.logits(ids), await reference.logits(ids)];
+    let d = 0;
+    for (let i = 0; i < ours.data.length; i++) d = Math.max(d, Math.abs(ours.data[i] - theirs.data[i]));
+    assert.ok(d < 1e-5, `logits differ from Backbone.load(base, { adapter }) by ${d}`);
+    const recorded = loadConfigFile(path.join(run.dir, "config.yaml")).lora;
+    assert.deepEqual(
+      { r: recorded.r, alpha: recorded.alpha, useRslora: recorded.useRslora, dropout: recorded.dropout },
+      { r: 4, alpha: 16, useRslora: true, dropout: 0 },
+    );
+    assert.match(readFileSync(path.join(run.dir, "logs.txt"), "utf8"), /lora\.use_rslora: false → true/);
+  } finally {
+    await Promise.all([run.backbone.dispose(), reference.dispose()]);
+  }
+});
+
+test("a warm start whose LoRA settings the experiment sets otherwise is refused, naming both values", async () => {
+  const { base, adapter } = await peftAdapter();
+  const root = experimentsRoot();
+  const exp = Experiment.create({ name: "alpha-8", root })
+    .backbone(base, { pretrainedWeights: adapter })
+    .dataset(arithmeticDataset())
+    .lora(new LoRAConfig({ r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] }))
+    .train({ epochs: 1 })
+    .environment({ seed: 1, threads: 1 });
+  await assert.rejects(exp.fit({ display: false }), (e: Error) => {
+    assert.equal(e.name, "TunebookExperimentSetupError");
+    assert.match(e.message, /lora\.alpha is 8 but 16 in the adapter .*adapter/);
+    assert.doesNotMatch(e.message, /use_rslora/); // left at its default: taken from the adapter
     return true;
   });
 });

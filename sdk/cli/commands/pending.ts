@@ -2,9 +2,61 @@
  * Commands whose SDK functions other layers provide: `eval`, `generate`, `export`, `serve`, `kernel`. Each
  * parses its arguments and calls its registered function, or says it is not available yet (exit 2).
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import { ConfigError } from "../../errors";
 import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
+
+/** The formats `tunebook export --format` accepts. */
+const EXPORT_FORMATS = ["peft", "merged"];
+
+/** The flags of `tunebook serve`. */
+interface ServeFlags {
+  host: string;
+  port: number;
+  apiKey?: string;
+  modelId?: string;
+  allowedHost?: string[];
+}
+
+/**
+ * The API key of `tunebook serve`: `--api-key`, else `$TUNEBOOK_API_KEY`, else none. An empty one is refused
+ * with what to do, rather than served as a key nobody can send or silently dropped.
+ */
+function serveApiKey(flag: string | undefined, env: string | undefined): string | undefined {
+  if (flag === "") {
+    const message = "is empty; leave --api-key out to serve without a key, or pass the key clients must send";
+    throw new ConfigError([{ path: ["--api-key"], message }], { source: "the command line" });
+  }
+  if (flag === undefined && env === "") {
+    const message =
+      "is set but empty; unset it (`unset TUNEBOOK_API_KEY`) to serve without a key (loopback only), " +
+      "or set it to the key clients must send";
+    throw new ConfigError([{ path: ["TUNEBOOK_API_KEY"], message }], { source: "the environment" });
+  }
+  return flag ?? env;
+}
+
+/**
+ * Runs `work` until it ends, aborting its signal on the first SIGINT or SIGTERM (the server then stops
+ * accepting, finishes the requests in flight and closes); a second signal exits at once.
+ */
+async function untilSignal(io: CliIo, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(name === "SIGINT" ? 130 : 143);
+    io.err(`${name}: finishing the requests in flight, then stopping (send ${name} again to stop at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await work(controller.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
 
 /**
  * Adds `eval`, `generate`, `export` and `serve`.
@@ -43,11 +95,18 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
     );
   program
     .command("export <experiment>")
-    .description("write a Hugging Face model folder (PEFT adapter, merged weights or ONNX)")
-    .requiredOption("-o, --output <dir>", "destination folder")
-    .option("-f, --format <format>", "peft | merged", "peft")
+    .description("write a PEFT adapter or a merged Hugging Face model folder")
+    .requiredOption(
+      "-o, --output <dir>",
+      "destination folder (outside the experiment and the current directory)",
+    )
+    .addOption(
+      new Option("-f, --format <format>", "peft (the LoRA adapter) or merged (a complete model)")
+        .choices(EXPORT_FORMATS)
+        .default("peft"),
+    )
     .option("--no-merge", "keep the adapter separate (same as --format peft)")
-    .option("--overwrite", "replace a non-empty output folder")
+    .option("--overwrite", "replace a previous export in the output folder (never another folder)")
     .action(
       runAction(
         io,
@@ -65,13 +124,23 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port", (v) => Number.parseInt(v, 10), 8000)
     .option("--api-key <key>", "require this bearer token (default: $TUNEBOOK_API_KEY, or none on loopback)")
+    .option(
+      "--model-id <id>",
+      "the name clients pass as `model` (default: the experiment's name, or the model folder's)",
+    )
+    .option(
+      "--allowed-host <name>",
+      "also answer requests addressed to this host name (repeatable; see docs/serving.md)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .action(
-      runAction(io, async (model: string, opts: { host: string; port: number; apiKey?: string }) => {
+      runAction(io, async (model: string, opts: ServeFlags) => {
         const serve = requireHandler(handlers, "serve", "serve");
-        const controller = new AbortController();
-        process.once("SIGINT", () => controller.abort());
-        const apiKey = opts.apiKey ?? process.env.TUNEBOOK_API_KEY;
-        await serve({ model, ...opts, apiKey, signal: controller.signal });
+        const apiKey = serveApiKey(opts.apiKey, process.env.TUNEBOOK_API_KEY);
+        const { modelId, allowedHost, ...rest } = opts;
+        await untilSignal(io, (signal) =>
+          serve({ model, ...rest, apiKey, id: modelId, allowedHosts: allowedHost, signal }),
+        );
       }),
     );
 }

@@ -1,9 +1,12 @@
-/** `tunebook train --config exp.yaml [--set key=value …] [--dry-run]` and `tunebook train --resume <experiment>`. */
-import * as fs from "node:fs";
-import * as path from "node:path";
+/**
+ * `tunebook train --config exp.yaml [--set key=value …] [--dry-run]` and
+ * `tunebook train --resume <experiment> [--checkpoint last|best] [--set key=value …] [--dry-run]`.
+ */
 import type { Command } from "commander";
 import { ConfigError } from "../../errors";
 import { applyOverrides, configToYaml, type ExperimentConfig, loadConfigFile } from "../../train/config";
+import { checkDataFiles } from "../../train/experiment/run-inputs";
+import { refuseUnsupported } from "../../train/experiment/unsupported-settings";
 import { createProgressRenderer } from "../progress";
 import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
@@ -12,27 +15,14 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Checks what the schema cannot: that the data files the config names exist (relative to the cwd). */
-function checkFiles(config: ExperimentConfig, source: string): void {
-  const files: [string, string | null][] = [
-    ["train_file", config.dataset.trainFile],
-    ["validation_file", config.dataset.validationFile],
-  ];
-  const issues = files
-    .filter(([, file]) => file !== null && !fs.existsSync(path.resolve(file)))
-    .map(([key, file]) => ({
-      path: ["dataset", key],
-      message: `expected an existing file, got ${JSON.stringify(file)} (not found from ${process.cwd()})`,
-    }));
-  if (issues.length) throw new ConfigError(issues, { source });
-}
-
 /**
- * Loads, overrides and fully validates a training configuration, as `tunebook train` does before any work.
+ * Loads, overrides and fully validates a training configuration, as `tunebook train` does before any work
+ * (with or without `--dry-run`): the schema, that the data files exist, and that the trainer supports every
+ * setting (the same check `fit()` makes).
  * @param configPath - the YAML or JSON file
  * @param overrides - `key=value` strings
  * @returns the validated configuration
- * @throws ConfigError naming every invalid field
+ * @throws ConfigError naming every invalid field; ExperimentSetupError for a setting the trainer does not support
  * @example
  * ```ts
  * const config = resolveTrainConfig("exp.yaml", ["training.epochs=2"]);
@@ -40,8 +30,15 @@ function checkFiles(config: ExperimentConfig, source: string): void {
  */
 export function resolveTrainConfig(configPath: string, overrides: readonly string[]): ExperimentConfig {
   const config = applyOverrides(loadConfigFile(configPath), overrides);
-  checkFiles(config, configPath);
+  checkDataFiles(config, configPath);
+  refuseUnsupported(config);
   return config;
+}
+
+function parseCheckpoint(value: string): "best" | "last" {
+  if (value === "best" || value === "last") return value;
+  const message = `expected last or best, got ${JSON.stringify(value)}`;
+  throw new ConfigError([{ path: ["checkpoint"], message }], { source: "tunebook train --checkpoint" });
 }
 
 /**
@@ -59,14 +56,16 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
     .command("train")
     .description("fine-tune a model as described by an experiment config (YAML or JSON)")
     .option("-c, --config <file>", "experiment config file")
-    .option("-r, --resume <experiment>", "continue an experiment folder from its last checkpoint")
+    .option("-r, --resume <experiment>", "continue an experiment folder from a checkpoint")
+    .option("--checkpoint <name>", "with --resume: the checkpoint to continue from, last or best", "last")
     .option(
       "-s, --set <key=value>",
-      "override a setting, e.g. training.learning_rate=1e-4 (repeatable)",
+      "override a setting, e.g. training.learning_rate=1e-4 (repeatable; with --resume only settings that " +
+        "do not change the trained values, e.g. training.evaluation_epochs)",
       collect,
       [],
     )
-    .option("--dry-run", "validate and print the resolved config, then stop")
+    .option("--dry-run", "validate and print the resolved config (with --resume: the plan), then stop")
     .option("--progress-interval <seconds>", "seconds between progress lines when not on a terminal", "10")
     .action(
       runAction(
@@ -74,6 +73,7 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
         async (opts: {
           config?: string;
           resume?: string;
+          checkpoint: string;
           set: string[];
           dryRun?: boolean;
           progressInterval: string;
@@ -82,6 +82,11 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
             const message = "expected exactly one of --config <file> or --resume <experiment>";
             throw new ConfigError([{ path: ["config"], message }], { source: "tunebook train" });
           }
+          const checkpoint = parseCheckpoint(opts.checkpoint);
+          if (opts.resume === undefined && checkpoint !== "last") {
+            const message = "--checkpoint chooses where a resume continues from; use it with --resume";
+            throw new ConfigError([{ path: ["checkpoint"], message }], { source: "tunebook train" });
+          }
           const config = opts.config === undefined ? undefined : resolveTrainConfig(opts.config, opts.set);
           if (opts.dryRun && config) {
             io.out(configToYaml(config));
@@ -89,23 +94,29 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
           }
           const train = requireHandler(handlers, "train", "train");
           const controller = new AbortController();
-          const onSigint = () => {
-            io.err("\nstopping after the current step (Ctrl-C again to force)…\n");
+          const onSignal = (signal: NodeJS.Signals) => {
+            const again = signal === "SIGINT" ? "Ctrl-C again to force" : `${signal} again to force`;
+            io.err(`\nstopping after the current step (${again})…\n`);
             controller.abort();
-            process.once("SIGINT", () => process.exit(130));
+            process.once(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
           };
-          process.once("SIGINT", onSigint);
+          process.once("SIGINT", onSignal);
+          process.once("SIGTERM", onSignal);
           try {
             const progress = createProgressRenderer({ intervalSeconds: Number(opts.progressInterval) || 10 });
             await train({
               config,
               configPath: opts.config,
               resume: opts.resume,
+              checkpoint,
+              overrides: opts.resume === undefined ? undefined : opts.set,
+              dryRun: opts.dryRun,
               callbacks: [progress],
               signal: controller.signal,
             });
           } finally {
-            process.off("SIGINT", onSigint);
+            process.off("SIGINT", onSignal);
+            process.off("SIGTERM", onSignal);
           }
         },
       ),

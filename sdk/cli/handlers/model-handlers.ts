@@ -2,10 +2,15 @@
  * `tunebook generate` and `tunebook export`: a model folder or a trained experiment folder in, text or an
  * exported folder out.
  */
+import { ConfigError } from "../../errors";
+import { EmptyPromptError } from "../../models";
 import { exportExperiment, loadModelOrExperiment } from "../../train";
 import type { CliHandlers } from "../registry";
 
-/** `tunebook generate <model> --prompt …`: streams the completion to stdout. */
+/**
+ * `tunebook generate <model> --prompt …`: streams the completion to stdout. An empty prompt starts from the
+ * model's BOS token; without one it is refused naming `--prompt`.
+ */
 export const generateHandler: NonNullable<CliHandlers["generate"]> = async (input) => {
   const backbone = await loadModelOrExperiment(input.model);
   try {
@@ -19,6 +24,11 @@ export const generateHandler: NonNullable<CliHandlers["generate"]> = async (inpu
       input.write(chunk.text);
     }
     input.write("\n");
+  } catch (e) {
+    if (!(e instanceof EmptyPromptError)) throw e;
+    const message =
+      "the prompt is empty and this model has no beginning-of-sequence token to start from; pass some text";
+    throw new ConfigError([{ path: ["--prompt"], message }], { source: "tunebook generate", cause: e });
   } finally {
     await backbone.dispose();
   }
@@ -26,10 +36,7 @@ export const generateHandler: NonNullable<CliHandlers["generate"]> = async (inpu
 
 /** `tunebook export <experiment> --output DIR [--format peft|merged]`. */
 export const exportHandler: NonNullable<CliHandlers["export"]> = async (input) => {
-  const format = input.merge === false ? "peft" : input.format;
-  if (format !== "peft" && format !== "merged") {
-    throw new Error(`unknown export format '${input.format}': expected peft or merged`);
-  }
+  const format = (input.merge === false ? "peft" : input.format) as "peft" | "merged"; // checked by exportExperiment
   const dir = await exportExperiment({
     experiment: input.experiment,
     output: input.output,

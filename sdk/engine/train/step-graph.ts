@@ -5,7 +5,8 @@
  *
  * Inputs: the data inputs, each trainable tensor (fed, since onnxruntime cannot update initializers), its
  * moments `m.<name>`/`v.<name>`, `lr`, `step` (1-based, float), `train` (bool), and with accumulation
- * `acc.<name>`, `apply` (bool) and `grad_scale`. Outputs: `loss`, `grad_norm`, `new.<name>`, `new_m.<name>`,
+ * `acc.<name>`, `apply` (bool), `grad_weight` (this micro-batch's gradient is added to the accumulator times it)
+ * and `grad_scale` (the accumulated total is multiplied by it before clipping and the update). Outputs: `loss`, `grad_norm`, `new.<name>`, `new_m.<name>`,
  * `new_v.<name>`, with accumulation `new_acc.<name>`, plus any extra outputs.
  */
 
@@ -86,8 +87,9 @@ export function buildStepGraph(options: StepGraphOptions): StepGraph {
   } else {
     const acc = params.map((p, i) => g.input(`acc.${names[i]}`, p.dtype, p.shape));
     const apply = g.input("apply", "bool", []);
+    const weight = g.input("grad_weight", "float32", []);
     const scale = g.input("grad_scale", "float32", []);
-    const total = grads.map((gr, i) => add(acc[i], gr));
+    const total = grads.map((gr, i) => add(acc[i], mul(gr, weight)));
     const u = update(total.map((t) => mul(t, scale)));
     const zeros = total.map((t) => expandAs(scalarLike(t, 0), t));
     const inner = ifThenElse(

@@ -31,6 +31,14 @@ export type Feeds = Record<string, TensorValue>;
 const scalarF = (x: number) => tensorValue("float32", [], Float32Array.of(x));
 const scalarB = (x: boolean) => tensorValue("bool", [], Uint8Array.of(x ? 1 : 0));
 
+function checkWeight(weight: number | undefined): number {
+  const w = weight ?? 1;
+  if (!(w >= 0 && Number.isFinite(w))) {
+    throw new Error(`TrainStep: a micro-step weight must be a finite number ≥ 0, got ${weight}`);
+  }
+  return w;
+}
+
 function initialValues(p: Tensor): Float32Array {
   const src = p.source;
   if (src.kind !== "param" || src.data.kind !== "inline" || !(src.data.data instanceof Float32Array)) {
@@ -49,7 +57,8 @@ function initialValues(p: Tensor): Float32Array {
  * ```
  */
 export class TrainStep {
-  private pendingMicroSteps = 0;
+  /** Sum of the weights of the micro-steps accumulated since the last update. */
+  private pendingWeight = 0;
 
   private constructor(
     private readonly session: Session,
@@ -96,38 +105,50 @@ export class TrainStep {
   }
 
   /**
-   * One optimizer update (applying any accumulated gradients, averaged over the micro-steps).
+   * One optimizer update. With accumulated micro-steps, the gradient is their weighted mean, this batch's
+   * included: Σ wᵢ·gᵢ / Σ wᵢ. Weight 1 for every micro-step averages the micro-batch gradients; a micro-batch's
+   * number of loss tokens as its weight (for a loss that is a token mean) makes the update equal that of one
+   * batch holding all their rows. Clipping applies to that mean.
    * @param feeds - data inputs
    * @param options.lr - learning rate for this update
+   * @param options.weight - this batch's weight in the mean (default 1; ignored without accumulation)
+   * @throws Error when the weights of the accumulated micro-steps sum to 0 or are not finite
    */
-  async step(feeds: Feeds, options: { lr: number }): Promise<StepResult> {
-    const micro = this.pendingMicroSteps + 1;
+  async step(feeds: Feeds, options: { lr: number; weight?: number }): Promise<StepResult> {
+    const total = this.pendingWeight + checkWeight(options.weight);
+    if (this.accumulates && !(total > 0 && Number.isFinite(total))) {
+      throw new Error(`TrainStep.step: the micro-step weights sum to ${total}; give positive finite weights`);
+    }
     const r = await this.run(feeds, {
       train: true,
       apply: true,
       lr: options.lr,
-      scale: 1 / micro,
+      weight: checkWeight(options.weight),
+      scale: 1 / total,
       nextStep: this.state.step + 1,
     });
-    this.pendingMicroSteps = 0;
+    this.pendingWeight = 0;
     this.state.step += 1;
     return r;
   }
 
   /**
-   * Adds this batch's gradients to the accumulator without updating (needs `accumulate: true`).
+   * Adds this batch's gradients, times `weight`, to the accumulator without updating (needs `accumulate: true`).
    * @param feeds - data inputs
+   * @param options.weight - this batch's weight in the next update's mean (default 1)
    */
-  async accumulate(feeds: Feeds): Promise<StepResult> {
+  async accumulate(feeds: Feeds, options: { weight?: number } = {}): Promise<StepResult> {
     if (!this.accumulates) throw new Error("this TrainStep was built without accumulate: true");
+    const weight = checkWeight(options.weight);
     const r = await this.run(feeds, {
       train: true,
       apply: false,
       lr: 0,
+      weight,
       scale: 1,
       nextStep: this.state.step + 1,
     });
-    this.pendingMicroSteps += 1;
+    this.pendingWeight += weight;
     return r;
   }
 
@@ -137,6 +158,7 @@ export class TrainStep {
       train: false,
       apply: false,
       lr: 0,
+      weight: 1,
       scale: 1,
       nextStep: Math.max(1, this.state.step),
     });
@@ -144,7 +166,7 @@ export class TrainStep {
 
   private async run(
     data: Feeds,
-    mode: { train: boolean; apply: boolean; lr: number; scale: number; nextStep: number },
+    mode: { train: boolean; apply: boolean; lr: number; weight: number; scale: number; nextStep: number },
   ): Promise<StepResult> {
     const feeds: Feeds = {
       ...data,
@@ -154,6 +176,7 @@ export class TrainStep {
     };
     if (this.accumulates) {
       feeds.apply = scalarB(mode.apply);
+      feeds.grad_weight = scalarF(mode.weight);
       feeds.grad_scale = scalarF(mode.scale);
     }
     this.names.forEach((n, i) => {
@@ -206,7 +229,7 @@ export class TrainStep {
     const copy = (r: Record<string, Float32Array>) =>
       Object.fromEntries(this.names.map((k) => [k, Float32Array.from(r[k])]));
     this.state = { step: state.step, params: copy(state.params), m: copy(state.m), v: copy(state.v) };
-    this.pendingMicroSteps = 0;
+    this.pendingWeight = 0;
     for (const n of this.names) this.acc[n].fill(0);
   }
 

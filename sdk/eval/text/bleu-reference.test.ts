@@ -97,3 +97,87 @@ test("corpus BLEU (no smoothing, whitespace tokens) agrees with NLTK; 13a agrees
     assert.equal(tokenize13a(t), ref.tok[i], `tokenizing ${JSON.stringify(t)}`);
   });
 });
+
+// Reference 3: sacreBLEU 2.x's corpus BLEU written out in Python (sacrebleu/metrics/base.py `_cache_references`
+// drops only `None` references and keeps '' as a reference of length 0; bleu.py `_get_closest_ref_len` takes the
+// closest length, the shorter on ties; `compute_bleu` with 'exp' smoothing and optional effective order), on
+// top of the 13a tokenizer above run by Python's `re`.
+const SACRE_PY = `
+import json, math, re, sys
+from collections import Counter
+rules = [(re.compile(r'([\\{-\\~\\[-\\\` -\\&\\(-\\+\\:-\\@\\/])'), r' \\1 '), (re.compile(r'([^0-9])([\\.,])'), r'\\1 \\2 '),
+         (re.compile(r'([\\.,])([^0-9])'), r' \\1 \\2'), (re.compile(r'([0-9])(-)'), r'\\1 \\2 ')]
+def tok(line):
+    line = line.rstrip().replace('<skipped>', '').replace('-\\n', '').replace('\\n', ' ')
+    line = line.replace('&quot;', '"').replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>')
+    line = ' ' + line + ' '
+    for r, s in rules: line = r.sub(s, line)
+    return line.split()
+def ngrams(t):
+    c = Counter()
+    for n in range(1, 5):
+        for i in range(len(t) - n + 1): c[tuple(t[i:i + n])] += 1
+    return c
+def bleu(hyps, rows, eff):
+    sys_len = ref_len = 0; correct = [0] * 4; total = [0] * 4
+    for h, refs in zip(hyps, rows):
+        refs = [tok(r) for r in (refs if isinstance(refs, list) else [refs]) if r is not None]
+        ht = tok(h)
+        best = None
+        for r in refs:
+            d = abs(len(ht) - len(r))
+            if best is None or d < best[0] or (d == best[0] and len(r) < best[1]): best = (d, len(r))
+        sys_len += len(ht); ref_len += best[1]
+        m = Counter()
+        for r in refs:
+            for g, c in ngrams(r).items(): m[g] = max(m[g], c)
+        for g, c in ngrams(ht).items():
+            total[len(g) - 1] += c; correct[len(g) - 1] += min(c, m[g])
+    bp = 1.0 if sys_len >= ref_len else (math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0)
+    if not any(correct): return 0.0
+    p = [0.0] * 4; smooth = 1; order = 4
+    for n in range(1, 5):
+        if total[n - 1] == 0: break
+        if eff: order = n
+        if correct[n - 1] == 0:
+            smooth *= 2; p[n - 1] = 100.0 / (smooth * total[n - 1])
+        else: p[n - 1] = 100.0 * correct[n - 1] / total[n - 1]
+    return bp * math.exp(sum(math.log(x) if x > 0 else -9999999999 for x in p[:order]) / order)
+print(json.dumps([bleu(c["hyps"], c["refs"], c["eff"]) for c in json.load(sys.stdin)]))
+`;
+
+test("corpus BLEU with empty and missing references agrees with sacreBLEU's algorithm in Python", () => {
+  const rand = seededRandom(13);
+  const cases = Array.from({ length: 40 }, (_, k) => {
+    const rows = 1 + Math.floor(rand() * 6);
+    const refs = Array.from({ length: rows }, () => {
+      const base = sentence(rand, 3 + Math.floor(rand() * 10), true);
+      const row: (string | null)[] = Array.from({ length: 1 + Math.floor(rand() * 3) }, () =>
+        rand() < 0.3 ? "" : mutate(rand, base),
+      );
+      // Now and then a missing reference beside the others, as sacreBLEU's variable-reference streams have.
+      if (rand() < 0.2) row.splice(Math.floor(rand() * row.length), 0, null);
+      return row;
+    });
+    const hyps = refs.map((r) => {
+      const first = r.find((x) => x !== null && x !== "") ?? "";
+      return rand() < 0.15 ? "" : mutate(rand, first || sentence(rand, 3, false));
+    });
+    return { hyps, refs, eff: k % 2 === 1 };
+  });
+  assert.ok(
+    cases.some((c) => c.refs.some((r) => r.includes(""))),
+    "the generated cases contain empty references",
+  );
+  const expected = runPython<number[]>(SACRE_PY, cases);
+  let nonZero = 0;
+  cases.forEach((c, i) => {
+    const ours = corpusBleu({ predictions: c.hyps, references: c.refs, effectiveOrder: c.eff }).score;
+    if (expected[i] > 0) nonZero++;
+    assert.ok(
+      Math.abs(ours - expected[i]) <= 1e-9 * Math.max(1, expected[i]),
+      `case ${i}: ours ${ours}, sacreBLEU ${expected[i]} (${JSON.stringify(c)})`,
+    );
+  });
+  assert.ok(nonZero >= 20, `only ${nonZero} cases scored above 0`);
+});

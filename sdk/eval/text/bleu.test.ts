@@ -122,7 +122,46 @@ test("sentence-mean mode scores each row, empty references scoring 0 as H2O LLM 
     assert.equal(scores[i], sentenceBleu({ prediction: h, references: perRow[i][0] }).score);
   });
   assert.deepEqual(sentenceBleuScores({ predictions: ["x"], references: [""] }), [0]);
-  assert.throws(() => corpusBleu({ predictions: ["x"], references: [""] }), {
+  // A row with a non-empty reference keeps its empty ones, as sacreBLEU's sentence_score does.
+  const [withEmpty] = sentenceBleuScores({
+    predictions: ["The dog bit the man."],
+    references: [["", "The dog bit the man."]],
+  });
+  near(withEmpty, 100, 1e-9, "a row with '' beside a matching reference");
+});
+
+test("an empty reference is a reference of length 0 and a null one is missing, as in sacreBLEU", () => {
+  // Row 1: 13a gives 6 tokens, all n-grams match: correct = total = [6, 5, 4, 3]. Row 2: the empty hypothesis
+  // adds no n-grams; its references have 0 and 5 tokens ("It was not unexpected ."), the closest is 0.
+  // sys_len 6 = ref_len 6 + 0, so bp = 1 and sacreBLEU scores 100. Dropping '' made ref_len 11:
+  // 100·exp(1 − 11/6) = 43.46.
+  near(
+    corpusBleu({
+      predictions: ["The dog bit the man.", ""],
+      references: [["The dog bit the man."], ["", "It was not unexpected."]],
+    }).score,
+    100,
+    1e-9,
+    "'' among several references",
+  );
+  // A row whose only reference is '': "x" adds one unmatched unigram and ref_len 0. Sums: sys_len 7, ref_len 6,
+  // bp = 1; counts [6, 5, 4, 3] of [7, 5, 4, 3]; score 100·(6/7)^(1/4) = 96.2195…
+  near(
+    corpusBleu({ predictions: ["The dog bit the man.", "x"], references: ["The dog bit the man.", ""] })
+      .score,
+    100 * (6 / 7) ** 0.25,
+    1e-9,
+    "only reference ''",
+  );
+  assert.equal(corpusBleu({ predictions: ["x"], references: [""] }).score, 0);
+  assert.equal(sentenceBleu({ prediction: "", references: ["", "a b"] }).score, 0);
+  // null is a missing reference (sacreBLEU's None): left out, so it changes nothing.
+  assert.deepEqual(
+    corpusBleu({ predictions: hyps, references: perRow.map((r) => [null, ...r]) }),
+    corpusBleu({ predictions: hyps, references: perRow }),
+  );
+  assert.throws(() => corpusBleu({ predictions: ["x"], references: [[null]] }), {
     name: "TunebookMetricInputError",
+    message: /row 0/,
   });
 });

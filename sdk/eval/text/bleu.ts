@@ -11,7 +11,9 @@ const common = {
   lowercase: z.boolean().default(false),
   maxOrder: z.number().int().positive().default(4),
 };
-const refsSchema = z.union([z.string(), z.array(z.string())]);
+// A missing reference (null/undefined) is dropped, as sacreBLEU drops `None`; an empty string is a reference of
+// length 0, as in sacreBLEU.
+const refsSchema = z.union([z.string(), z.array(z.string().nullish())]);
 
 const corpusSchema = z.object({
   predictions: z.array(z.string()),
@@ -41,15 +43,19 @@ export type SentenceBleuScoresOptions = z.input<typeof sentenceMeanSchema>;
 
 type Settings = z.output<typeof sentenceSchema>;
 
-function rowRefs(refs: string | string[], row: number): string[] {
-  // sacreBLEU drops empty references, so a row may have fewer than the others.
-  const kept = (typeof refs === "string" ? [refs] : refs).filter((r) => r !== "");
+/** The references of one row that sacreBLEU keeps: all but missing ones (`''` stays, as a reference of length 0). */
+function presentRefs(refs: string | readonly (string | null | undefined)[]): string[] {
+  return (typeof refs === "string" ? [refs] : refs).filter((r): r is string => r !== null && r !== undefined);
+}
+
+function rowRefs(refs: string | readonly (string | null | undefined)[], row: number): string[] {
+  const kept = presentRefs(refs);
   if (kept.length === 0) {
     throw new MetricInputError({
       metric: "bleu",
-      expected: "at least one non-empty reference per row",
+      expected: "at least one reference per row (an empty string counts; null and undefined do not)",
       found: `none in row ${row}`,
-      fix: "Drop rows without a reference before scoring (sacreBLEU refuses them too).",
+      fix: "Give the row a reference, or drop it before scoring.",
     });
   }
   return kept;
@@ -70,7 +76,7 @@ function rowStats(s: Omit<Settings, "prediction" | "references">, hyp: string, r
  * @param options - `predictions`, `references` (one entry per row) and sacreBLEU settings
  * @returns the score (0–100) with precisions, brevity penalty and lengths
  * @throws ConfigError when the options are malformed
- * @throws MetricInputError when lengths differ or a row has no non-empty reference
+ * @throws MetricInputError when lengths differ or a row has no reference (an empty string is one; null is not)
  * @example
  * ```ts
  * corpusBleu({ predictions: ["The dog bit the man."], references: [["The dog bit the man.", "The dog had bit the man."]] }).score; // 100
@@ -88,7 +94,7 @@ export function corpusBleu(options: CorpusBleuOptions): BleuScore {
  * @param options - `prediction`, its `references` and sacreBLEU settings
  * @returns the score (0–100) with its parts
  * @throws ConfigError when the options are malformed
- * @throws MetricInputError when there is no non-empty reference
+ * @throws MetricInputError when there is no reference (an empty string is one; null is not)
  * @example
  * ```ts
  * sentenceBleu({ prediction: "a test", references: "a test" }).score; // 100
@@ -102,7 +108,8 @@ export function sentenceBleu(options: SentenceBleuOptions): BleuScore {
 
 /**
  * Sentence BLEU of every row, as H2O LLM Studio scores validation rows (sacreBLEU `BLEU(effective_order=True)
- * .sentence_score` per row; a row whose reference is empty scores 0 instead of failing). Its mean is the number
+ * .sentence_score` per row; a row whose references are all empty or missing scores 0 instead of failing, other rows
+ * keep their empty references as sacreBLEU does). Its mean is the number
  * H2O LLM Studio reports as "BLEU"; it is not corpus BLEU.
  * @param options - `predictions`, `references` (one entry per row) and sentence-BLEU settings
  * @returns one score (0–100) per row
@@ -117,9 +124,8 @@ export function sentenceBleuScores(options: SentenceBleuScoresOptions): number[]
   const s = parseOptions(sentenceMeanSchema, options, "sentenceBleuScores");
   sameLength("bleu", { predictions: s.predictions, references: s.references });
   return s.predictions.map((h, i) => {
-    const refs = s.references[i];
-    const kept = (typeof refs === "string" ? [refs] : refs).filter((r) => r !== "");
-    if (kept.length === 0) return 0;
+    const kept = presentRefs(s.references[i]);
+    if (kept.every((r) => r === "")) return 0;
     return computeBleu(rowStats(s, h, kept), s.smoothing, s.smoothValue, s.effectiveOrder).score;
   });
 }

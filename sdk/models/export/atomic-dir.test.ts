@@ -6,6 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { writeDirAtomic } from "./atomic-dir";
 import { ExportError } from "./export-error";
+import { EXPORT_MARKER } from "./export-target";
 import { planShards, shardIndex, shardSizeBytes } from "./shard-plan";
 
 test("writeDirAtomic leaves nothing behind when writing fails, and keeps the old folder", async () => {
@@ -15,23 +16,28 @@ test("writeDirAtomic leaves nothing behind when writing fails, and keeps the old
     await writeFile(path.join(tmp, "half.bin"), "partial");
     throw new Error("disk full (test double)");
   };
-  await assert.rejects(writeDirAtomic({ dir, write: failing }), /disk full/);
+  await assert.rejects(writeDirAtomic({ dir, format: "test", write: failing }), /disk full/);
   assert.deepEqual(readdirSync(parent), [], "no target, no temporary folder");
 
-  await writeDirAtomic({ dir, write: (tmp) => writeFile(path.join(tmp, "v"), "1") });
-  await assert.rejects(writeDirAtomic({ dir, overwrite: true, write: failing }), /disk full/);
+  await writeDirAtomic({ dir, format: "test", write: (tmp) => writeFile(path.join(tmp, "v"), "1") });
+  await assert.rejects(writeDirAtomic({ dir, format: "test", overwrite: true, write: failing }), /disk full/);
   assert.equal(readFileSync(path.join(dir, "v"), "utf8"), "1", "the old folder survives a failed overwrite");
   assert.deepEqual(readdirSync(parent), ["out"]);
 
   await assert.rejects(
-    writeDirAtomic({ dir, write: (tmp) => writeFile(path.join(tmp, "v"), "2") }),
+    writeDirAtomic({ dir, format: "test", write: (tmp) => writeFile(path.join(tmp, "v"), "2") }),
     (e: unknown) => e instanceof ExportError && e.target === dir,
   );
-  await writeDirAtomic({ dir, overwrite: true, write: (tmp) => mkdir(path.join(tmp, "sub")) });
-  assert.deepEqual(readdirSync(dir), ["sub"], "replaced whole");
+  await writeDirAtomic({
+    dir,
+    format: "test",
+    overwrite: true,
+    write: (tmp) => mkdir(path.join(tmp, "sub")),
+  });
+  assert.deepEqual(readdirSync(dir).sort(), ["sub", EXPORT_MARKER], "replaced whole");
   writeFileSync(path.join(parent, "file"), "");
   await assert.rejects(
-    writeDirAtomic({ dir: path.join(parent, "file"), write: async () => {} }),
+    writeDirAtomic({ dir: path.join(parent, "file"), format: "test", write: async () => {} }),
     /found a file/,
   );
   rmSync(parent, { recursive: true, force: true });

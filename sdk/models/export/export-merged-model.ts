@@ -12,6 +12,7 @@ import type { Backbone } from "../backbone";
 import { parseOptions } from "../errors";
 import { writeSafetensors } from "../safetensors";
 import { writeDirAtomic } from "./atomic-dir";
+import { EXPORT_MARKER, ProtectedFoldersSchema } from "./export-target";
 import { type MergePlan, planMergedWeights } from "./merge-weights";
 import { ModelCardOptionsSchema, renderModelCard } from "./model-card";
 import { planShards, type Shard, ShardSizeSchema, shardIndex, shardSizeBytes } from "./shard-plan";
@@ -45,6 +46,8 @@ export const ExportMergedModelOptionsSchema = z
     chatTemplate: z.string().min(1).optional(),
     /** The model card (README.md) contents, or `false` for none. */
     modelCard: z.union([z.literal(false), ModelCardOptionsSchema]).default({}),
+    /** More folders `dir` may not be, contain or lie inside (the base model folder is always protected). */
+    protect: ProtectedFoldersSchema,
   })
   .strict();
 
@@ -69,11 +72,14 @@ type Parsed = z.output<typeof ExportMergedModelOptionsSchema>;
  * Exports a backbone as a Hugging Face model directory with merged weights (W' = W + scale · B · A for each
  * adapted module), float32 `model.safetensors` (sharded with an index above `maxShardSize`), `config.json`
  * (`torch_dtype: float32`), the tokenizer files, chat template, generation config and a `README.md` model card.
- * Written into a temporary folder beside `dir` and renamed into place when complete.
- * @param options - `backbone`, `dir`, `overwrite`, `maxShardSize`, `chatTemplate`, `modelCard`
+ * Written into a temporary folder beside `dir` and renamed into place when complete, with a
+ * `tunebook-export.json` marker; `overwrite` replaces only such a previous export.
+ * @param options - `backbone`, `dir`, `overwrite`, `maxShardSize`, `chatTemplate`, `modelCard`, `protect`
  * @returns the folder, its files, the merged modules and the parameter count
- * @throws {@link ExportError} when `dir` is a non-empty folder without `overwrite`, or an adapter does not fit
- *   the base weights
+ * @throws {@link ExportError} when `dir` is a non-empty folder without `overwrite` or not a previous export; is,
+ *   contains or lies inside the base model folder or a `protect` folder; is or contains the current directory;
+ *   or an adapter does not fit the base weights
+ * @throws FileWriteError when the destination is read-only, full, or blocked by a file
  * @throws ConfigError for invalid options
  * @example
  * ```ts
@@ -96,7 +102,9 @@ export async function exportMergedModel(options: ExportMergedModelOptions): Prom
   let files: string[] = [];
   await writeDirAtomic({
     dir: target,
+    format: "merged",
     overwrite: opts.overwrite,
+    protect: [{ dir: opts.backbone.modelDir.dir, what: "the base model folder" }, ...opts.protect],
     write: async (tmp) => {
       files = [
         ...(await writeWeights(tmp, plan, shards)),
@@ -109,7 +117,7 @@ export async function exportMergedModel(options: ExportMergedModelOptions): Prom
       }
     },
   });
-  return { dir: target, files: files.sort(), mergedModules: plan.modules, parameters };
+  return { dir: target, files: [...files, EXPORT_MARKER].sort(), mergedModules: plan.modules, parameters };
 }
 
 function count(shape: readonly number[]): number {

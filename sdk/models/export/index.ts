@@ -12,6 +12,13 @@ export {
   ExportMergedModelOptionsSchema,
   exportMergedModel,
 } from "./export-merged-model";
+export {
+  assertSafeTarget,
+  EXPORT_MARKER,
+  type ExportMarker,
+  isExportFolder,
+  type ProtectedFolder,
+} from "./export-target";
 export { addLoraDelta, type MergedTensor, type MergePlan, planMergedWeights } from "./merge-weights";
 export {
   type ModelCardFacts,

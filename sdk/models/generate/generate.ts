@@ -10,6 +10,7 @@ import { seededRandom } from "../../util";
 import type { Backbone } from "../backbone";
 import type { Tokenizer } from "../tokenizer";
 import { cachedSession, decodeStep, emptyCache } from "./cached-decoder";
+import { EmptyPromptError } from "./empty-prompt-error";
 import {
   type GenerationOptions,
   type PromptInput,
@@ -105,6 +106,42 @@ function encodeInput(input: PromptInput, tokenizer: Tokenizer | undefined): numb
   );
 }
 
+const PROMPT_FIELD = { text: "prompt", chat: "messages", ids: "inputIds" } as const;
+
+function tokenIdField(config: Readonly<Record<string, unknown>>): number | undefined {
+  const v = config.bos_token_id;
+  return Number.isInteger(v) && (v as number) >= 0 ? (v as number) : undefined;
+}
+
+/**
+ * The token an empty prompt starts from, as Hugging Face `generate` picks it: `bos_token_id` of
+ * generation_config.json, else of config.json, else the tokenizer's `bos_token`.
+ * @param backbone - the model
+ * @returns the id, or undefined when the model declares none
+ * @example
+ * ```ts
+ * startTokenOf(backbone); // 2045 for assets/tiny-llama
+ * ```
+ */
+export function startTokenOf(backbone: Backbone): number | undefined {
+  const dir = backbone.modelDir;
+  return tokenIdField(dir.generationConfig) ?? tokenIdField(dir.config) ?? dir.tokenizer?.bosTokenId;
+}
+
+/**
+ * Every prompt with at least one token: an empty one starts from the model's BOS token (so no zero-length
+ * sequence reaches the session).
+ * @throws EmptyPromptError when a prompt is empty and the model has no BOS token
+ */
+function nonEmptyPrompts(prompts: number[][], input: PromptInput, backbone: Backbone): number[][] {
+  return prompts.map((ids, row) => {
+    if (ids.length > 0) return ids;
+    const start = startTokenOf(backbone);
+    if (start === undefined) throw new EmptyPromptError({ row, field: PROMPT_FIELD[input.kind] });
+    return [start];
+  });
+}
+
 /** The context length of a backbone: `max_position_embeddings` from config.json, else unbounded. */
 export function contextLengthOf(backbone: Backbone): number {
   const v = backbone.modelDir.config.max_position_embeddings;
@@ -132,7 +169,7 @@ function prepare(backbone: Backbone, options: GenerationOptions) {
     const message = "stop strings need a tokenizer; load the backbone with `tokenizer: true`";
     throw new ConfigError([{ path: ["stopStrings"], message }], { source: "generate options" });
   }
-  const prompts = encodeInput(input, tokenizer);
+  const prompts = nonEmptyPrompts(encodeInput(input, tokenizer), input, backbone);
   const rows = prompts.map((ids, i) => {
     if (ids.length >= settings.contextLength) {
       throw new PromptTooLongError({
@@ -153,7 +190,8 @@ function prepare(backbone: Backbone, options: GenerationOptions) {
  * @param options - one of `prompt`, `messages`, `inputIds`; sampling, limits, stops, `seed`, `signal`
  * @returns an async iterable of chunks; a row's last chunk carries its `finishReason`. It ends when every row
  *   has finished or `signal` fired (then unfinished rows get no last chunk).
- * @throws ConfigError for invalid options; PromptTooLongError for a prompt the context cannot hold
+ * @throws ConfigError for invalid options; PromptTooLongError for a prompt the context cannot hold;
+ *   EmptyPromptError for an empty prompt when the model has no BOS token (with one, the prompt starts from it)
  * @example
  * ```ts
  * for await (const { text } of streamGeneration(backbone, { prompt: "Once upon a time", maxNewTokens: 20 })) {
@@ -208,7 +246,8 @@ async function* decodeRows(
  * @param backbone - the model
  * @param options - as {@link streamGeneration}
  * @returns one result per prompt, in order (rows cut short by `signal` have finish reason `abort`)
- * @throws ConfigError for invalid options; PromptTooLongError for a prompt the context cannot hold
+ * @throws ConfigError for invalid options; PromptTooLongError for a prompt the context cannot hold;
+ *   EmptyPromptError for an empty prompt when the model has no BOS token (with one, the prompt starts from it)
  * @example
  * ```ts
  * const [answer] = await generate(backbone, { messages: [{ role: "user", content: "Hi" }], maxNewTokens: 32 });

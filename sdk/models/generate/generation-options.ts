@@ -13,12 +13,15 @@ const message = z.object({ role: z.string(), content: z.unknown() }).passthrough
 /** Schema of {@link GenerationOptions}. */
 export const GenerationOptionsSchema = z
   .object({
-    /** One prompt or a batch; encoded with the tokenizer's special tokens (e.g. BOS). */
+    /**
+     * One prompt or a batch; encoded with the tokenizer's special tokens (e.g. BOS). An empty prompt starts
+     * from the model's BOS token.
+     */
     prompt: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
     /** One conversation or a batch, rendered with the chat template and its generation prompt. */
     messages: z.union([z.array(message).min(1), z.array(z.array(message).min(1)).min(1)]).optional(),
-    /** Token ids of one prompt per row, used as given. */
-    inputIds: z.array(z.array(tokenId).min(1)).min(1).optional(),
+    /** Token ids of one prompt per row, used as given (an empty row starts from the model's BOS token). */
+    inputIds: z.array(z.array(tokenId)).min(1).optional(),
     /** Most tokens generated per row (default `max_new_tokens` of generation_config.json, else 256). */
     maxNewTokens: z.number().int().positive().optional(),
     /** End-of-sequence ids are suppressed until a row has this many new tokens. */

@@ -10,12 +10,14 @@ export {
   type KvCache,
   releaseCachedSession,
 } from "./cached-decoder";
+export { EmptyPromptError } from "./empty-prompt-error";
 export {
   contextLengthOf,
   type FinishReason,
   type GenerationChunk,
   type GenerationResult,
   generate,
+  startTokenOf,
   streamGeneration,
 } from "./generate";
 export {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { lstatSync, mkdtempSync, readFileSync, readlinkSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -52,6 +52,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   const json = (status: number, body: unknown) => {
     res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
   };
+  if (repoName === "tiny-org/gated" || repoName === "tiny-org/down") {
+    const status = repoName === "tiny-org/gated" ? 401 : 503;
+    json(status, { error: status === 401 ? "Invalid credentials" : "Service unavailable" });
+    return;
+  }
   if (!files) {
     res.writeHead(404, { "X-Error-Code": "RepoNotFound", "Content-Type": "application/json" });
     res.end(JSON.stringify({ error: "Repository not found" }));
@@ -240,4 +245,75 @@ test("hub settings follow HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_TOKEN and HF_HU
   assert.equal(hubSettings({}, { ...env, HF_HUB_CACHE: "/c" }).cacheDir, "/c");
   assert.equal(hubSettings({ offline: false, cacheDir: "/o" }, env).offline, false);
   assert.equal(hubSettings({}, {}).endpoint, "https://huggingface.co");
+});
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+/** Asserts a HubError says the Hub could not be reached (with `reason`) and how to work offline. */
+function unreachable(reason: RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof HubError, String(e));
+    assert.match(e.problem, /^the Hub at \S+ could not be reached \(/);
+    assert.match(e.problem, reason);
+    assert.match(e.problem, /the model is not in the cache \(.*models--tiny-org--tiny-model\)/);
+    assert.match(e.fix, /HF_HUB_OFFLINE=1/);
+    assert.match(e.fix, /local model folder/);
+    assert.doesNotMatch(e.message, /Check the model id/);
+    return true;
+  };
+}
+
+test("an unreachable Hub (refused, unresolvable, dropped) is told apart from a missing model", async () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), "tunebook-hub-cache-"));
+  const model = "tiny-org/tiny-model";
+  const refused = `http://127.0.0.1:${await closedPort()}`;
+  await assert.rejects(
+    resolveModel({ model, cacheDir, endpoint: refused, offline: false }),
+    unreachable(/ECONNREFUSED/),
+  );
+  // An HF_ENDPOINT override whose host does not resolve (.invalid never does, RFC 6761).
+  const saved = { ...process.env };
+  process.env.HF_ENDPOINT = "http://tunebook-hub.invalid";
+  delete process.env.HF_HUB_OFFLINE;
+  try {
+    await assert.rejects(resolveModel({ model, cacheDir }), unreachable(/ENOTFOUND|EAI_AGAIN/));
+  } finally {
+    process.env = saved;
+  }
+  // A server that accepts the connection and drops it without an answer.
+  const dropper = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((r) => dropper.listen(0, "127.0.0.1", r));
+  try {
+    const dropped = `http://127.0.0.1:${(dropper.address() as AddressInfo).port}`;
+    await assert.rejects(
+      resolveModel({ model, cacheDir, endpoint: dropped, offline: false }),
+      unreachable(/other side closed|socket|ECONNRESET/i),
+    );
+  } finally {
+    dropper.close();
+  }
+  // Answers from the Hub keep their own advice.
+  await assert.rejects(
+    resolveModel({ model: "tiny-org/gated", cacheDir, endpoint, offline: false }),
+    /access denied \(HTTP 401\)\. Check the model id and revision; .*HF_TOKEN/,
+  );
+  await assert.rejects(
+    resolveModel({ model: "tiny-org/down", cacheDir, endpoint, offline: false }),
+    /failed to answer \(HTTP 503\).*try again later.*HF_HUB_OFFLINE=1/,
+  );
+});
+
+test("an unreachable Hub falls back to the cached snapshot", async () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), "tunebook-hub-cache-"));
+  const model = "tiny-org/tiny-model";
+  const dir = await resolveModel({ model, cacheDir, endpoint, offline: false });
+  const refused = `http://127.0.0.1:${await closedPort()}`;
+  assert.equal(await resolveModel({ model, cacheDir, endpoint: refused, offline: false }), dir);
 });

@@ -65,8 +65,9 @@ const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
  *
  * @param options - `model`, and optional `revision`, `token`, `cacheDir`, `endpoint`, `offline`, `allowFile`, `onProgress`
  * @returns the absolute path of the model directory (a cache snapshot for hub models)
- * @throws {@link HubError} when offline and not cached, the repository/revision is not found or not accessible,
- * it has no safetensors weights, or a download fails
+ * @throws {@link HubError} when offline and not cached, the Hub cannot be reached (or fails) and the model is
+ * not cached, the repository/revision is not found or not accessible, it has no safetensors weights, or a
+ * download fails
  * @example
  * ```ts
  * const dir = await resolveModel({ model: "HuggingFaceTB/SmolLM2-135M-Instruct" });
@@ -96,21 +97,94 @@ export async function resolveModel(options: ResolveModelOptions): Promise<string
     return await download({ ...opts, ...settings, storage });
   } catch (cause) {
     if (cause instanceof HubError) throw cause;
-    const cached = isNetworkError(cause) ? await cachedSnapshot(storage, opts.revision) : undefined;
+    const failure = describeFailure(cause, settings, storage);
+    const cached = failure.hubDown ? await cachedSnapshot(storage, opts.revision) : undefined;
     if (cached) return cached;
-    const status = (cause as { statusCode?: number }).statusCode;
-    const problem =
-      status === 401 || status === 403
-        ? `access denied (HTTP ${status})`
-        : status === 404
-          ? "repository or revision not found (HTTP 404)"
-          : `download failed (${(cause as Error).message})`;
-    throw fail(
-      problem,
-      "Check the model id and revision; for private or gated models set HF_TOKEN or pass `token`.",
-      cause,
-    );
+    throw fail(failure.problem, failure.fix, cause);
   }
+}
+
+/**
+ * What a failed download means for the user: the Hub could not be reached or failed (then the cache is the
+ * fallback, and working offline the way out), or it answered that the repository is missing or not accessible.
+ */
+function describeFailure(
+  cause: unknown,
+  settings: { endpoint: string; cacheDir: string },
+  storage: string,
+): { problem: string; fix: string; hubDown: boolean } {
+  const status = (cause as { statusCode?: number }).statusCode;
+  const unreachable = unreachableReason(cause);
+  const offline =
+    "To work offline, set HF_HUB_OFFLINE=1 to use the models already in the cache " +
+    `(${settings.cacheDir}; set HF_HUB_CACHE or HF_HOME to use another), or pass the path of a local ` +
+    "model folder instead of the id.";
+  const notCached = `and the model is not in the cache (${storage})`;
+  if (unreachable) {
+    return {
+      problem: `the Hub at ${settings.endpoint} could not be reached (${unreachable}), ${notCached}`,
+      fix: `Check the network connection, proxy and HF_ENDPOINT. ${offline}`,
+      hubDown: true,
+    };
+  }
+  if (status !== undefined && status >= 500) {
+    return {
+      problem: `the Hub at ${settings.endpoint} failed to answer (HTTP ${status}), ${notCached}`,
+      fix: `The Hub may be down: try again later. ${offline}`,
+      hubDown: true,
+    };
+  }
+  const problem =
+    status === 401 || status === 403
+      ? `access denied (HTTP ${status})`
+      : status === 404
+        ? "repository or revision not found (HTTP 404)"
+        : `download failed (${(cause as Error).message})`;
+  const fix = "Check the model id and revision; for private or gated models set HF_TOKEN or pass `token`.";
+  return { problem, fix, hubDown: false };
+}
+
+/** Error codes of a connection that could not be made or was lost (Node's and undici's). */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_FAIL",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EPIPE",
+  "CERT_HAS_EXPIRED",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+]);
+
+/**
+ * Why the Hub could not be reached, when an error is a failed connection (DNS, refused, reset, timed out) rather
+ * than an HTTP answer: the innermost message of its cause chain, e.g. `getaddrinfo ENOTFOUND huggingface.co`.
+ * @param error - what the download threw
+ * @returns the reason, or undefined for any other error (an HTTP status, a file system error, …)
+ */
+function unreachableReason(error: unknown): string | undefined {
+  let network = false;
+  let reason: string | undefined;
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const fetchFailed = e instanceof TypeError && /fetch failed/i.test(e.message);
+    if (fetchFailed || (typeof code === "string" && NETWORK_CODES.has(code)) || e.name === "TimeoutError") {
+      network = true;
+    }
+    if (!fetchFailed) reason = e.message || (typeof code === "string" ? code : reason);
+  }
+  return network ? (reason ?? "fetch failed") : undefined;
 }
 
 async function isDirectory(p: string): Promise<boolean> {
@@ -118,10 +192,6 @@ async function isDirectory(p: string): Promise<boolean> {
     (s) => s.isDirectory(),
     () => false,
   );
-}
-
-function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError && /fetch failed/i.test(error.message);
 }
 
 /**

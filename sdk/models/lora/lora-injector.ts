@@ -5,6 +5,7 @@
  * Dimension letters: I inputs, O outputs, R rank.
  */
 import { add, dropout, less, linear, mul, seededRandom, type Tensor, where } from "../../engine";
+import { ConfigError } from "../../errors";
 import { AdapterError } from "./adapter-error";
 import type { LoraAdapter } from "./load-adapter";
 import { isLoraTarget, loraScale, peftNames, type ResolvedLoraOptions } from "./lora-options";
@@ -24,6 +25,8 @@ export class LoraInjector {
   /** Output multiplier. */
   readonly scale: number;
   private readonly values = new Map<string, Pair>();
+  /** Every linear module path a graph build asked about, in build order. */
+  private readonly seen = new Set<string>();
   private dropoutSalt = 1000;
 
   /**
@@ -43,7 +46,40 @@ export class LoraInjector {
    * @returns true when targeted
    */
   targets(module: string): boolean {
+    this.seen.add(module);
     return isLoraTarget(module, this.options.targetModules);
+  }
+
+  /**
+   * Names of the linear modules seen by the graphs built so far (the last part of each path, e.g. `q_proj`),
+   * in build order.
+   * @returns unique names
+   */
+  linearModuleNames(): string[] {
+    return [...new Set([...this.seen].map((m) => m.slice(m.lastIndexOf(".") + 1)))];
+  }
+
+  /**
+   * Checks, after a graph was built, that every name of `targetModules` matched one of its linear modules (a
+   * misspelt or foreign name would silently train fewer modules than asked; PEFT only refuses when none match).
+   * Skipped for a loaded adapter, whose tensors decide what is adapted.
+   * @throws ConfigError naming the targets that matched nothing and listing the model's linear module names
+   */
+  checkTargets(): void {
+    const targets = this.options.targetModules;
+    if (this.adapter || targets === "all-linear" || this.seen.size === 0) return;
+    const modules = [...this.seen];
+    const unmatched = targets.filter((t) => !modules.some((m) => isLoraTarget(m, [t])));
+    if (unmatched.length === 0) return;
+    const names = this.linearModuleNames().join(", ");
+    const which =
+      unmatched.length === targets.length
+        ? `no module matched ${unmatched.join(", ")}`
+        : `${unmatched.join(", ")} matched no module (${targets.filter((t) => !unmatched.includes(t)).join(", ")} did)`;
+    const message =
+      `${which}. This model's linear modules are ${names}; use these names (or a dotted path ending in ` +
+      'one, e.g. self_attn.q_proj), or "all-linear" for all of them but lm_head';
+    throw new ConfigError([{ path: ["lora", "targetModules"], message }], { source: "LoRA settings" });
   }
 
   /**

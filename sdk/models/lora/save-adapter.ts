@@ -11,6 +11,7 @@ import type { Backbone } from "../backbone";
 import { parseOptions } from "../errors";
 import { writeDirAtomic } from "../export/atomic-dir";
 import { ExportError } from "../export/export-error";
+import { ProtectedFoldersSchema } from "../export/export-target";
 import { writeSafetensors } from "../safetensors";
 import type { LoraInjector } from "./lora-injector";
 import type { ResolvedLoraOptions } from "./lora-options";
@@ -34,8 +35,10 @@ const Options = z
       .optional(),
     /** `base_model_name_or_path` (default: the backbone's model folder; required with `injector`). */
     baseModel: z.string().min(1).optional(),
-    /** Replace a non-empty folder (default false). */
+    /** Replace a previous export in `dir` (default false). */
     overwrite: z.boolean().default(false),
+    /** More folders `dir` may not be, contain or lie inside (the backbone's base model folder always is). */
+    protect: ProtectedFoldersSchema,
   })
   .strict()
   .refine((o) => (o.backbone ? !o.injector : o.injector && o.baseModel), {
@@ -172,10 +175,12 @@ export function adapterTensors(injector: LoraInjector): {
 /**
  * Saves a LoRA adapter in PEFT format, atomically (a temporary folder beside `dir`, renamed when complete).
  * @param options - `dir`; `backbone` (with LoRA), or `injector` + `baseModel`; `baseModel` (the
- *   `base_model_name_or_path` to record, e.g. a hub id); `overwrite`
+ *   `base_model_name_or_path` to record, e.g. a hub id); `overwrite`; `protect` (more folders `dir` must keep clear of)
  * @returns the absolute path of the adapter folder
- * @throws {@link ExportError} when the backbone has no LoRA, the injector holds no tensors, or `dir` is a
- *   non-empty folder without `overwrite`
+ * @throws {@link ExportError} when the backbone has no LoRA, the injector holds no tensors, `dir` is a
+ *   non-empty folder without `overwrite` or not a previous export, or `dir` is, contains or lies inside the base
+ *   model folder or a `protect` folder, or is or contains the current directory
+ * @throws FileWriteError when the destination is read-only, full, or blocked by a file
  * @throws ConfigError for invalid options
  * @example
  * ```ts
@@ -204,9 +209,12 @@ export async function saveLoraAdapter(options: SaveLoraAdapterOptions): Promise<
   }
   const baseModel = opts.baseModel ?? (opts.backbone as Backbone).modelDir.dir;
   const config = peftAdapterConfig({ lora: injector.options, modules, baseModel });
+  const base = opts.backbone ? [{ dir: opts.backbone.modelDir.dir, what: "the base model folder" }] : [];
   return writeDirAtomic({
     dir: target,
+    format: "peft",
     overwrite: opts.overwrite,
+    protect: [...base, ...opts.protect],
     write: async (tmp) => {
       await writeSafetensors({
         path: path.join(tmp, "adapter_model.safetensors"),

@@ -165,6 +165,12 @@ export const trainingSchema = z
       .max(1024)
       .default(1)
       .describe("micro-batches per optimizer step"),
+    gradAccumulationAverage: z
+      .enum(["tokens", "micro_batches"])
+      .default("tokens")
+      .describe(
+        "how an accumulated step averages: over all target tokens (one big batch) or the mean of micro-batch means",
+      ),
     learningRate: z.number().gt(0).max(1).default(1e-4).describe("peak learning rate"),
     schedule: z.enum(["cosine", "linear", "constant"]).default("cosine").describe("decay after warmup"),
     warmupEpochs: z

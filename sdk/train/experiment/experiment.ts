@@ -2,23 +2,50 @@
  * `Experiment`: the fluent way to describe and run a fine-tuning experiment. Every builder method returns a
  * new `Experiment`; the settings become one validated `ExperimentConfig` (the same schema YAML files and the
  * CLI use), checked before any work starts. `fit()` creates the experiment folder, trains, and returns a
- * {@link Run}; `Experiment.resume(dir)` continues a run from its last checkpoint.
+ * {@link Run}; `Experiment.resume(dir)` continues a run from a checkpoint, with the settings it was trained with.
  */
-import type { Dataset } from "../../data";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Dataset, TokenizedDataset } from "../../data";
 import type { Backbone } from "../../models";
-import { type ExperimentConfig, loadConfigFile, parseExperimentConfig } from "../config";
+import {
+  configToPlain,
+  type ExperimentConfig,
+  loadConfigFile,
+  parseExperimentConfig,
+  saveConfigFile,
+} from "../config";
 import type { TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
 import { runDefaults } from "../run-defaults";
-import { ExperimentStore, storeCallbacks } from "../store";
-import { type RunMetric, readCheckpoint, type TrainCheckpoint, trainLoop } from "../trainer";
-import { ExperimentSetupError } from "./experiment-setup-error";
+import {
+  type CheckpointFiles,
+  currentProcess,
+  ExperimentStore,
+  type RunLock,
+  storeCallbacks,
+} from "../store";
+import {
+  type RunMetric,
+  readCheckpoint,
+  type TrainCheckpoint,
+  type TrainLoopOptions,
+  trainLoop,
+} from "../trainer";
+import { dataFingerprint } from "./data-fingerprint";
+import {
+  describeChanges,
+  type PlanResumeOptions,
+  planResume,
+  type ResumeOptions,
+  type ResumePlan,
+  refuseDataChange,
+} from "./resume-plan";
 import { Run } from "./run";
-import { backboneForTraining, datasetFromConfig, sampledAsConfigured, tokenizeOptions } from "./run-inputs";
-import { openExperiment } from "./trained-model";
+import { backboneForTraining, checkDataFiles, prepareRunData, trainingTokenizer } from "./run-inputs";
 import { refuseUnsupported } from "./unsupported-settings";
 import { configuredMetrics, generatedMetricsHook } from "./validation-metrics";
-import { warmStartValues } from "./warm-start";
+import { readWarmStart, withWarmStartLora } from "./warm-start";
 
 type Groups = ExperimentConfig;
 /** Settings of one group as a user writes them (every field optional). */
@@ -235,11 +262,15 @@ export class Experiment {
   }
 
   /**
-   * Trains: creates the experiment folder, writes config.yaml, runs the loop, records metrics and checkpoints.
-   * Failures inside the loop end the run with status `failed` (the error is on the returned run).
+   * Trains: checks the settings and reads and tokenizes the data, then creates the experiment folder, writes
+   * config.yaml, runs the loop, records metrics and checkpoints. A problem found before the first step (bad
+   * settings, an unreadable data file, a missing column, a model that does not load, a loop that fails before
+   * its first step) throws and leaves no folder behind (a folder holding a checkpoint stays, marked `failed`);
+   * later failures end the run with status `failed` (the error is on the returned run).
    * @param options - extra subscribers, an AbortSignal, whether to add the environment's display
    * @returns the run
-   * @throws ConfigError for invalid settings; ExperimentSetupError when the backbone or data is missing
+   * @throws ConfigError for invalid settings or a missing data file; ExperimentSetupError when the backbone or
+   * data is missing; the data's or model's error when either cannot be read
    * @example
    * ```ts
    * const run = await exp.fit({ signal: AbortSignal.timeout(60_000) });
@@ -249,30 +280,91 @@ export class Experiment {
     const config = this.config;
     const seed =
       config.training.seed ?? (config.environment.seed >= 0 ? config.environment.seed : randomSeed());
-    const resolved = { ...config, training: { ...config.training, seed } };
+    let resolved = { ...config, training: { ...config.training, seed } };
     refuseUnsupported(resolved);
+    if (!this.state.dataset) checkDataFiles(resolved, "Experiment");
+    const warm = resolved.architecture.pretrainedWeights
+      ? await readWarmStart(resolved.architecture.pretrainedWeights)
+      : undefined;
+    const adopted = warm ? withWarmStartLora(resolved, warm) : undefined;
+    if (adopted) resolved = adopted.config;
     const backbone = await backboneForTraining(resolved, seed, this.state.backbone);
-    if (resolved.architecture.pretrainedWeights) {
-      await backbone.updateParameters(await warmStartValues(resolved.architecture.pretrainedWeights));
+    const owned = backbone !== this.state.backbone;
+    try {
+      if (warm) await backbone.updateParameters(warm.values);
+      const warnings: string[] = [];
+      const prepared = await prepareRunData(resolved, trainingTokenizer(backbone), this.state.dataset, (m) =>
+        warnings.push(m),
+      );
+      const store = await ExperimentStore.create({
+        root: resolved.logging.outputDir,
+        name: resolved.logging.name,
+        config: resolved,
+      });
+      let lock: RunLock | undefined;
+      try {
+        lock = store.lock();
+        // From here a kill leaves a record of whose run it was: listed as interrupted once that process is gone.
+        await store.writeStatus("created", currentProcess());
+        for (const w of warnings) store.appendLog(w, "warn");
+        if (adopted?.adopted.length) {
+          store.appendLog(
+            `warm start: LoRA settings taken from ${warm?.source}: ${adopted.adopted.join(", ")}`,
+          );
+        }
+        const record = { config: configToPlain(resolved), dataFingerprint: dataFingerprint(prepared.train) };
+        const run = await execute(
+          { config: resolved, backbone, prepared, store, metrics: this.state.metrics, record },
+          options,
+        );
+        if (run.status === "failed" && run.step === 0) {
+          throw run.error ?? new Error("the run failed before its first step");
+        }
+        return run;
+      } catch (error) {
+        await discardUnstarted(store, error as Error);
+        throw error;
+      } finally {
+        lock?.release();
+      }
+    } catch (error) {
+      if (owned) await backbone.dispose();
+      throw error;
     }
-    const store = await ExperimentStore.create({
-      root: resolved.logging.outputDir,
-      name: resolved.logging.name,
-      config: resolved,
-    });
-    return execute(
-      { config: resolved, backbone, data: this.state.dataset, store, metrics: this.state.metrics },
-      options,
-    );
   }
 
   /**
-   * Continues an experiment from its last checkpoint (optimizer state, schedule position, data order and
-   * dropout seeds), so the result equals an uninterrupted run's.
+   * Checks a resume without running it: the checkpoint it would continue from, the configuration it would run
+   * (config.yaml plus `overrides`) and the settings that changed since the checkpoint.
    * @param dir - the experiment folder
-   * @param options - the dataset when the config names no training file, the metrics, subscribers, signal
+   * @param options - `checkpoint` (`last` or `best`), `overrides` (`key=value`, as `tunebook train --set`),
+   * `checkData` (also read and tokenize the training data and check it is the checkpoint's), `dataset`
+   * @returns the plan (print it with `formatResumePlan`)
+   * @throws ResumeSettingsError naming each setting that changed and may not; the errors of {@link resume}'s checks
+   * @example
+   * ```ts
+   * const plan = await Experiment.planResume("experiments/capitals-20261123-101500");
+   * console.log(plan.state.step, plan.honoured);
+   * ```
+   */
+  static planResume(dir: string, options: PlanResumeOptions = {}): Promise<ResumePlan> {
+    return planResume(dir, options);
+  }
+
+  /**
+   * Continues an experiment from a checkpoint (optimizer state, schedule position, data order and dropout
+   * seeds), so the result equals an uninterrupted run's. The run must train with the settings and data the
+   * checkpoint was trained with: settings that do not change the trained values (evaluation and checkpoint
+   * cadence, logging, prediction settings, threads, and the number of epochs of a constant schedule) may differ
+   * and are honoured and recorded in config.yaml and logs.txt; any other difference is refused. Only one
+   * process trains a folder at a time (`run.lock`).
+   * @param dir - the experiment folder
+   * @param options - `checkpoint` (`last`, default, or `best`), `overrides` (`key=value` strings), the dataset
+   * when the config names no training file, the backbone, the metrics, subscribers, signal
    * @returns the run
-   * @throws ExperimentNotFoundError / CheckpointError when there is nothing to resume
+   * @throws ExperimentNotFoundError / CheckpointError when there is nothing to resume; ResumeSettingsError when
+   * a setting or the training data differs from the checkpoint's; ExperimentLockedError when another live process
+   * trains the folder
    * @example
    * ```ts
    * const run = await Experiment.resume("experiments/capitals-20261123-101500");
@@ -280,16 +372,40 @@ export class Experiment {
    */
   static async resume(
     dir: string,
-    options: FitOptions & { dataset?: Dataset; backbone?: Backbone; metrics?: RunMetric[] } = {},
+    options: FitOptions &
+      ResumeOptions & { dataset?: Dataset; backbone?: Backbone; metrics?: RunMetric[] } = {},
   ): Promise<Run> {
-    const { store, config } = openExperiment(dir);
-    refuseUnsupported(config);
-    const checkpoint = await readCheckpoint(store.path("checkpoints", "last"));
-    await store.truncateMetrics(checkpoint.state.step);
-    const backbone = await backboneForTraining(config, checkpoint.state.seed, options.backbone);
-    store.appendLog(`resuming from step ${checkpoint.state.step}`);
-    const metrics = options.metrics ?? [];
-    return execute({ config, backbone, data: options.dataset, store, metrics, resume: checkpoint }, options);
+    const store = ExperimentStore.open(dir);
+    const lock = store.lock();
+    try {
+      const plan = await planResume(dir, options);
+      const { config } = plan;
+      const checkpointDir = store.path("checkpoints", plan.checkpoint);
+      const checkpoint = await readCheckpoint(checkpointDir);
+      const backbone = await backboneForTraining(config, checkpoint.state.seed, options.backbone);
+      try {
+        const warnings: string[] = [];
+        const prepared = await prepareRunData(config, trainingTokenizer(backbone), options.dataset, (m) =>
+          warnings.push(m),
+        );
+        const fingerprint = refuseDataChange(plan, prepared.train);
+        await recordResume(store, plan, checkpointDir, warnings);
+        const metrics = options.metrics ?? [];
+        const record = { config: configToPlain(config), dataFingerprint: fingerprint };
+        return await execute(
+          { config, backbone, prepared, store, metrics, resume: checkpoint, record },
+          options,
+        );
+      } catch (error) {
+        if (backbone !== options.backbone) await backbone.dispose();
+        throw error;
+      }
+    } catch (error) {
+      store.appendLog(`resume failed: ${(error as Error).message}`, "error");
+      throw error;
+    } finally {
+      lock.release();
+    }
   }
 }
 
@@ -297,40 +413,75 @@ function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
+/**
+ * Records in the folder what a resume does, once every check has passed: metrics after the checkpoint are
+ * dropped (the run records them again), honoured setting changes go to config.yaml and logs.txt, and a resume
+ * from `best` makes `last` that checkpoint too (the steps after it are abandoned).
+ */
+async function recordResume(
+  store: ExperimentStore,
+  plan: ResumePlan,
+  checkpointDir: string,
+  warnings: readonly string[],
+): Promise<void> {
+  const step = plan.state.step;
+  if (plan.checkpoint !== "last") {
+    await store.writeCheckpoint("last", readCheckpointFolder(checkpointDir));
+  }
+  await store.truncateMetrics(step);
+  store.appendLog(`resuming from checkpoints/${plan.checkpoint} at step ${step}`);
+  if (!plan.checked) {
+    store.appendLog(
+      "the checkpoint does not record the settings it was trained with; config.yaml is taken as them",
+      "warn",
+    );
+  }
+  if (plan.honoured.length) {
+    await saveConfigFile(store.path("config.yaml"), plan.config);
+    for (const line of describeChanges(plan.honoured)) store.appendLog(`setting changed on resume: ${line}`);
+  }
+  for (const w of warnings) store.appendLog(w, "warn");
+}
+
+/** The files of a checkpoint folder, for copying it. */
+function readCheckpointFolder(dir: string, files: CheckpointFiles = {}, root = dir): CheckpointFiles {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) readCheckpointFolder(full, files, root);
+    else if (entry.isFile()) files[path.relative(root, full)] = fs.readFileSync(full);
+  }
+  return files;
+}
+
+/**
+ * A new experiment that failed before its first step leaves nothing behind: its folder is removed, unless it
+ * holds a checkpoint (then it stays, with status `failed`).
+ */
+async function discardUnstarted(store: ExperimentStore, error: Error): Promise<void> {
+  const checkpoints = fs.existsSync(store.path("checkpoints"))
+    ? fs.readdirSync(store.path("checkpoints"))
+    : [];
+  const stepped = store.readMetrics().some((r) => r.type === "step");
+  if (checkpoints.length === 0 && !stepped) {
+    fs.rmSync(store.dir, { recursive: true, force: true });
+    return;
+  }
+  await store.writeStatus("failed", { error: error.message });
+}
+
 async function execute(
   run: {
     config: ExperimentConfig;
     backbone: Backbone;
-    data?: Dataset;
+    prepared: { train: TokenizedDataset; validation?: TokenizedDataset };
     store: ExperimentStore;
     metrics: readonly RunMetric[];
     resume?: TrainCheckpoint;
+    record: TrainLoopOptions["record"];
   },
   options: FitOptions,
 ): Promise<Run> {
-  try {
-    return await executeInFolder(run, options);
-  } catch (error) {
-    await run.store.writeStatus("failed", { error: (error as Error).message });
-    throw error;
-  }
-}
-
-async function executeInFolder(run: Parameters<typeof execute>[0], options: FitOptions): Promise<Run> {
-  const { config, backbone, store } = run;
-  const tokenizer = backbone.modelDir.tokenizer;
-  if (!tokenizer) {
-    throw new ExperimentSetupError(
-      `the backbone at ${backbone.modelDir.dir} has no tokenizer`,
-      "Load it with a tokenizer.json beside the weights.",
-    );
-  }
-  const data = run.data ? sampledAsConfigured(run.data, config) : await datasetFromConfig(config);
-  const prepared = await data.prepare({
-    tokenizer,
-    ...tokenizeOptions(config),
-    onWarning: (w) => store.appendLog(w.message, "warn"),
-  });
+  const { config, backbone, store, prepared } = run;
   const defaults = options.display === false ? {} : runDefaults();
   const callbacks = [
     storeCallbacks(store, { logEveryNSteps: config.logging.logEveryNSteps }),
@@ -353,6 +504,7 @@ async function executeInFolder(run: Parameters<typeof execute>[0], options: FitO
     callbacks,
     signal: options.signal ?? defaults.signal,
     resume: run.resume,
+    record: run.record,
   });
   if (result.step > 0 && result.status !== "failed")
     await backbone.updateParameters(new Map(Object.entries(result.params)));

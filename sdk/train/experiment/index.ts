@@ -1,8 +1,33 @@
+export { dataFingerprint } from "./data-fingerprint";
 export { type Evaluation, type EvaluationRow, evaluateModel, predictionRecords } from "./evaluate-model";
 export { Experiment, type FitOptions } from "./experiment";
 export { ExperimentSetupError } from "./experiment-setup-error";
+export {
+  describeChanges,
+  formatResumePlan,
+  type PlanResumeOptions,
+  planResume,
+  type ResumeOptions,
+  type ResumePlan,
+  refuseDataChange,
+} from "./resume-plan";
+export {
+  compareResumeSettings,
+  RESUME_MAY_CHANGE,
+  type RefusedChange,
+  type SettingChange,
+} from "./resume-settings";
+export { ResumeSettingsError } from "./resume-settings-error";
 export { Run } from "./run";
-export { backboneForTraining, columnMapping, datasetFromConfig, tokenizeOptions } from "./run-inputs";
+export {
+  backboneForTraining,
+  checkDataFiles,
+  columnMapping,
+  datasetFromConfig,
+  prepareRunData,
+  tokenizeOptions,
+  trainingTokenizer,
+} from "./run-inputs";
 export {
   type CheckpointChoice,
   type ExportExperimentOptions,
@@ -11,4 +36,5 @@ export {
   loadTrainedBackbone,
   openExperiment,
 } from "./trained-model";
+export { refuseUnsupported } from "./unsupported-settings";
 export { configuredMetrics, generatedMetricsHook } from "./validation-metrics";

@@ -4,8 +4,11 @@
  * the tokenization options. Used by `fit()`, by `Experiment.resume` and by the CLI, so all three read a
  * configuration the same way.
  */
-import { type ColumnMappingInput, Dataset, type TokenizeOptions } from "../../data";
-import { Backbone } from "../../models";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type ColumnMappingInput, Dataset, type TokenizedDataset, type TokenizeOptions } from "../../data";
+import { ConfigError } from "../../errors";
+import { Backbone, type Tokenizer } from "../../models";
 import type { ExperimentConfig } from "../config";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
@@ -30,6 +33,32 @@ export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInpu
       ? { id: d.idColumn, parentId: d.parentIdColumn, limitChainedSamples: d.limitChainedSamples }
       : {}),
   };
+}
+
+/**
+ * Checks what the schema cannot: that the data files the configuration names exist (relative to the current
+ * folder). `tunebook train` (with or without `--dry-run`), `fit()` and resume all run it before any work.
+ * @param config - the configuration
+ * @param source - where the configuration came from, for the message
+ * @returns nothing
+ * @throws ConfigError naming each missing file's setting
+ * @example
+ * ```ts
+ * checkDataFiles(config, "exp.yaml");
+ * ```
+ */
+export function checkDataFiles(config: ExperimentConfig, source: string): void {
+  const files: [string, string | null][] = [
+    ["train_file", config.dataset.trainFile],
+    ["validation_file", config.dataset.validationFile],
+  ];
+  const issues = files
+    .filter(([, file]) => file !== null && !fs.existsSync(path.resolve(file)))
+    .map(([key, file]) => ({
+      path: ["dataset", key],
+      message: `expected an existing file, got ${JSON.stringify(file)} (not found from ${process.cwd()})`,
+    }));
+  if (issues.length) throw new ConfigError(issues, { source });
 }
 
 /**
@@ -147,4 +176,48 @@ export async function backboneForTraining(
     device: env.device,
     threads: env.threads > 0 ? env.threads : undefined,
   });
+}
+
+/**
+ * The tokenizer of a backbone that is to be trained.
+ * @param backbone - the backbone
+ * @returns its tokenizer
+ * @throws ExperimentSetupError when the model folder has none
+ * @example
+ * ```ts
+ * const tokenizer = trainingTokenizer(backbone);
+ * ```
+ */
+export function trainingTokenizer(backbone: Backbone): Tokenizer {
+  const tokenizer = backbone.modelDir.tokenizer;
+  if (!tokenizer) {
+    throw new ExperimentSetupError(
+      `the backbone at ${backbone.modelDir.dir} has no tokenizer`,
+      "Load it with a tokenizer.json beside the weights.",
+    );
+  }
+  return tokenizer;
+}
+
+/**
+ * Reads and tokenizes a run's data: the given Dataset (sampled as configured), else the configured files.
+ * @param config - the configuration
+ * @param tokenizer - the backbone's tokenizer
+ * @param given - a Dataset passed in code, if any
+ * @param onWarning - receives each data warning's message
+ * @returns the tokenized training and validation examples
+ * @throws ExperimentSetupError when there is no data; the data layer's errors for unreadable data
+ * @example
+ * ```ts
+ * const { train, validation } = await prepareRunData(config, tokenizer, undefined, console.warn);
+ * ```
+ */
+export async function prepareRunData(
+  config: ExperimentConfig,
+  tokenizer: Tokenizer,
+  given: Dataset | undefined,
+  onWarning: (message: string) => void,
+): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
+  const data = given ? sampledAsConfigured(given, config) : await datasetFromConfig(config);
+  return data.prepare({ tokenizer, ...tokenizeOptions(config), onWarning: (w) => onWarning(w.message) });
 }

@@ -5,7 +5,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Backbone, type BackboneOptions, exportMergedModel, saveLoraAdapter } from "../../models";
+import {
+  assertSafeTarget,
+  Backbone,
+  type BackboneOptions,
+  ExportError,
+  exportMergedModel,
+  saveLoraAdapter,
+} from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
 import { ExperimentStore } from "../store";
 import { readCheckpointParams } from "../trainer";
@@ -109,7 +116,9 @@ export interface ExportExperimentOptions {
  * Exports a trained experiment.
  * @param options - experiment, output folder, format, checkpoint, overwrite
  * @returns the folder written
- * @throws ExportError when the output exists (without `overwrite`) or `peft` is asked of a full fine-tune
+ * @throws ExportError when the output exists (without `overwrite`, or is not a previous export), is, contains or
+ *   lies inside the experiment or base model folder, is or contains the current directory, the format is
+ *   unknown, or `peft` is asked of a full fine-tune
  * @example
  * ```ts
  * await exportExperiment({ experiment: run.dir, output: "out/merged", format: "merged" });
@@ -117,10 +126,21 @@ export interface ExportExperimentOptions {
  */
 export async function exportExperiment(options: ExportExperimentOptions): Promise<string> {
   const store = ExperimentStore.open(options.experiment);
+  if (options.format !== "peft" && options.format !== "merged") {
+    throw new ExportError({
+      target: path.resolve(options.output),
+      problem: `unknown export format '${String(options.format)}'`,
+      fix: "Choose peft (the LoRA adapter alone) or merged (a complete Hugging Face model).",
+    });
+  }
+  const protect = [{ dir: store.dir, what: "the experiment folder being exported" }];
+  // Checked before the (slow) model load; the export functions check again when they write.
+  assertSafeTarget(options.output, protect);
   const backbone = await loadTrainedBackbone(options.experiment, { checkpoint: options.checkpoint });
   try {
     if (options.format === "peft") {
-      return await saveLoraAdapter({ dir: options.output, backbone, overwrite: options.overwrite ?? false });
+      const overwrite = options.overwrite ?? false;
+      return await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect });
     }
     const evals = store.readMetrics().filter((r) => r.type === "eval");
     const last = evals.at(-1);
@@ -130,6 +150,7 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
       backbone,
       dir: options.output,
       overwrite: options.overwrite ?? false,
+      protect,
       modelCard: {
         title: store.id,
         description: `Fine-tuned with tunebook from experiment ${store.id}.`,

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fsyncDirSync } from "../../util";
+import { fsyncDirSync, translateWriteErrors } from "../../util";
 
 /** The files of a checkpoint: relative path (may contain `/`) → content. */
 export type CheckpointFiles = Record<string, string | Uint8Array>;
@@ -71,7 +71,9 @@ function writeFilesDurably(root: string, files: CheckpointFiles): void {
  * @param dir - the checkpoint folder to create or replace; its parent is created if missing
  * @param files - relative file names → contents
  * @returns when the new checkpoint is durable
- * @throws Error when a file name escapes the folder; the underlying filesystem error (the old checkpoint is kept)
+ * @throws Error when a file name escapes the folder; FileWriteError when the disk is read-only, full or blocked
+ *   by a file (its message says the previous checkpoint is kept); other filesystem errors as they are (the old
+ *   checkpoint is kept)
  * @example
  * ```ts
  * await writeCheckpointAtomically("experiments/run-1/checkpoints/last", {
@@ -82,6 +84,12 @@ function writeFilesDurably(root: string, files: CheckpointFiles): void {
  */
 export async function writeCheckpointAtomically(dir: string, files: CheckpointFiles): Promise<void> {
   const target = path.resolve(dir);
+  const kept = fs.existsSync(target) || fs.existsSync(backupOf(target));
+  const note = kept ? `The previous checkpoint in ${target} is kept.` : "No checkpoint was written there.";
+  await translateWriteErrors({ what: "checkpoint", path: target, note }, () => swapIn(target, files));
+}
+
+function swapIn(target: string, files: CheckpointFiles): void {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   recoverCheckpoint(target);
   const temp = `${target}.tmp-${randomBytes(4).toString("hex")}`;
@@ -95,7 +103,13 @@ export async function writeCheckpointAtomically(dir: string, files: CheckpointFi
   const backup = backupOf(target);
   const hadOld = fs.existsSync(target);
   if (hadOld) fs.renameSync(target, backup);
-  fs.renameSync(temp, target);
+  try {
+    fs.renameSync(temp, target);
+  } catch (error) {
+    if (hadOld) fs.renameSync(backup, target); // put the previous checkpoint back
+    fs.rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
   fsyncDirSync(path.dirname(target));
   if (hadOld) fs.rmSync(backup, { recursive: true, force: true });
 }

@@ -15,8 +15,10 @@ export const experimentStatusSchema = z.object({
   step: z.number().optional(),
   /** Error message when failed. */
   error: z.string().optional(),
-  /** Process id of the run while running. */
+  /** Process id of the run while created or running. */
   pid: z.number().optional(),
+  /** Host name of the machine the run runs on (with `pid`, tells a live run from a killed one). */
+  host: z.string().optional(),
 });
 
 /** Contents of `status.json`. */

@@ -7,13 +7,20 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { parseOptions } from "../../errors";
-import { appendLinesDurable, readCompleteLines, writeFileAtomic, writeJsonAtomic } from "../../util";
+import {
+  appendLinesDurable,
+  readCompleteLines,
+  translateWriteErrorsSync,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../../util";
 import { type ExperimentConfig, loadConfigFile, saveConfigFile } from "../config";
 import type { EvalEvent, StepEvent } from "../events";
 import { type CheckpointFiles, writeCheckpointAtomically } from "./checkpoint-write";
 import { ExperimentNotFoundError } from "./experiment-not-found-error";
 import { type ExperimentState, type ExperimentStatus, readStatusFile } from "./experiment-status";
 import { toCsv } from "./predictions-csv";
+import { acquireRunLock, type RunLock } from "./run-lock";
 
 /** One line of `metrics.jsonl`: a step or eval event plus the wall-clock time it was recorded. */
 export type MetricRecord = (StepEvent | EvalEvent) & { time: string };
@@ -65,7 +72,7 @@ export class ExperimentStore {
    * `config.yaml` (when a config is given) and `status.json` = created.
    * @param options - `root` (default `./experiments`), `name`, `config`, `now` (for the timestamp)
    * @returns the store
-   * @throws ConfigError for invalid options; the underlying filesystem error
+   * @throws ConfigError for invalid options; FileWriteError when `root` is read-only, full or a file
    * @example
    * ```ts
    * const store = await ExperimentStore.create({ root: "./experiments", name: "tiny", config });
@@ -78,9 +85,13 @@ export class ExperimentStore {
       config,
       now = new Date(),
     } = parseOptions(createOptionsSchema, options, "ExperimentStore.create");
-    const store = new ExperimentStore(path.resolve(claimFolder(root, `${name}-${stamp(now)}`)));
-    fs.mkdirSync(store.path("predictions"));
-    fs.mkdirSync(store.path("checkpoints"));
+    const where = { what: "experiment folder in", path: root, note: "(It is set by logging.output_dir.)" };
+    const store = translateWriteErrorsSync(where, () => {
+      const created = new ExperimentStore(path.resolve(claimFolder(root, `${name}-${stamp(now)}`)));
+      fs.mkdirSync(created.path("predictions"));
+      fs.mkdirSync(created.path("checkpoints"));
+      return created;
+    });
     if (config) await saveConfigFile(store.path("config.yaml"), config);
     const time = now.toISOString();
     await writeJsonAtomic(store.path("status.json"), {
@@ -157,7 +168,7 @@ export class ExperimentStore {
   /**
    * Replaces status.json atomically, keeping name and creation time.
    * @param status - the new state
-   * @param extra - step reached, error message, pid
+   * @param extra - step reached, error message, pid and host
    * @returns when durable
    * @throws the underlying filesystem error
    * @example
@@ -167,7 +178,7 @@ export class ExperimentStore {
    */
   async writeStatus(
     status: ExperimentState,
-    extra: { step?: number; error?: string; pid?: number } = {},
+    extra: { step?: number; error?: string; pid?: number; host?: string } = {},
   ): Promise<void> {
     const now = new Date().toISOString();
     const previous = this.readStatus();
@@ -256,11 +267,28 @@ export class ExperimentStore {
     rows: readonly Record<string, unknown>[],
     format: "jsonl" | "csv" = "jsonl",
   ): Promise<string> {
-    fs.mkdirSync(this.path("predictions"), { recursive: true });
+    translateWriteErrorsSync({ what: "predictions folder", path: this.path("predictions") }, () =>
+      fs.mkdirSync(this.path("predictions"), { recursive: true }),
+    );
     const file = this.path("predictions", `${name}.${format}`);
     const text = format === "csv" ? toCsv(rows) : rows.map((r) => `${JSON.stringify(r)}\n`).join("");
     await writeFileAtomic(file, text);
     return file;
+  }
+
+  /**
+   * Takes the folder's run lock (`run.lock`, holding this process's pid and host), so no other process trains
+   * it at the same time; a lock left by a dead process is taken over.
+   * @returns the lock; release it when the run ends (it is also released when the process exits)
+   * @throws ExperimentLockedError when a live run holds it
+   * @example
+   * ```ts
+   * const lock = store.lock();
+   * try { await train(); } finally { lock.release(); }
+   * ```
+   */
+  lock(): RunLock {
+    return acquireRunLock(this.dir);
   }
 
   /**

@@ -8,6 +8,7 @@ export {
   formatComparisonValue,
   INCIDENTAL_SETTINGS,
 } from "./compare-experiments";
+export { ExperimentLockedError } from "./experiment-locked-error";
 export { ExperimentNotFoundError } from "./experiment-not-found-error";
 export {
   type ExperimentState,
@@ -16,6 +17,14 @@ export {
   readStatusFile,
 } from "./experiment-status";
 export { type CreateStoreOptions, ExperimentStore, type MetricRecord } from "./experiment-store";
-export { type ExperimentSummary, listExperiments, summarizeExperiment } from "./list-experiments";
+export {
+  type ExperimentSummary,
+  listExperiments,
+  type ObservedState,
+  observedState,
+  summarizeExperiment,
+} from "./list-experiments";
 export { toCsv } from "./predictions-csv";
+export { currentProcess, type ProcessRef, processAlive } from "./process-liveness";
+export { acquireRunLock, RUN_LOCK_FILE, type RunLock } from "./run-lock";
 export { type StoreCallbacksOptions, storeCallbacks } from "./store-callbacks";

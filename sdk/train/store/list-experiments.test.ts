@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -93,4 +94,31 @@ test("compareExperiments flags differing settings and builds a DataFrame", async
     "training.learning_rate",
   ]);
   assert.deepEqual(df["training.learning_rate"].values, [1e-4, 3e-4]);
+});
+
+test("a created or running experiment whose process is gone is listed as interrupted", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-list-"));
+  const config = parseExperimentConfig({ architecture: { backbone: "./tiny" } });
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid as number;
+  const cases = [
+    { name: "killed", status: "running" as const, pid: dead, host: os.hostname(), shown: "interrupted" },
+    { name: "unstarted", status: "created" as const, pid: dead, host: os.hostname(), shown: "interrupted" },
+    { name: "alive", status: "running" as const, pid: process.pid, host: os.hostname(), shown: "running" },
+    { name: "remote", status: "running" as const, pid: dead, host: "elsewhere", shown: "running" },
+    { name: "done", status: "completed" as const, pid: dead, host: os.hostname(), shown: "completed" },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const store = await ExperimentStore.create({ root, name: c.name, config, now: new Date(2025, 0, 1, i) });
+    await store.writeStatus(c.status, { pid: c.pid, host: c.host });
+  }
+  await ExperimentStore.create({ root, name: "fresh", config, now: new Date(2025, 0, 2) });
+  const shown = Object.fromEntries(listExperiments(root).map((e) => [e.name, e.status]));
+  assert.deepEqual(shown, {
+    killed: "interrupted",
+    unstarted: "interrupted",
+    alive: "running",
+    remote: "running",
+    done: "completed",
+    fresh: "created",
+  });
 });

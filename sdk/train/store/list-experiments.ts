@@ -1,8 +1,34 @@
 /** Listing the experiment folders under a root, with a one-line summary of each. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ExperimentState } from "./experiment-status";
+import type { ExperimentState, ExperimentStatus } from "./experiment-status";
 import { ExperimentStore, type MetricRecord } from "./experiment-store";
+import { processAlive } from "./process-liveness";
+
+/**
+ * The state shown for an experiment: its recorded state, except that a run recorded as `created` or `running`
+ * whose process is gone (killed, crashed, the machine restarted) is `interrupted`; `unknown` without a
+ * readable status.json.
+ */
+export type ObservedState = ExperimentState | "interrupted" | "unknown";
+
+/**
+ * The state of an experiment as it is now, checking that a `created` or `running` run's process still lives.
+ * @param status - the contents of status.json
+ * @returns the state to show
+ * @example
+ * ```ts
+ * observedState(store.readStatus()); // "interrupted" after a kill -9
+ * ```
+ */
+export function observedState(status: ExperimentStatus | undefined): ObservedState {
+  if (!status) return "unknown";
+  const active = status.status === "running" || status.status === "created";
+  if (active && status.pid !== undefined && processAlive({ pid: status.pid, host: status.host }) === false) {
+    return "interrupted";
+  }
+  return status.status;
+}
 
 /** Summary of one experiment, as shown by `tunebook experiments list`. */
 export interface ExperimentSummary {
@@ -12,8 +38,11 @@ export interface ExperimentSummary {
   name: string;
   /** Absolute folder path. */
   dir: string;
-  /** Lifecycle state; `unknown` when status.json is missing or unreadable. */
-  status: ExperimentState | "unknown";
+  /**
+   * Lifecycle state; `interrupted` when status.json says `created` or `running` but the process that wrote it
+   * is gone; `unknown` when status.json is missing or unreadable.
+   */
+  status: ObservedState;
   createdAt?: string;
   updatedAt?: string;
   /** Backbone from config.yaml. */
@@ -64,7 +93,7 @@ export function summarizeExperiment(store: ExperimentStore): ExperimentSummary {
     id: store.id,
     name: status?.name ?? store.id,
     dir: store.dir,
-    status: status?.status ?? "unknown",
+    status: observedState(status),
     createdAt: status?.createdAt,
     updatedAt: status?.updatedAt,
     backbone,

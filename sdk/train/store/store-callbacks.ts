@@ -1,6 +1,7 @@
 /** A training subscriber that records a run's events in its experiment folder. */
 import type { TrainCallbacks, TrainEvent } from "../events";
 import type { ExperimentStore } from "./experiment-store";
+import { currentProcess } from "./process-liveness";
 
 /** Options of {@link storeCallbacks}. */
 export interface StoreCallbacksOptions {
@@ -43,7 +44,7 @@ export function storeCallbacks(store: ExperimentStore, options: StoreCallbacksOp
     async onEvent(event) {
       if (!started && event.type !== "done") {
         started = true;
-        await store.writeStatus("running", { pid: process.pid });
+        await store.writeStatus("running", currentProcess());
       }
       const line = describe(event);
       if (line) store.appendLog(line, event.type === "done" && event.status === "failed" ? "error" : "info");

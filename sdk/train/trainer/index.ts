@@ -10,6 +10,7 @@ export {
   checkpointFiles,
   readCheckpoint,
   readCheckpointParams,
+  readTrainerState,
   type TrainCheckpoint,
   type TrainerState,
   TrainerStateSchema,

@@ -33,6 +33,13 @@ export const TrainerStateSchema = z.object({
   loss: z.number().nullable(),
   /** Tensor shapes by name. */
   shapes: z.record(z.array(z.number().int().min(0))),
+  /**
+   * The resolved configuration the run trained with up to this checkpoint (snake_case, as in `config.yaml`),
+   * so a resume can tell what changed since. Absent in checkpoints written before it was recorded.
+   */
+  config: z.record(z.unknown()).optional(),
+  /** SHA-256 of the tokenized training examples, so a resume can tell whether the training data changed. */
+  dataFingerprint: z.string().optional(),
 });
 
 /** Contents of `trainer-state.json`. */
@@ -89,29 +96,59 @@ async function readPrefixed(
   return out;
 }
 
+/**
+ * What to do about an unreadable checkpoint folder: for an experiment's `last` or `best`, the command that uses
+ * the other one; otherwise, another checkpoint folder.
+ */
+function otherCheckpointAdvice(dir: string, problem: "missing" | "damaged"): string {
+  const name = path.basename(dir);
+  const experiment = path.dirname(path.dirname(dir));
+  const inExperiment = path.basename(path.dirname(dir)) === "checkpoints";
+  const start =
+    problem === "missing" ? "This experiment has no such checkpoint" : "The checkpoint is damaged";
+  if (inExperiment && (name === "last" || name === "best")) {
+    const other = name === "last" ? "best" : "last";
+    const kept = other === "best" ? " (kept only with training.save_checkpoint: best)" : "";
+    return (
+      `${start}; if ${path.join(path.dirname(dir), other)} exists${kept}, use it: continue training with ` +
+      `\`tunebook train --resume ${experiment} --checkpoint ${other}\` (in code ` +
+      `\`Experiment.resume(dir, { checkpoint: "${other}" })\`), or load it with ` +
+      `\`loadTrainedBackbone(dir, { checkpoint: "${other}" })\`; otherwise start a new experiment.`
+    );
+  }
+  return `${start}; use another checkpoint folder, or start a new experiment.`;
+}
+
 /** Recovers an interrupted swap, then runs `read`, turning any failure into a {@link CheckpointError}. */
 async function readChecked<T>(dir: string, read: () => Promise<T>): Promise<T> {
   if (!recoverCheckpoint(dir)) {
-    throw new CheckpointError(
-      dir,
-      "no checkpoint folder",
-      "Resume from an experiment that saved a checkpoint.",
-    );
+    throw new CheckpointError(dir, "no checkpoint folder", otherCheckpointAdvice(dir, "missing"));
   }
   try {
     return await read();
   } catch (error) {
     if (error instanceof CheckpointError) throw error;
-    throw new CheckpointError(
-      dir,
-      (error as Error).message,
-      "The checkpoint is damaged; resume from another one (e.g. checkpoints/best).",
-    );
+    throw new CheckpointError(dir, (error as Error).message, otherCheckpointAdvice(dir, "damaged"));
   }
 }
 
 function readState(dir: string): TrainerState {
   return TrainerStateSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, "trainer-state.json"), "utf8")));
+}
+
+/**
+ * Reads only `trainer-state.json` of a checkpoint folder (finishing any interrupted swap first): where the run
+ * stands and what it was trained with, without the tensors (what a resume plan or a dry run needs).
+ * @param dir - e.g. `experiments/run/checkpoints/last`
+ * @returns the trainer state
+ * @throws {@link CheckpointError} when the folder is missing or the file is unreadable or inconsistent
+ * @example
+ * ```ts
+ * const { step, totalSteps } = await readTrainerState(store.path("checkpoints", "last"));
+ * ```
+ */
+export function readTrainerState(dir: string): Promise<TrainerState> {
+  return readChecked(dir, async () => readState(dir));
 }
 
 /**

@@ -41,6 +41,8 @@ export interface TrainLoopOptions {
   signal?: AbortSignal;
   /** Continue from this checkpoint. */
   resume?: TrainCheckpoint;
+  /** What the run trains with (configuration, data fingerprint), recorded in every checkpoint it writes. */
+  record?: Pick<TrainerState, "config" | "dataFingerprint">;
 }
 
 /** How a run ended. */
@@ -89,6 +91,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     minLrRatio: t.minLrRatio,
   };
   const evalEvery = Math.max(1, Math.round(t.evaluationEpochs * perEpoch));
+  const byTokens = t.gradAccumulation > 1 && t.gradAccumulationAverage === "tokens";
   const { step: ts, shapes } = await createCausalLmStep({
     backbone: o.backbone,
     trainBase: o.trainBase,
@@ -110,6 +113,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     shapes,
   };
   state.totalSteps = totalSteps;
+  Object.assign(state, o.record);
   const emit = (e: TrainEvent) => dispatchEvent(o.callbacks, e);
   const started = performance.now();
   const primary = o.metrics[0] ?? { name: "loss", direction: "min" as const };
@@ -184,6 +188,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         const stepStart = performance.now();
         const lr = learningRateAt(state.step + 1, schedule);
         let lossSum = 0;
+        let weightSum = 0;
         let micro = 0;
         let tokens = 0;
         let gradNorm = 0;
@@ -198,8 +203,12 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
           const feeds = batchFeeds(masked, seed);
           const groupEnds =
             (b.index + 1) % t.gradAccumulation === 0 || b.index + 1 === epochBatches.numBatches;
-          const r = groupEnds ? await ts.step(feeds, { lr }) : await ts.accumulate(feeds);
-          lossSum += r.loss;
+          // Each micro-batch's loss is a mean over its target tokens; weighting its gradient by that count makes
+          // the step one over all the group's target tokens, as one big batch (transformers ≥ 4.46).
+          const weight = byTokens ? b.numTargetTokens : 1;
+          const r = groupEnds ? await ts.step(feeds, { lr, weight }) : await ts.accumulate(feeds, { weight });
+          lossSum += r.loss * weight;
+          weightSum += weight;
           tokens += b.numTokens;
           micro += 1;
           state.nextBatch = b.index + 1;
@@ -209,7 +218,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
             break;
           }
         }
-        const loss = lossSum / micro;
+        const loss = lossSum / weightSum;
         state.step += 1;
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
           const where = o.store ? ` The last good checkpoint is kept in ${o.store.path("checkpoints")}.` : "";
