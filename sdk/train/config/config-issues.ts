@@ -130,8 +130,7 @@ function collectNonFinite(value: unknown, path: (string | number)[], out: (strin
   if (isNonFinite(value)) out.push(path);
   else if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) collectNonFinite(item, [...path, i], out);
-  }
-  else if (typeof value === "object" && value !== null) {
+  } else if (typeof value === "object" && value !== null) {
     for (const [key, inner] of Object.entries(value)) collectNonFinite(inner, [...path, key], out);
   }
 }
