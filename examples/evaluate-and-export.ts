@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(evaluation.metrics)) console.log(`${name}: ${value.toFixed(4)}`);
   const worst = [...evaluation.rows].sort((a, b) => b.scores.perplexity - a.scores.perplexity)[0];
   console.log(
-    `hardest word: ${worst.prompt} → predicted "${worst.prediction}", reference "${worst.reference}"`,
+    `hardest word: ${worst.data.prompt} → predicted "${worst.prediction}", reference "${worst.reference}"`,
   );
 
   const adapter = await exportExperiment({

@@ -48,6 +48,10 @@ export type ShowComparisonOptions = z.input<typeof showSchema>;
 export interface RunComparison {
   /** One row per run: `run` (folder name), the chosen settings (`group.key`), status, step, losses, metrics. */
   rows: ComparisonRow[];
+  /** The table's columns, in order. */
+  columns: string[];
+  /** The table's cells as shown: the same text as `tunebook experiments compare` prints. */
+  cells: string[][];
   /** Settings whose values differ between the runs (`logging.name` left out: the `run` column names them). */
   differingSettings: string[];
   /** Validation loss per evaluation, one series per run, named after the run. */
@@ -71,27 +75,14 @@ export function compareRuns(options: CompareRunsOptions): RunComparison {
   const o = parseOptions(compareSchema, options, "compareRuns");
   const dirs = o.experiments.map(dirOf);
   const cmp = compareExperiments(dirs);
-  // The run column already names each run; its name setting is no difference worth a column.
-  const differingSettings = cmp.differingSettings.filter((k) => k !== "logging.name");
-  const fixed = ["id", "status", "step", "train_loss", "eval_loss", "best_eval_loss"];
-  const rows = cmp.rows.map((r) => {
-    const settings = Object.keys(r).filter(
-      (k) =>
-        !fixed.includes(k) &&
-        !k.startsWith("metric.") &&
-        (o.settings === "all" || differingSettings.includes(k)),
-    );
-    const metrics = Object.keys(r).filter((k) => k.startsWith("metric."));
-    const row: ComparisonRow = { run: r.id ?? null };
-    for (const k of [...settings, ...fixed.slice(1), ...metrics]) row[k] = r[k] ?? null;
-    return row;
-  });
+  const { rows, cells, columns } = cmp.table({ settings: o.settings });
+  const differingSettings = cmp.differingSettings;
   const validationLoss = dirs.map((dir) => {
     const store = ExperimentStore.open(dir);
     const evals = store.readMetrics().filter((m) => m.type === "eval");
     return { name: store.id, x: evals.map((e) => e.step), y: evals.map((e) => e.loss) };
   });
-  return { rows, differingSettings, validationLoss };
+  return { rows, columns, cells, differingSettings, validationLoss };
 }
 
 /**
@@ -111,7 +102,8 @@ export function showComparison(options: ShowComparisonOptions): RunComparison {
   const o = parseOptions(showSchema, options, "showComparison");
   const cmp = compareRuns({ experiments: o.experiments, settings: o.settings });
   const surface = { mode: o.mode, output: o.output };
-  showTable({ ...surface, title: o.title, rows: cmp.rows });
+  const shown = { columns: cmp.columns, values: cmp.cells };
+  showTable({ ...surface, title: o.title, rows: shown });
   if (o.chart) {
     const spec = { title: o.title, xTitle: "step", series: cmp.validationLoss, panels: ["validation loss"] };
     showChart({ ...surface, spec, intervalMs: 0, panelHeight: 300 }).flush();

@@ -317,6 +317,7 @@ export class Dataset {
     const perSplit = this.state.sample?.splits !== undefined;
     const examples = perSplit ? this.mappedExamples(options.onWarning) : this.examples(options.onWarning);
     let valExamples: Example[];
+    let valTable = this.state.table;
     let trainExamples = examples;
     if ("size" in v) {
       const parts = splitItems(examples, parseOptions(SplitOptionsSchema, v, "Dataset.validation()"));
@@ -327,6 +328,7 @@ export class Dataset {
       const withMapping =
         other.state.mapping || !this.state.mapping ? other : other.columns(this.state.mapping);
       valExamples = withMapping.examples(options.onWarning);
+      valTable = other.state.table;
     }
     if (perSplit) {
       trainExamples = this.sampled(trainExamples, "train");
@@ -334,18 +336,23 @@ export class Dataset {
     }
     return {
       train: this.tokenizeExamples(trainExamples, options),
-      validation: this.tokenizeExamples(valExamples, options),
+      validation: this.tokenizeExamples(valExamples, options, valTable),
     };
   }
 
-  private tokenizeExamples(examples: Example[], options: TokenizeOptions): TokenizedDataset {
+  private tokenizeExamples(
+    examples: Example[],
+    options: TokenizeOptions,
+    table = this.state.table,
+  ): TokenizedDataset {
     const { tokenizer, onWarning = warnOnStderr, ...format } = options;
     const f = parseFormatOptions(format);
     return new TokenizedDataset({
       examples: tokenizeExamples(examples, tokenizer, f, onWarning),
       maxLength: f.maxLength,
       padTokenId: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,
-      source: this.state.table.source,
+      source: table.source,
+      table,
     });
   }
 

@@ -2,6 +2,7 @@ import { type Batch, buildBatch } from "./batch";
 import { type BatchOptions, type BatchOptionsInput, parseBatchOptions } from "./batch-options";
 import { DatasetError } from "./dataset-error";
 import { mixSeeds, seededPermutation } from "./rng";
+import type { DataRecord, RecordTable } from "./table";
 import type { TokenizedExample } from "./tokenize-examples";
 
 /** The batches of one epoch: iterate them; `numBatches` says how many the whole epoch has. */
@@ -28,20 +29,43 @@ export class TokenizedDataset {
   readonly padTokenId: number;
   /** Where the data came from, for messages. */
   readonly source: string;
+  private readonly table?: RecordTable;
+  private byRow?: Map<number, DataRecord>;
 
   /**
-   * @param options - examples, maxLength, padTokenId, source
+   * @param options - examples, maxLength, padTokenId, source, and the table the examples' rows refer to
    */
   constructor(options: {
     examples: readonly TokenizedExample[];
     maxLength: number;
     padTokenId: number;
     source?: string;
+    table?: RecordTable;
   }) {
     this.examples = options.examples;
     this.maxLength = options.maxLength;
     this.padTokenId = options.padTokenId;
     this.source = options.source ?? "dataset";
+    this.table = options.table;
+  }
+
+  /**
+   * The source record (every original column) an example came from: the last record of a chained
+   * conversation.
+   * @param row - an example's 1-based source `row`
+   * @returns the record, or `undefined` when the dataset was built without its table
+   * @example
+   * ```ts
+   * validation.recordAt(validation.examples[0].row)?.question;
+   * ```
+   */
+  recordAt(row: number): DataRecord | undefined {
+    if (!this.table) return undefined;
+    if (!this.byRow) {
+      const t = this.table;
+      this.byRow = new Map(t.rows.map((r, i) => [r, t.records[i]] as const));
+    }
+    return this.byRow.get(row);
   }
 
   /** Number of examples. */

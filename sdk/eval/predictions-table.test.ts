@@ -51,3 +51,14 @@ test("table rows carry texts and every metric's per-row score", async () => {
     name: "TunebookMetricInputError",
   });
 });
+
+test("the source records are kept beside the rendered prompts", () => {
+  const data = prompts.map((_, i) => ({ question: `question ${i}`, id: i }));
+  const table = buildPredictionsTable({ prompts, data, predictions, references });
+  assert.deepEqual(table[1]!.data, { question: "question 1", id: 1 });
+  assert.equal(table[1]!.prompt, "q1");
+  assert.throws(
+    () => buildPredictionsTable({ prompts, data: data.slice(1), predictions, references }),
+    /data\.length = 4/,
+  );
+});

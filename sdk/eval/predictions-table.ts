@@ -7,6 +7,9 @@ import { parseOptions, sameLength } from "./validate";
 export interface PredictionRow {
   /** Row position in the evaluated data. */
   index: number;
+  /** The source record's original columns (the user's question column, ids, …), when given. */
+  data?: Record<string, unknown>;
+  /** The prompt as the model saw it (with a chat template applied, if any). */
   prompt: string;
   reference: string;
   prediction: string;
@@ -18,6 +21,8 @@ export interface PredictionRow {
 
 const tableSchema = z.object({
   prompts: z.array(z.string()).optional(),
+  /** The source records the rows came from, kept beside the rendered prompt. */
+  data: z.array(z.record(z.unknown())).optional(),
   references: z.array(z.union([z.string(), z.array(z.string())])),
   predictions: z.array(z.string()),
   results: z
@@ -30,7 +35,8 @@ export type PredictionsTableOptions = z.input<typeof tableSchema>;
 
 /**
  * Builds a per-row predictions table from the evaluated texts and the metric results' per-row scores.
- * @param options - `predictions`, `references`, optional `prompts`, and metric `results` (their `perRow`)
+ * @param options - `predictions`, `references`, optional `prompts` and `data` (the source records, kept beside
+ *   the prompts), and metric `results` (their `perRow`)
  * @returns one row per prediction
  * @throws ConfigError when the options are malformed
  * @throws MetricInputError when lengths differ (including a result's `perRow`)
@@ -46,6 +52,7 @@ export function buildPredictionsTable(options: PredictionsTableOptions): Predict
     predictions: o.predictions,
     references: o.references,
     ...(o.prompts ? { prompts: o.prompts } : {}),
+    ...(o.data ? { data: o.data } : {}),
     ...Object.fromEntries(o.results.filter((r) => r.perRow).map((r) => [`${r.name}.perRow`, r.perRow ?? []])),
   });
   return Array.from({ length: n }, (_, i) => {
@@ -58,6 +65,7 @@ export function buildPredictionsTable(options: PredictionsTableOptions): Predict
     }
     return {
       index: i,
+      ...(o.data ? { data: { ...o.data[i] } } : {}),
       prompt: o.prompts?.[i] ?? "",
       reference: typeof ref === "string" ? ref : ref.join(" | "),
       prediction: o.predictions[i],

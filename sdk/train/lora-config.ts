@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors";
 import { type PeftLoraJson, peftLoraJson } from "../models";
 import { loraSchema } from "./config";
-import { toConfigIssues } from "./config/config-issues";
+import { checkSettings } from "./config/config-issues";
 
 const optionsSchema = loraSchema.omit({ enabled: true });
 
@@ -58,11 +58,8 @@ export class LoRAConfig {
    * ```
    */
   constructor(options: LoRAConfigOptions = {}) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const issues = toConfigIssues(optionsSchema, options, parsed.error.issues, "camel");
-      throw new ConfigError(issues, { source: "LoRAConfig", cause: parsed.error });
-    }
+    const parsed = checkSettings(optionsSchema, options, "camel");
+    if (!parsed.success) throw new ConfigError(parsed.issues, { source: "LoRAConfig", cause: parsed.cause });
     this.r = parsed.data.r;
     this.alpha = parsed.data.alpha;
     this.dropout = parsed.data.dropout;

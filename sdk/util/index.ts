@@ -15,5 +15,6 @@ export {
   translateWriteErrorsSync,
   type WriteContext,
 } from "./file-write-error";
+export { formatNumber } from "./format-number";
 export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";

@@ -1,6 +1,6 @@
 /** `tunebook experiments list|compare`: what is in the experiments folder. */
 import type { Command } from "commander";
-import { compareExperiments, listExperiments } from "../../train/store";
+import { compareExperiments, formatComparisonValue, listExperiments } from "../../train/store";
 import { type CliIo, runAction } from "../run-action";
 
 /**
@@ -14,12 +14,26 @@ import { type CliIo, runAction } from "../run-action";
  * ```
  */
 export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
-  const cell = (v: unknown) => {
-    if (v === undefined || v === null) return "-";
-    if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(5);
-    return String(v);
-  };
-  const cells = [columns.map(String), ...rows.map((r) => columns.map((c) => cell(r[c])))];
+  const cell = (v: unknown) =>
+    typeof v === "number" || v === null || v === undefined ? formatComparisonValue(v) : String(v);
+  return formatCells(
+    columns,
+    rows.map((r) => columns.map((c) => cell(r[c]))),
+  );
+}
+
+/**
+ * Aligns text cells under a header.
+ * @param columns - the header
+ * @param rows - one string per column in each row
+ * @returns the table, one line per row plus the header, ending with a newline
+ * @example
+ * ```ts
+ * formatCells(["a", "b"], [["1", "x"]]);
+ * ```
+ */
+export function formatCells(columns: readonly string[], rows: readonly (readonly string[])[]): string {
+  const cells = [columns.map(String), ...rows];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   return cells
     .map(
@@ -70,7 +84,7 @@ export function registerExperimentsCommand(program: Command, io: CliIo): void {
     );
   group
     .command("compare [dirs...]")
-    .description("settings that differ and final metrics, side by side")
+    .description("settings that differ (not the names) and final metrics, side by side")
     .option("-r, --root <dir>", "experiments root folder (when no folders are given)", "./experiments")
     .option("--all", "show every setting, not only those that differ")
     .option("--json", "print JSON instead of a table")
@@ -87,14 +101,8 @@ export function registerExperimentsCommand(program: Command, io: CliIo): void {
           io.out("no experiments to compare\n");
           return;
         }
-        const base = ["id", "status", "step", "train_loss", "eval_loss", "best_eval_loss"];
-        const metrics = [
-          ...new Set(cmp.rows.flatMap((r) => Object.keys(r).filter((k) => k.startsWith("metric.")))),
-        ];
-        const settings = opts.all
-          ? Object.keys(cmp.rows[0]).filter((k) => !base.includes(k) && !k.startsWith("metric."))
-          : cmp.differingSettings;
-        io.out(formatTable(cmp.rows, [...base, ...metrics, ...settings]));
+        const table = cmp.table({ settings: opts.all ? "all" : "differing" });
+        io.out(formatCells(table.columns, table.cells));
       }),
     );
 }

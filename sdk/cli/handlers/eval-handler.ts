@@ -1,33 +1,20 @@
 /** `tunebook eval <experiment> [--data file] [--output file]`: scores a trained experiment. */
 import path from "node:path";
 import { Dataset } from "../../data";
-import { Metrics } from "../../eval";
 import {
   columnMapping,
+  configuredMetrics,
   datasetFromConfig,
-  type ExperimentConfig,
   ExperimentSetupError,
   evaluateModel,
   loadTrainedBackbone,
   openExperiment,
   predictionRecords,
-  type RunMetric,
   toCsv,
   tokenizeOptions,
 } from "../../train";
 import { writeFileAtomic } from "../../util";
 import type { CliHandlers } from "../registry";
-
-/** Perplexity, plus the configured `prediction.metric` when it is another one. */
-function configuredMetrics(config: ExperimentConfig): RunMetric[] {
-  const p = config.prediction;
-  const extra: Record<string, () => RunMetric> = {
-    bleu: () => Metrics.bleu(),
-    qa_accuracy: () => Metrics.qaAccuracy(),
-    llm_judge: () => Metrics.judge({ model: p.judgeModel }),
-  };
-  return [Metrics.perplexity(), ...(extra[p.metric] ? [extra[p.metric]()] : [])];
-}
 
 /** Runs `tunebook eval`: prints each metric and writes the per-row predictions as CSV. */
 export const evalHandler: NonNullable<CliHandlers["eval"]> = async (input) => {

@@ -88,3 +88,29 @@ test("missing files, syntax errors and bad settings raise ConfigError naming the
   fs.writeFileSync(empty, "");
   assert.throws(() => loadConfigFile(empty), /architecture: required/);
 });
+
+test("numbers in a YAML file that are not finite are named as written, with the allowed range", () => {
+  const dir = tempDir();
+  const file = path.join(dir, "inf.yaml");
+  fs.writeFileSync(
+    file,
+    "architecture:\n  backbone: x\ntraining:\n  learning_rate: 1e400\n  max_grad_norm: .inf\n" +
+      "  epochs: 1e999\nprediction:\n  temperature: .NaN\n  stop_tokens: [a, .inf]\n",
+  );
+  assert.throws(
+    () => loadConfigFile(file),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const lines = e.message.split("\n");
+      assert.equal(lines[0], `Invalid configuration in ${file}:`);
+      assert.deepEqual(lines.slice(1).sort(), [
+        "  - prediction.stop_tokens.1: expected a non-empty string, got .inf",
+        "  - prediction.temperature: .NaN is not a finite number; expected a number ≥ 0 and ≤ 10",
+        "  - training.epochs: 1e999 is not a finite number (too large for a 64-bit number: it reads as Infinity); expected an integer ≥ 0 and ≤ 1000",
+        "  - training.learning_rate: 1e400 is not a finite number (too large for a 64-bit number: it reads as Infinity); expected a number > 0 and ≤ 1",
+        "  - training.max_grad_norm: .inf is not a finite number; expected a number ≥ 0",
+      ]);
+      return true;
+    },
+  );
+});

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { ConfigError } from "../../errors";
 import { writeFileAtomic } from "../../util";
-import { camelToSnake, renameKeys } from "./case-mapping";
+import { camelToSnake, renameKeys, snakeToCamel } from "./case-mapping";
 import { CONFIG_GROUPS, type ExperimentConfig } from "./experiment-schema";
 import { parseExperimentConfig } from "./parse-config";
 
@@ -60,14 +60,39 @@ export function loadConfigFile(file: string): ExperimentConfig {
     throw new ConfigError([{ path: [], message }], { source: file, cause: error });
   }
   let raw: unknown;
+  let writtenValues: Map<string, string> | undefined;
   try {
-    raw = isJson(file) ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+    if (isJson(file)) raw = JSON.parse(text);
+    else {
+      const doc = YAML.parseDocument(text, { prettyErrors: true });
+      if (doc.errors.length) throw doc.errors[0];
+      raw = doc.toJS();
+      writtenValues = writtenNumbers(doc);
+    }
   } catch (error) {
     const kind = isJson(file) ? "JSON" : "YAML";
     const message = `expected valid ${kind}, got a syntax error: ${(error as Error).message}`;
     throw new ConfigError([{ path: [], message }], { source: file, cause: error });
   }
-  return parseExperimentConfig(raw ?? {}, { source: file });
+  return parseExperimentConfig(raw ?? {}, { source: file, writtenValues });
+}
+
+/** The source text of every number in a YAML document (`1e400`, `.inf`), by camelCase dotted path. */
+function writtenNumbers(doc: YAML.Document): Map<string, string> {
+  const written = new Map<string, string>();
+  YAML.visit(doc, {
+    Scalar(key, node, ancestors) {
+      if (key === "key" || typeof node.value !== "number" || node.source === undefined) return;
+      const path: (string | number)[] = [];
+      const chain = [...ancestors, node];
+      chain.forEach((at, i) => {
+        if (YAML.isPair(at)) path.push(snakeToCamel(String(YAML.isScalar(at.key) ? at.key.value : at.key)));
+        else if (YAML.isSeq(at)) path.push(at.items.indexOf(chain[i + 1] as (typeof at.items)[number]));
+      });
+      written.set(path.join("."), node.source);
+    },
+  });
+  return written;
 }
 
 /**

@@ -57,3 +57,36 @@ test("unknown paths, groups, malformed overrides and bad values are ConfigErrors
   assert.throws(() => applyOverrides(base, ["lora.enabled=maybe"]), /lora\.enabled: expected true or false/);
   assert.throws(() => applyOverrides(base, ["training.schedule=step"]), /schedule: expected one of cosine/);
 });
+
+test("an override that is not a finite number is named as written with the allowed range", () => {
+  assert.throws(
+    () =>
+      applyOverrides(base, [
+        "training.learning_rate=1e400",
+        "training.max_grad_norm=Infinity",
+        "prediction.top_p=.nan",
+        "lora.alpha=-.inf",
+      ]),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(
+        e.message,
+        /training\.learning_rate: 1e400 is not a finite number \(too large for a 64-bit number: it reads as Infinity\); expected a number > 0 and ≤ 1(\n|$)/,
+      );
+      assert.match(
+        e.message,
+        /training\.max_grad_norm: Infinity is not a finite number; expected a number ≥ 0(\n|$)/,
+      );
+      assert.match(
+        e.message,
+        /prediction\.top_p: \.nan is not a finite number; expected a number > 0 and ≤ 1(\n|$)/,
+      );
+      assert.match(
+        e.message,
+        /lora\.alpha: -\.inf is not a finite number; expected a number > 0 and ≤ 4096(\n|$)/,
+      );
+      assert.equal(e.issues.length, 4);
+      return true;
+    },
+  );
+});

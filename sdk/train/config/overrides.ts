@@ -25,6 +25,7 @@ function parseValue(field: z.ZodTypeAny, text: string): unknown {
     return trimmed.length ? trimmed.split(",").map((s) => s.trim()) : [];
   }
   if (schema instanceof z.ZodNumber) {
+    if (/^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(trimmed)) return YAML.parse(trimmed); // as in YAML
     const n = Number(trimmed);
     return trimmed === "" || Number.isNaN(n) ? text : n;
   }
@@ -72,11 +73,13 @@ function setIn(target: Record<string, unknown>, path: readonly string[], value: 
 /**
  * Applies `key=value` overrides (as given to `tunebook train --set`) to a configuration and re-validates it.
  * Keys are dotted paths in either spelling (`training.learning_rate` or `training.learningRate`); values are
- * parsed to the field's type (numbers, booleans, `null`, lists as `a,b` or `[a, b]`).
+ * parsed to the field's type (numbers, including YAML's `.inf` and `.nan`, booleans, `null`, lists as `a,b` or
+ * `[a, b]`).
  * @param config - a validated configuration (not modified)
  * @param overrides - e.g. `["training.learning_rate=1e-4", "lora.target_modules=q_proj,v_proj"]`
  * @returns a new validated configuration
- * @throws ConfigError naming every malformed override, unknown path (with a suggestion) and invalid value
+ * @throws ConfigError naming every malformed override, unknown path (with a suggestion) and invalid value (a
+ *   number is shown as written: `1e400 is not a finite number`)
  * @example
  * ```ts
  * const tuned = applyOverrides(config, ["training.epochs=3", "lora.r=16"]);
@@ -84,6 +87,7 @@ function setIn(target: Record<string, unknown>, path: readonly string[], value: 
  */
 export function applyOverrides(config: ExperimentConfig, overrides: readonly string[]): ExperimentConfig {
   const issues: ConfigIssue[] = [];
+  const written = new Map<string, string>();
   const camel = JSON.parse(JSON.stringify({ ...config })) as Record<string, unknown>;
   for (const override of overrides) {
     const eq = override.indexOf("=");
@@ -97,8 +101,12 @@ export function applyOverrides(config: ExperimentConfig, overrides: readonly str
       continue;
     }
     const field = schemaAtPath(experimentConfigSchema, resolved.path)!;
-    setIn(camel, resolved.path, parseValue(field, override.slice(eq + 1)));
+    const text = override.slice(eq + 1);
+    const value = parseValue(field, text);
+    if (typeof value === "number") written.set(resolved.path.join("."), text.trim());
+    else written.delete(resolved.path.join("."));
+    setIn(camel, resolved.path, value);
   }
   if (issues.length) throw new ConfigError(issues, { source: "overrides" });
-  return parseExperimentConfig(camel, { source: "overrides" });
+  return parseExperimentConfig(camel, { source: "overrides", writtenValues: written });
 }

@@ -5,7 +5,7 @@ import { ConfigError } from "../../errors";
 import { camelToSnake, snakeToCamel } from "./case-mapping";
 import { CONFIG_GROUPS, experimentConfigSchema } from "./experiment-schema";
 import { parseExperimentConfig } from "./parse-config";
-import { unwrapSchema } from "./schema-walk";
+import { describeAllowed, schemaAtPath, unwrapSchema } from "./schema-walk";
 
 const minimal = { architecture: { backbone: "./models/tiny" } };
 
@@ -161,4 +161,51 @@ test("missing backbone and non-object input are explained; camelCase paths on re
   assert.match(errorOf([1, 2]).message, /expected a mapping of settings groups/);
   const camel = errorOf({ ...minimal, training: { learningRate: -1 } }, { keyStyle: "camel" });
   assert.match(camel.message, /training\.learningRate: expected a number > 0/);
+});
+
+/** Every numeric leaf of the schema, as a camelCase path. */
+function numericPaths(schema: z.ZodTypeAny, path: string[] = [], out: string[][] = []): string[][] {
+  const inner = unwrapSchema(schema).schema;
+  if (inner instanceof z.ZodNumber) out.push(path);
+  if (inner instanceof z.ZodObject) {
+    for (const [key, field] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>)) {
+      numericPaths(field, [...path, key], out);
+    }
+  }
+  return out;
+}
+
+test("Infinity, -Infinity and NaN are refused for every numeric setting, naming the range", () => {
+  const paths = numericPaths(experimentConfigSchema);
+  assert.ok(paths.length > 30, `only ${paths.length} numeric settings found`);
+  for (const [group, key] of paths) {
+    const field = describeAllowed(schemaAtPath(experimentConfigSchema, [group, key])!);
+    for (const value of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN]) {
+      const base = group === "architecture" ? { backbone: "x" } : {};
+      const err = errorOf({ ...minimal, [group]: { ...base, [key]: value } });
+      assert.equal(err.issues.length, 1, err.message);
+      assert.deepEqual(err.issues[0].path, [group, camelToSnake(key)]);
+      assert.equal(err.issues[0].message, `${value} is not a finite number; expected ${field}`);
+    }
+  }
+  const camel = errorOf(
+    { ...minimal, training: { maxGradNorm: Infinity, epochs: -1 } },
+    { keyStyle: "camel" },
+  );
+  assert.match(
+    camel.message,
+    /training\.maxGradNorm: Infinity is not a finite number; expected a number ≥ 0/,
+  );
+  assert.match(camel.message, /training\.epochs: expected an integer ≥ 0 and ≤ 1000, got -1/);
+});
+
+test("a value written as text that parses to Infinity is shown as written", () => {
+  const err = errorOf(
+    { ...minimal, training: { learning_rate: Infinity } },
+    { writtenValues: new Map([["training.learningRate", "1e400"]]) },
+  );
+  assert.match(
+    err.message,
+    /training\.learning_rate: 1e400 is not a finite number \(too large for a 64-bit number: it reads as Infinity\); expected a number > 0 and ≤ 1/,
+  );
 });

@@ -1,7 +1,7 @@
 /** Validating an experiment configuration from any source (object, YAML, JSON, CLI). */
 import { ConfigError, type ConfigIssue } from "../../errors";
 import { renameKeys, snakeToCamel } from "./case-mapping";
-import { type KeyStyle, toConfigIssues } from "./config-issues";
+import { checkSettings, type KeyStyle, type WrittenValues } from "./config-issues";
 import { type ExperimentConfig, experimentConfigSchema } from "./experiment-schema";
 
 /** Options of {@link parseExperimentConfig}. */
@@ -10,6 +10,11 @@ export interface ParseConfigOptions {
   source?: string;
   /** How to spell field paths in error messages: `snake` (YAML, default) or `camel` (TypeScript). */
   keyStyle?: KeyStyle;
+  /**
+   * The text some values were written as, keyed by camelCase dotted path (`training.learningRate` → `1e400`),
+   * shown in messages instead of the parsed value (which may have lost it: `1e400` parses to `Infinity`).
+   */
+  writtenValues?: WrittenValues;
 }
 
 /**
@@ -18,8 +23,9 @@ export interface ParseConfigOptions {
  * @param input - a plain object, e.g. parsed YAML
  * @param options - `source` named in errors; `keyStyle` of the paths in messages
  * @returns the complete configuration, camelCase
- * @throws ConfigError listing every invalid field with its value and the allowed range, and every unknown key
- *   with a "did you mean" suggestion
+ * @throws ConfigError listing every invalid field with its value and the allowed range (a value that is not a
+ *   finite number, such as `Infinity` or `NaN`, is invalid for every setting), and every unknown key with a
+ *   "did you mean" suggestion
  * @example
  * ```ts
  * const config = parseExperimentConfig({ architecture: { backbone: "./tiny" }, training: { epochs: 2 } });
@@ -40,10 +46,8 @@ export function parseExperimentConfig(input: unknown, options: ParseConfigOption
     duplicates.push({ path: [...path, key], message: `'${key}' is given twice (snake_case and camelCase)` }),
   );
   if (duplicates.length) throw new ConfigError(duplicates, { source: options.source });
-  const result = experimentConfigSchema.safeParse(camel);
-  if (!result.success) {
-    const issues = toConfigIssues(experimentConfigSchema, camel, result.error.issues, style);
-    throw new ConfigError(issues, { source: options.source, cause: result.error });
-  }
-  return result.data;
+  const checked = checkSettings(experimentConfigSchema, camel, style, options.writtenValues);
+  if (!checked.success)
+    throw new ConfigError(checked.issues, { source: options.source, cause: checked.cause });
+  return checked.data;
 }

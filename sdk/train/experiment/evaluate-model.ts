@@ -18,6 +18,9 @@ export interface EvaluationRow {
   index: number;
   /** 1-based source row. */
   row: number;
+  /** The source record's original columns (the user's question column, ids, …); `{}` when unknown. */
+  data: Record<string, unknown>;
+  /** The prompt as the model saw it (chat template or text markers applied). */
   prompt: string;
   reference: string;
   prediction: string;
@@ -106,6 +109,7 @@ export async function evaluateModel(o: {
       ...chunk.map((p, k) => ({
         index: i + k,
         row: p.row,
+        data: { ...(o.data.recordAt(p.row) ?? {}) },
         prompt: decode(p.prompt),
         reference: decode(p.answer),
         prediction: generated[k] ?? "",
@@ -170,8 +174,10 @@ async function generateAnswers(
 }
 
 /**
- * The rows of an evaluation as flat records for a CSV predictions table: the row fields and one column per
- * metric's per-row score.
+ * The rows of an evaluation as flat records for a CSV predictions table: `index`, `row`, the source record's
+ * original columns under their own names (a column whose name one of the following takes is written as
+ * `data.<name>`), then `rendered_prompt` (the prompt as the model saw it), `reference`, `prediction`, `nll`,
+ * `tokens` and one column per metric's per-row score.
  * @param evaluation - the result of {@link evaluateModel}
  * @returns one record per row
  * @example
@@ -180,5 +186,10 @@ async function generateAnswers(
  * ```
  */
 export function predictionRecords(evaluation: Evaluation): Record<string, unknown>[] {
-  return evaluation.rows.map(({ scores, explanations: _explanations, ...row }) => ({ ...row, ...scores }));
+  return evaluation.rows.map(({ index, row, data, prompt, scores, explanations: _e, ...rest }) => {
+    const computed: Record<string, unknown> = { rendered_prompt: prompt, ...rest, ...scores };
+    const taken = new Set(["index", "row", ...Object.keys(computed)]);
+    const original = Object.entries(data).map(([k, v]) => [taken.has(k) ? `data.${k}` : k, v] as const);
+    return { index, row, ...Object.fromEntries(original), ...computed };
+  });
 }

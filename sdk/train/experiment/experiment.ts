@@ -44,6 +44,7 @@ import {
 import { Run } from "./run";
 import { backboneForTraining, checkDataFiles, prepareRunData, trainingTokenizer } from "./run-inputs";
 import { refuseUnsupported } from "./unsupported-settings";
+import { configuredMetrics, generatedMetricsHook } from "./validation-metrics";
 import { readWarmStart, withWarmStartLora } from "./warm-start";
 
 type Groups = ExperimentConfig;
@@ -485,15 +486,18 @@ async function execute(
   // Data warnings (truncated or dropped rows) are log events, so the CLI and the notebook view show them too.
   for (const message of run.warnings ?? [])
     await dispatchEvent(callbacks, { type: "log", level: "warn", message });
+  const metrics = run.metrics.length ? run.metrics : configuredMetrics(config);
+  const validation = prepared.validation;
   const result = await trainLoop({
     backbone,
     trainBase: !config.lora.enabled,
     train: prepared.train,
-    validation: prepared.validation,
+    validation,
     training: config.training,
     augmentation: config.augmentation,
     seed: run.resume?.state.seed ?? (config.training.seed as number),
-    metrics: run.metrics,
+    metrics,
+    evaluateGenerated: validation && generatedMetricsHook({ backbone, validation, config, store }),
     store,
     callbacks,
     signal: options.signal ?? defaults.signal,
@@ -502,5 +506,5 @@ async function execute(
   });
   if (result.step > 0 && result.status !== "failed")
     await backbone.updateParameters(new Map(Object.entries(result.params)));
-  return new Run(store, config, backbone, result, prepared.validation, run.metrics);
+  return new Run(store, config, backbone, result, prepared.validation, metrics);
 }

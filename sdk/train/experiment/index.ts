@@ -37,3 +37,4 @@ export {
   openExperiment,
 } from "./trained-model";
 export { refuseUnsupported } from "./unsupported-settings";
+export { configuredMetrics, generatedMetricsHook } from "./validation-metrics";

@@ -1,6 +1,13 @@
 /** Experiment folders: config, metrics, logs, status, predictions and crash-safe checkpoints. */
 export { type CheckpointFiles, recoverCheckpoint, writeCheckpointAtomically } from "./checkpoint-write";
-export { type ComparisonRow, compareExperiments, type ExperimentComparison } from "./compare-experiments";
+export {
+  type ComparisonRow,
+  type ComparisonTable,
+  compareExperiments,
+  type ExperimentComparison,
+  formatComparisonValue,
+  INCIDENTAL_SETTINGS,
+} from "./compare-experiments";
 export { ExperimentLockedError } from "./experiment-locked-error";
 export { ExperimentNotFoundError } from "./experiment-not-found-error";
 export {

@@ -16,4 +16,4 @@ export {
   TrainerStateSchema,
 } from "./train-checkpoint";
 export { stepsPerEpoch, type TrainLoopOptions, type TrainLoopResult, trainLoop } from "./train-loop";
-export { type RunMetric, type ValidationResult, validate } from "./validate";
+export { type GeneratedEvaluation, type RunMetric, type ValidationResult, validate } from "./validate";

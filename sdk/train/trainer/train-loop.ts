@@ -13,7 +13,7 @@ import { batchFeeds, createCausalLmStep } from "./causal-lm-step";
 import { learningRateAt } from "./schedule";
 import { maskInputTokens } from "./token-mask";
 import { checkpointFiles, type TrainCheckpoint, type TrainerState } from "./train-checkpoint";
-import { type RunMetric, validate } from "./validate";
+import { type GeneratedEvaluation, type RunMetric, validate } from "./validate";
 
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions {
@@ -30,6 +30,11 @@ export interface TrainLoopOptions {
   seed: number;
   /** Validation metrics; the first one picks the best checkpoint (validation loss when none). */
   metrics: readonly RunMetric[];
+  /**
+   * Computes the metrics that score generated answers at each evaluation; without it they are left out of the
+   * `eval` events, with a warning.
+   */
+  evaluateGenerated?: GeneratedEvaluation;
   /** Where checkpoints go (none without a store). */
   store?: ExperimentStore;
   callbacks: readonly TrainCallbacks[];
@@ -122,12 +127,35 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const evaluate = async () => {
     if (!o.validation) return;
     const r = await validate({ step: ts, data: o.validation, batchSize: t.batchSize, metrics: o.metrics });
+    if (r.generated.length && o.evaluateGenerated) {
+      const params = ts.exportState().params;
+      try {
+        const g = await o.evaluateGenerated({ step: state.step, params, metrics: r.generated });
+        Object.assign(r.metrics, g.metrics);
+        r.warnings.push(...g.warnings);
+      } catch (error) {
+        // A metric that cannot be computed (an unreachable judge, no prompts to answer) costs this evaluation
+        // that metric, not the run.
+        const names = r.generated.map((m) => `'${m.name}'`).join(", ");
+        r.warnings.push(
+          `metrics ${names} were not computed at step ${state.step}: ${(error as Error).message}`,
+        );
+      }
+    } else if (r.generated.length) {
+      const names = r.generated.map((m) => `'${m.name}'`).join(", ");
+      r.warnings.push(`metrics ${names} score generated answers and are not computed (no evaluateGenerated)`);
+    }
     for (const w of r.warnings) await emit({ type: "log", level: "warn", message: w });
     const epoch = state.step / perEpoch;
-    await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics: r.metrics });
+    const metrics = Object.fromEntries(
+      o.metrics.filter((m) => m.name in r.metrics).map((m) => [m.name, r.metrics[m.name]]),
+    );
+    await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics });
     const value = primary.name === "loss" ? r.loss : r.metrics[primary.name];
+    // A resumed run that ranks by another metric starts its best afresh (values of two metrics do not compare).
     const better =
       state.best === null ||
+      state.best.metric !== primary.name ||
       (primary.direction === "max" ? value > state.best.value : value < state.best.value);
     if (Number.isFinite(value) && better) {
       state.best = { metric: primary.name, value, step: state.step };

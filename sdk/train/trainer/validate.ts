@@ -9,7 +9,8 @@ import { batchFeeds } from "./causal-lm-step";
 
 /**
  * A validation metric as the trainer sees it (the `Metric` objects of `Metrics` in sdk/eval fit this shape).
- * `perplexity` is computed from the validation loss; other metrics score generated answers.
+ * `perplexity` is computed from the validation loss; other metrics score generated answers (see
+ * {@link GeneratedEvaluation}).
  */
 export interface RunMetric {
   readonly name: string;
@@ -18,20 +19,36 @@ export interface RunMetric {
   compute(input: any): Promise<{ value: number; warnings?: string[] }>;
 }
 
+/**
+ * Scores answers generated from the validation prompts with the values trained so far, for the metrics that
+ * need generated text (BLEU, QA accuracy, LLM judge). The trainer calls it at every evaluation.
+ * @param input - the optimizer step reached, the trained values (LoRA tensors or full weights) by name, and
+ *   the metrics to compute
+ * @returns the metric values by name and messages for the user
+ */
+export type GeneratedEvaluation = (input: {
+  step: number;
+  params: Record<string, Float32Array>;
+  metrics: readonly RunMetric[];
+}) => Promise<{ metrics: Record<string, number>; warnings: string[] }>;
+
 /** Result of {@link validate}. */
 export interface ValidationResult {
   /** Token-mean cross-entropy over the validation answers. */
   loss: number;
-  /** Metric values by name. */
+  /** Metric values by name (perplexity; the generated-text metrics are in `generated`). */
   metrics: Record<string, number>;
-  /** Messages for the user (a metric that could not be computed, and why). */
+  /** Metrics that score generated answers, not computed here (see {@link GeneratedEvaluation}). */
+  generated: RunMetric[];
+  /** Messages for the user. */
   warnings: string[];
 }
 
 /**
- * Runs the validation set through the step's evaluation mode and computes the metrics.
+ * Runs the validation set through the step's evaluation mode and computes the metrics that come from the
+ * loss; the metrics that need generated answers are returned in `generated` for the caller to compute.
  * @param o - the compiled step, the validation data, batch size and metrics
- * @returns the loss, metric values and warnings
+ * @returns the loss, metric values, the generated-text metrics left, and warnings
  * @example
  * ```ts
  * const { loss, metrics } = await validate({ step, data: validation, batchSize: 8, metrics: [Metrics.perplexity()] });
@@ -56,16 +73,13 @@ export async function validate(o: {
   const loss = nll.reduce((a, b) => a + b, 0) / total;
   const metrics: Record<string, number> = {};
   const warnings: string[] = [];
+  const generated: RunMetric[] = [];
   for (const m of o.metrics) {
     if (m.name === "perplexity") {
       const r = await m.compute({ nll, tokenCounts });
       metrics[m.name] = r.value;
       warnings.push(...(r.warnings ?? []));
-    } else {
-      warnings.push(
-        `metric '${m.name}' scores generated answers; it is computed by run.evaluate(), not during training`,
-      );
-    }
+    } else generated.push(m);
   }
-  return { loss, metrics, warnings };
+  return { loss, metrics, generated, warnings };
 }
