@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { after, test } from "node:test";
+import { chromium } from "playwright-core";
 import { tokenStats } from "../sdk/data/summary";
 import type { TokenizedExample } from "../sdk/data/tokenize-examples";
 import { ConfigError } from "../sdk/errors";
@@ -76,4 +77,42 @@ test("showTable still refuses what is not rows, at type-check time and at run ti
 test("a frame ({ columns, values }) is still read column-wise, not as one record", () => {
   const { text } = renderTable({ rows: { columns: ["a", "b"], values: [[1, "x"]] } });
   assert.equal(text, "a  b\n-  -\n1  x");
+});
+
+test("a listExperiments() table fits the page width in a browser: long values wrap, the rest scrolls in its box", async () => {
+  const config = parseExperimentConfig({
+    architecture: { backbone: "./a/rather/long/path/to/a/backbone/folder" },
+  });
+  for (let i = 0; i < 3; i++)
+    await ExperimentStore.create({
+      root,
+      name: `learning-rate-sweep-with-a-long-descriptive-name-${i}`,
+      config,
+      now: new Date(2025, 0, 2, i),
+    });
+  const { html } = renderTable({ rows: listExperiments(root), title: "experiments" });
+  const page = path.join(root, "table.html");
+  fs.writeFileSync(page, `<!doctype html><html><body style="margin:8px">${html}</body></html>`);
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu"],
+  });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    await tab.goto(`file://${page}`);
+    const table = (await tab.locator("table").boundingBox())!;
+    const cells = await Promise.all((await tab.locator("td").all()).map((td) => td.boundingBox()));
+    const m = {
+      page: (await tab.evaluate("document.documentElement.scrollWidth")) as number,
+      viewport: (await tab.evaluate("document.documentElement.clientWidth")) as number,
+      table: table.width,
+      widest: Math.max(...cells.map((c) => c!.width)),
+    };
+    assert.ok(m.page <= m.viewport, `the page scrolls sideways: ${m.page} px of content in ${m.viewport} px`);
+    assert.ok(m.table <= m.viewport - 16, `the table is ${m.table} px wide in a ${m.viewport} px page`);
+    assert.ok(m.widest < 700, `a cell is ${m.widest} px wide`);
+  } finally {
+    await browser.close();
+  }
 });

@@ -106,16 +106,17 @@ export function renderTable(options: Omit<ShowTableOptions, "mode" | "output">):
   const cells = shown.map((r) => columns.map((c) => cellText(r[c])));
   const foot = more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} (${records.length} in all)` : "";
   const head = columns.map((c) => `<th style="text-align:left">${escapeHtml(c)}</th>`).join("");
+  // Long unbroken values (paths, ids, JSON) may break anywhere and a cell is at most 40em wide, so a table
+  // of many or long columns wraps inside the page; what still does not fit scrolls inside its own box.
+  const cell = "text-align:left;white-space:pre-wrap;overflow-wrap:anywhere;max-width:40em";
   const body = cells
-    .map(
-      (row) =>
-        `<tr>${row.map((c) => `<td style="text-align:left;white-space:pre-wrap">${escapeHtml(c)}</td>`).join("")}</tr>`,
-    )
+    .map((row) => `<tr>${row.map((c) => `<td style="${cell}">${escapeHtml(c)}</td>`).join("")}</tr>`)
     .join("\n");
   const html =
+    `<div class="tunebook-table-wrap" style="max-width:100%;overflow-x:auto">` +
     `<table class="tunebook-table">` +
     (o.title ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(o.title)}</caption>` : "") +
-    `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>` +
+    `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>` +
     (foot ? `<div style="color:#888">${escapeHtml(foot)}</div>` : "");
   const widths = columns.map((c, i) => Math.min(40, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));

@@ -108,6 +108,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const emit = (e: TrainEvent) => dispatchEvent(o.callbacks, e);
   const started = performance.now();
   const primary = o.metrics[0] ?? { name: "loss", direction: "min" as const };
+  const declared = o.metrics.flatMap((m) => (m.scale ? [[m.name, m.scale] as const] : []));
+  const scales = declared.length ? { scales: Object.fromEntries(declared) } : {};
 
   const save = async (name: string, reason: "best" | "last" | "interval" | "cancel") => {
     if (!o.store || t.saveCheckpoint === "disable") return;
@@ -120,7 +122,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     const r = await validate({ step: ts, data: o.validation, batchSize: t.batchSize, metrics: o.metrics });
     for (const w of r.warnings) await emit({ type: "log", level: "warn", message: w });
     const epoch = state.step / perEpoch;
-    await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics: r.metrics });
+    await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics: r.metrics, ...scales });
     const value = primary.name === "loss" ? r.loss : r.metrics[primary.name];
     const better =
       state.best === null ||
