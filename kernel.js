@@ -1,3 +1,3 @@
-// `require("tunebook/kernel")`: the notebook (tslab) integration. A file, not an `exports` subpath,
-// because tslab resolves modules the Node10 way.
+// `require("tunebook/kernel")`: the notebook (tslab) integration. The package's `exports` map names this
+// file for Node; it is also a real file because tslab type-checks cells with Node10 lookup (no `exports`).
 module.exports = require("./dist/kernel-extensions");

@@ -48,7 +48,14 @@ export { KernelInstallError } from "./kernel-install-error";
 export { ensurePlotly, plotlyLoaderHtml } from "./plotly-loader";
 export { ProgressBar, type ProgressBarOptions, type ProgressState, renderProgress } from "./progress-bar";
 export { type Rendering, resolveSurface, type Surface, type SurfaceOptions } from "./surface";
-export { renderTable, type ShowTableOptions, showTable, type TableInput } from "./table";
+export {
+  renderTable,
+  type ShowTableOptions,
+  showTable,
+  type TableFrame,
+  type TableInput,
+  type TableRecord,
+} from "./table";
 export { notebookTrainingView, type TrainingView, type TrainingViewOptions } from "./training-view";
 export { inKernel } from "./tslab-bridge";
 

@@ -20,7 +20,7 @@ test("installKernel registers a tunebook kernel that Jupyter's own kernelspec li
     const spec = JSON.parse(readFileSync(path.join(k.resourceDir, "kernel.json"), "utf8"));
     assert.equal(spec.display_name, "TypeScript (tunebook test)");
     assert.equal(spec.argv[0], process.execPath);
-    assert.match(spec.argv[1], /tslab[/\\]bin[/\\]tslab$/);
+    assert.match(spec.argv[1], /kernel-extensions[/\\]kernel-main\.js$/);
     assert.deepEqual(spec.argv.slice(2), ["kernel", "--config-path", "{connection_file}"]);
     assert.equal(spec.env.NODE_PATH, path.resolve("node_modules"));
     // Independent reference: jupyter_client's kernelspec app.

@@ -2,8 +2,9 @@
  * Registers a tslab-based TypeScript kernel for tunebook with Jupyter. tslab's own installer writes the
  * kernelspec into a scratch prefix; we then adjust its kernel.json and install it under our name with
  * jupyter_client's KernelSpecManager (the same call tslab makes):
- * - `argv` starts the kernel with this Node (`process.execPath`) and this package's tslab, so Jupyter needs no
- *   `node`/`tslab` on PATH and cells get the tslab version tunebook was built against;
+ * - `argv` starts the kernel with this Node (`process.execPath`) and this package's tslab, through
+ *   `kernel-main.js` (which reports failed cells with their error), so Jupyter needs no `node`/`tslab` on PATH
+ *   and cells get the tslab version tunebook was built against;
  * - `display_name` says tunebook; `metadata.tunebook` records the package root;
  * - `env.NODE_PATH` is the `node_modules` folder that holds `tunebook`, so `require("tunebook")` works from a
  *   notebook anywhere. In a dev checkout (not inside node_modules) a link `node_modules/tunebook → checkout`
@@ -171,7 +172,8 @@ export function installKernel(options: InstallKernelOptions = {}): InstalledKern
     const { nodePath, link } = packageNodePath(root, o.linkPackage);
     const kernelJson: KernelJson = {
       ...spec,
-      argv: [process.execPath, ...spec.argv],
+      // tunebook's entry point for this tslab (kernel-main.ts: failed cells reported with their error).
+      argv: [process.execPath, path.join(__dirname, "kernel-main.js"), ...spec.argv.slice(1)],
       display_name: o.displayName,
       env: { ...spec.env, NODE_PATH: nodePath, OMP_WAIT_POLICY: "PASSIVE" },
       metadata: { ...spec.metadata, tunebook: { root, tslab: tslabDir } },

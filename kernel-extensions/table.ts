@@ -8,22 +8,39 @@ import { formatNumber } from "./format";
 import { escapeHtml } from "./html";
 import { type Rendering, resolveSurface, surfaceOptionsSchema } from "./surface";
 
-/** Rows as records, or a column-oriented frame such as a danfojs `DataFrame` (`columns` + `values`). */
-export type TableInput =
-  | readonly Record<string, unknown>[]
-  | { columns: readonly string[]; values: readonly unknown[][] };
+/**
+ * One row: any object, its own enumerable properties are the cells (SDK results such as `EvaluationRow`,
+ * `ExperimentSummary` or `TokenStats` are interfaces without an index signature, so this is `object`, not
+ * `Record<string, unknown>`).
+ */
+export type TableRecord = object;
+
+/** A column-oriented frame such as a danfojs `DataFrame`: column names and rows of values. */
+export interface TableFrame {
+  readonly columns: readonly string[];
+  readonly values: readonly (readonly unknown[])[];
+}
+
+/** What {@link showTable} shows: rows as records, one record (one row), or a column-oriented frame. */
+export type TableInput = readonly TableRecord[] | TableFrame | TableRecord;
+
+function isFrame(v: object): v is TableFrame {
+  return (
+    Array.isArray((v as { columns?: unknown }).columns) && Array.isArray((v as { values?: unknown }).values)
+  );
+}
+
+function isRecord(v: unknown): v is TableRecord {
+  return typeof v === "object" && v !== null;
+}
 
 const optionsSchema = surfaceOptionsSchema.extend({
   rows: z.custom<TableInput>(
-    (v) =>
-      Array.isArray(v) ||
-      (typeof v === "object" &&
-        v !== null &&
-        Array.isArray((v as { columns?: unknown }).columns) &&
-        Array.isArray((v as { values?: unknown }).values)),
+    (v) => (Array.isArray(v) ? v.every(isRecord) : isRecord(v) && !(v instanceof Date)),
     {
       message:
-        "expected an array of records or an object with `columns` and `values` (e.g. a danfojs DataFrame)",
+        "expected an array of records (objects), one record, or an object with `columns` and `values` " +
+        "(e.g. a danfojs DataFrame)",
     },
   ),
   /** Columns to show, in order; default: every key, in order of first appearance. */
@@ -38,15 +55,17 @@ const optionsSchema = surfaceOptionsSchema.extend({
 export type ShowTableOptions = z.input<typeof optionsSchema>;
 
 function toRecords(rows: TableInput): { columns: string[]; records: Record<string, unknown>[] } {
-  if (Array.isArray(rows)) {
-    const columns: string[] = [];
-    for (const r of rows as Record<string, unknown>[])
-      for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
-    return { columns, records: rows as Record<string, unknown>[] };
+  if (!Array.isArray(rows) && isFrame(rows)) {
+    const columns = [...rows.columns];
+    return {
+      columns,
+      records: rows.values.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]]))),
+    };
   }
-  const f = rows as { columns: readonly string[]; values: readonly unknown[][] };
-  const columns = [...f.columns];
-  return { columns, records: f.values.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]]))) };
+  const records = (Array.isArray(rows) ? rows : [rows]) as Record<string, unknown>[];
+  const columns: string[] = [];
+  for (const r of records) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+  return { columns, records };
 }
 
 /**
@@ -87,16 +106,17 @@ export function renderTable(options: Omit<ShowTableOptions, "mode" | "output">):
   const cells = shown.map((r) => columns.map((c) => cellText(r[c])));
   const foot = more > 0 ? `… ${more} more row${more === 1 ? "" : "s"} (${records.length} in all)` : "";
   const head = columns.map((c) => `<th style="text-align:left">${escapeHtml(c)}</th>`).join("");
+  // Long unbroken values (paths, ids, JSON) may break anywhere and a cell is at most 40em wide, so a table
+  // of many or long columns wraps inside the page; what still does not fit scrolls inside its own box.
+  const cell = "text-align:left;white-space:pre-wrap;overflow-wrap:anywhere;max-width:40em";
   const body = cells
-    .map(
-      (row) =>
-        `<tr>${row.map((c) => `<td style="text-align:left;white-space:pre-wrap">${escapeHtml(c)}</td>`).join("")}</tr>`,
-    )
+    .map((row) => `<tr>${row.map((c) => `<td style="${cell}">${escapeHtml(c)}</td>`).join("")}</tr>`)
     .join("\n");
   const html =
+    `<div class="tunebook-table-wrap" style="max-width:100%;overflow-x:auto">` +
     `<table class="tunebook-table">` +
     (o.title ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(o.title)}</caption>` : "") +
-    `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>` +
+    `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>` +
     (foot ? `<div style="color:#888">${escapeHtml(foot)}</div>` : "");
   const widths = columns.map((c, i) => Math.min(40, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
@@ -118,7 +138,8 @@ export function renderTable(options: Omit<ShowTableOptions, "mode" | "output">):
 /**
  * Shows rows as a table: HTML in a notebook, aligned text in a terminal.
  *
- * @param options - `rows` (records or a DataFrame-like `{ columns, values }`), `columns`, `title`, `maxRows`,
+ * @param options - `rows` (records, e.g. `run.evaluate(…).rows` or `listExperiments()`; one record, e.g.
+ *   `summary.tokens`; or a DataFrame-like `{ columns, values }`), `columns`, `title`, `maxRows`,
  *   surface (`mode`, `output`)
  * @returns nothing
  * @throws ConfigError for invalid options

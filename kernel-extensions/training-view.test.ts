@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { dispatchEvent } from "../sdk/train";
+import { Dataset } from "../sdk/data";
+import { Metrics } from "../sdk/eval";
+import { dispatchEvent, Experiment, LoRAConfig } from "../sdk/train";
+import { plotlyFigure } from "./chart";
 import { ProgressBar } from "./progress-bar";
 import { notebookTrainingView } from "./training-view";
 
@@ -100,4 +106,51 @@ test("a warning log event stays in the output after later steps replace the prog
   for (const n of [1, 2, 3]) await step(n);
   await dispatchEvent([view], { type: "done", status: "completed", step: 3, loss: 1 });
   assert.match(out.text(), /^warn: 1 of 8 examples were truncated$/m);
+});
+
+test("perplexity is drawn on a log axis: the metric declares it, the trainer's eval events carry it", async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), "tunebook-view-"));
+  try {
+    const view = notebookTrainingView({ mode: "text", output: new PassThrough(), chartIntervalMs: 60_000 });
+    assert.equal(Metrics.perplexity().scale, "log");
+    assert.equal(Metrics.bleu().scale, undefined);
+    const run = await Experiment.create({ name: "scales", root })
+      .backbone("assets/tiny-llama")
+      .dataset(
+        Dataset.fromRecords(
+          Array.from({ length: 12 }, (_, i) => ({ prompt: `How is 'w${i}' pronounced?`, answer: `W ${i}` })),
+        )
+          .columns({ prompt: "prompt", answer: "answer" })
+          .validation({ size: 0.25, seed: 1 }),
+      )
+      .lora(new LoRAConfig({ r: 2, alpha: 4, targetModules: ["q_proj"] }))
+      .train({ epochs: 1, batchSize: 3, learningRate: 1e-3, evaluationEpochs: 1 })
+      .metrics(Metrics.perplexity())
+      .fit({ display: false, callbacks: [view] });
+    await run.backbone.dispose();
+    assert.equal(run.status, "completed", run.error?.message);
+    const evals = readFileSync(path.join(run.dir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r.type === "eval");
+    assert.ok(evals.length > 0);
+    for (const e of evals) assert.deepEqual(e.scales, { perplexity: "log" });
+
+    assert.deepEqual(view.chartSpec().panels, ["loss", "learning rate", "perplexity (log scale)"]);
+    // A metric that declares no scale (BLEU) is drawn in the shared, linear "metrics" panel.
+    await dispatchEvent([view], { type: "eval", step: 4, epoch: 1, loss: 1, metrics: { bleu: 20 } });
+    const spec = view.chartSpec();
+    assert.deepEqual(spec.panels, ["loss", "learning rate", "perplexity (log scale)", "metrics"]);
+    const { data, layout } = plotlyFigure(spec);
+    const axisOf = (name: string) => {
+      const trace = data.find((d) => (d as { name: string }).name === name) as { yaxis: string };
+      return layout[trace.yaxis === "y" ? "yaxis" : `yaxis${trace.yaxis.slice(1)}`] as { type: string };
+    };
+    assert.equal(axisOf("perplexity").type, "log");
+    assert.equal(axisOf("bleu").type, "linear");
+    assert.equal(axisOf("train loss").type, "linear");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -32,6 +32,8 @@ export type TrainingViewOptions = z.input<typeof optionsSchema>;
 export interface TrainingView extends TrainCallbacks {
   /** The collected series: train loss, validation loss, learning rate, and one per metric. */
   series(): ChartSeries[];
+  /** The chart as it is drawn now: panels, log-scale panels and series (`plotlyFigure(spec)` gives the figure). */
+  chartSpec(): ChartSpec;
 }
 
 class Series {
@@ -88,11 +90,22 @@ export function notebookTrainingView(options: TrainingViewOptions = {}): Trainin
   const valid = new Series("validation loss", "loss", o.maxPoints);
   const lr = new Series("learning rate", "learning rate", o.maxPoints);
   const metrics = new Map<string, Series>();
+  // Linear metrics share the "metrics" panel; a metric that declares a log scale (perplexity: thousands down
+  // to single digits) gets a panel of its own with a log y axis.
+  const metricPanels: string[] = [];
+  const logPanels: string[] = [];
+  const metricSeries = (name: string, scale: "linear" | "log" | undefined): Series => {
+    const panel = scale === "log" ? `${name} (log scale)` : "metrics";
+    if (!metricPanels.includes(panel)) metricPanels.push(panel);
+    if (scale === "log" && !logPanels.includes(panel)) logPanels.push(panel);
+    return new Series(name, panel, o.maxPoints);
+  };
   const all = () =>
     [train, valid, lr, ...metrics.values()].filter((s) => s.x.length > 0).map((s) => s.view());
   const spec = (): ChartSpec => ({
     title: o.title,
-    panels: ["loss", "learning rate", ...(metrics.size ? ["metrics"] : [])],
+    panels: ["loss", "learning rate", ...metricPanels],
+    ...(logPanels.length ? { logPanels: [...logPanels] } : {}),
     series: all(),
   });
   const redraw = () => {
@@ -113,6 +126,7 @@ export function notebookTrainingView(options: TrainingViewOptions = {}): Trainin
   let note: string | undefined;
   return {
     series: all,
+    chartSpec: spec,
     onStep(e: StepEvent) {
       train.push(e.step, e.loss);
       lr.push(e.step, e.learningRate);
@@ -131,7 +145,7 @@ export function notebookTrainingView(options: TrainingViewOptions = {}): Trainin
     onEval(e: EvalEvent) {
       valid.push(e.step, e.loss);
       for (const [k, v] of Object.entries(e.metrics)) {
-        if (!metrics.has(k)) metrics.set(k, new Series(k, "metrics", o.maxPoints));
+        if (!metrics.has(k)) metrics.set(k, metricSeries(k, e.scales?.[k]));
         metrics.get(k)!.push(e.step, v);
       }
       note = `val loss ${e.loss.toPrecision(4)}`;

@@ -5,6 +5,13 @@
 
 import { enableNotebookDefaults } from "../kernel-extensions/auto-display";
 
+// What notebooks and scripts need besides tunebook itself, so that `import … from "tunebook"` is enough where
+// only tunebook is installed (its dependencies may not be hoisted next to the notebook): the `openai` client
+// for calling `serve()` or any OpenAI-compatible endpoint, and zod's `z` for `DataGenerator` schemas (the
+// zod version tunebook's own schemas use).
+export { OpenAI } from "openai";
+export { z } from "zod";
+
 // Names several layers export: the engine's symbolic Tensor and softmax op, the dataset's ChatMessage and the
 // models' generation types win at the top level; the others stay reachable from their layers.
 export type { ChatMessage } from "./data";

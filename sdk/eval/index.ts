@@ -12,6 +12,7 @@ export {
   type Metric,
   type MetricDirection,
   type MetricResult,
+  type MetricScale,
   type TextMetricInput,
 } from "./metric";
 export {

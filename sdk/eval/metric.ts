@@ -1,6 +1,12 @@
 /** Whether a larger (`"max"`) or a smaller (`"min"`) value of a metric is better. */
 export type MetricDirection = "max" | "min";
 
+/**
+ * How a metric's values are best plotted: `"log"` for metrics that span orders of magnitude (perplexity falls
+ * from thousands to single digits), `"linear"` otherwise (the default).
+ */
+export type MetricScale = "linear" | "log";
+
 /** What a metric returns: the headline value, per-row scores where meaningful, and any warnings. */
 export interface MetricResult {
   /** Metric name, e.g. `"bleu"`; the key the trainer logs it under. */
@@ -34,6 +40,8 @@ export interface Metric<I = unknown> {
   readonly name: string;
   /** Whether larger or smaller is better; the trainer uses it to pick the best checkpoint. */
   readonly direction: MetricDirection;
+  /** Axis scale for charts of this metric (training view); absent means linear. */
+  readonly scale?: MetricScale;
   /** Scores `input`. */
   compute(input: I, options?: ComputeOptions): Promise<MetricResult>;
 }

@@ -5,7 +5,7 @@ import { logLossPerRow } from "./classification/log-loss";
 import { rocAuc } from "./classification/roc-auc";
 import { type CocoEvalOptions, cocoEvaluate } from "./detection/coco-eval";
 import { llmJudge } from "./judge/llm-judge";
-import type { Metric, MetricDirection, MetricResult, TextMetricInput } from "./metric";
+import type { Metric, MetricDirection, MetricResult, MetricScale, TextMetricInput } from "./metric";
 import { type PerplexityOptions, perplexity } from "./perplexity";
 import { meanAbsoluteError, meanSquaredError } from "./regression";
 import { corpusBleu, sentenceBleuScores } from "./text/bleu";
@@ -39,6 +39,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * @param name - metric name
  * @param direction - `"max"` or `"min"`
  * @param run - computes the value (and optionally per-row scores) from the input
+ * @param display - `scale`: how charts plot the metric (`"log"` for values spanning orders of magnitude)
  * @returns the metric
  * @example
  * ```ts
@@ -52,10 +53,12 @@ export function defineMetric<I>(
     input: I,
     signal?: AbortSignal,
   ) => Promise<Omit<MetricResult, "name" | "direction" | "warnings"> & { warnings?: string[] }>,
+  display: { scale?: MetricScale } = {},
 ): Metric<I> {
   return {
     name,
     direction,
+    ...(display.scale ? { scale: display.scale } : {}),
     async compute(input, options = {}) {
       const r = await run(input, options.signal);
       return { name, direction, ...r, warnings: r.warnings ?? [] };
@@ -154,14 +157,19 @@ export const Metrics = {
    */
   perplexity(options: { reduce?: "token" | "row-mean" } = {}): Metric<PerplexityInput> {
     const { reduce } = parseOptions(reduceSchema, options, "Metrics.perplexity");
-    return defineMetric("perplexity", "min", async (input: PerplexityInput) => {
-      const r = perplexity({ ...input, reduce } as PerplexityOptions);
-      return {
-        value: r.value,
-        perRow: r.perRow,
-        details: { crossEntropy: r.crossEntropy, tokens: r.tokens },
-      };
-    });
+    return defineMetric(
+      "perplexity",
+      "min",
+      async (input: PerplexityInput) => {
+        const r = perplexity({ ...input, reduce } as PerplexityOptions);
+        return {
+          value: r.value,
+          perRow: r.perRow,
+          details: { crossEntropy: r.crossEntropy, tokens: r.tokens },
+        };
+      },
+      { scale: "log" },
+    );
   },
   /**
    * QA accuracy (max): share of rows whose answer matches a reference after SQuAD normalisation.

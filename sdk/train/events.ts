@@ -33,6 +33,8 @@ export interface EvalEvent {
   loss: number;
   /** Metric values by metric name, e.g. `{ perplexity: 12.3, bleu: 20.1 }`. */
   metrics: Record<string, number>;
+  /** Metrics that declare a chart scale (`Metric.scale`), e.g. `{ perplexity: "log" }`; others are linear. */
+  scales?: Record<string, "linear" | "log">;
 }
 
 /** A checkpoint was written (atomically) to `path`. */

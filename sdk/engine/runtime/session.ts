@@ -42,8 +42,9 @@ const ORT_TYPE: Partial<Record<DType, ort.Tensor.Type>> = {
 
 function cudaHelp(cause: unknown): RuntimeError {
   return new RuntimeError(
-    "the CUDA execution provider is not available in this onnxruntime-node install. Reinstall it with CUDA " +
-      "binaries: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (needs CUDA 12 and cuDNN 9), " +
+    "the CUDA execution provider is not available in this onnxruntime-node install. Download its CUDA " +
+      "binaries (needs CUDA 12 and cuDNN 9, and access to api.nuget.org): " +
+      "`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`, " +
       "or use device: 'cpu'.",
     { cause },
   );

@@ -117,6 +117,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const emit = (e: TrainEvent) => dispatchEvent(o.callbacks, e);
   const started = performance.now();
   const primary = o.metrics[0] ?? { name: "loss", direction: "min" as const };
+  const declared = o.metrics.flatMap((m) => (m.scale ? [[m.name, m.scale] as const] : []));
+  const scales = declared.length ? { scales: Object.fromEntries(declared) } : {};
 
   const save = async (name: string, reason: "best" | "last" | "interval" | "cancel") => {
     if (!o.store || t.saveCheckpoint === "disable") return;
@@ -150,7 +152,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     const metrics = Object.fromEntries(
       o.metrics.filter((m) => m.name in r.metrics).map((m) => [m.name, r.metrics[m.name]]),
     );
-    await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics });
+    await emit({ type: "eval", step: state.step, epoch, loss: r.loss, metrics, ...scales });
     const value = primary.name === "loss" ? r.loss : r.metrics[primary.name];
     // A resumed run that ranks by another metric starts its best afresh (values of two metrics do not compare).
     const better =

@@ -15,6 +15,8 @@ import { batchFeeds } from "./causal-lm-step";
 export interface RunMetric {
   readonly name: string;
   readonly direction: "max" | "min";
+  /** Chart scale (`"log"` for perplexity); absent means linear. */
+  readonly scale?: "linear" | "log";
   // biome-ignore lint/suspicious/noExplicitAny: each metric has its own input type; the trainer picks it by name
   compute(input: any): Promise<{ value: number; warnings?: string[] }>;
 }
