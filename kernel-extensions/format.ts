@@ -1,28 +1,6 @@
 /** Number and duration formatting shared by the text and HTML renderings. */
 
-/**
- * Formats a number compactly: 4 significant digits, exponent form for very small or large magnitudes.
- *
- * @param x - the number (NaN and ±Infinity are written as such)
- * @returns the text
- * @throws never
- * @example
- * ```ts
- * formatNumber(0.000123456); // "1.235e-4"
- * formatNumber(2.34567); // "2.346"
- * ```
- */
-export function formatNumber(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  if (a >= 1e5 || a < 1e-3) {
-    const [m, e] = x.toExponential(3).split("e");
-    return `${Number(m)}e${Number(e)}`;
-  }
-  if (Number.isInteger(x)) return String(x);
-  return String(Number(x.toPrecision(4)));
-}
+export { formatNumber } from "../sdk/util";
 
 /**
  * Formats seconds as `h:mm:ss` or `m:ss`.
