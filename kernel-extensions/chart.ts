@@ -143,7 +143,7 @@ export function renderChart(spec: ChartSpec, panelHeight = 220): Rendering {
   const lines = spec.series.map((s) => {
     if (s.y.length === 0) return `${s.name}: (no points)`;
     const last = s.y[s.y.length - 1]!;
-    const min = Math.min(...s.y);
+    const min = s.y.reduce((m, v) => Math.min(m, v), Number.POSITIVE_INFINITY);
     return `${s.name}: last ${formatNumber(last)} @ ${s.x[s.x.length - 1]}, min ${formatNumber(min)}  ${sparkline(s.y)}`;
   });
   const text = [spec.title ? `== ${spec.title} ==` : "", ...lines].filter(Boolean).join("\n");

@@ -117,3 +117,11 @@ test("a listExperiments() table fits the page width in a browser: long values wr
     await browser.close();
   }
 });
+
+test("a table of 200,000 shown rows renders (no spread of the rows into Math.max)", () => {
+  const rows = Array.from({ length: 200_000 }, (_, i) => ({ id: i, word: `w${i}` }));
+  const { text } = renderTable({ rows, maxRows: 200_000 });
+  const lines = text.split("\n");
+  assert.equal(lines.length, 2 + 200_000);
+  assert.match(lines[lines.length - 1]!, /^199999\s+w199999$/);
+});

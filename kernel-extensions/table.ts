@@ -118,7 +118,13 @@ export function renderTable(options: Omit<ShowTableOptions, "mode" | "output">):
     (o.title ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(o.title)}</caption>` : "") +
     `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>` +
     (foot ? `<div style="color:#888">${escapeHtml(foot)}</div>` : "");
-  const widths = columns.map((c, i) => Math.min(40, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
+  // A reduce, not Math.max(...cells): a spread of a data-sized array overflows the call stack.
+  const widths = columns.map((c, i) =>
+    Math.min(
+      40,
+      cells.reduce((w, r) => Math.max(w, r[i]!.length), c.length),
+    ),
+  );
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const line = (row: string[]) =>
     row

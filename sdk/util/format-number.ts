@@ -10,16 +10,18 @@
  * formatNumber(0.000123456); // "1.235e-4"
  * formatNumber(2.34567); // "2.346"
  * formatNumber(1.5); // "1.5"
+ * formatNumber(199999); // "199999"
  * ```
  */
 export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return "0";
   const a = Math.abs(x);
+  // Counts and ids (steps, rows, tokens) stay exact: 199999 is not 2e5.
+  if (Number.isInteger(x) && a < 1e15) return String(x);
   if (a >= 1e5 || a < 1e-3) {
     const [m, e] = x.toExponential(3).split("e");
     return `${Number(m)}e${Number(e)}`;
   }
-  if (Number.isInteger(x)) return String(x);
   return String(Number(x.toPrecision(4)));
 }
