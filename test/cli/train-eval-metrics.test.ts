@@ -4,58 +4,35 @@
  * columns beside the rendered prompt.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { ExperimentStore } from "../../sdk/train";
-import { arithmeticRecords, experimentsRoot, tinyLlama } from "../train/fixtures";
-
-const BIN = path.resolve("dist/sdk/cli/main.js");
-
-function tunebook(args: string[], cwd: string) {
-  const env = { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cliWorkspace, onlyExperiment, tunebook } from "../support/cli-workspace";
+import { arithmeticRecords } from "../train/fixtures";
 
 test("train shows the configured generated-text metric on each evaluation line; eval.csv keeps the columns", async () => {
-  const dir = experimentsRoot();
   const records = arithmeticRecords(16);
-  const rows = records.map((r, i) => `q${i},"${r.question}",${r.answer}`);
-  fs.writeFileSync(path.join(dir, "train.csv"), `id,question,answer\n${rows.join("\n")}\n`);
-  const config = [
-    "architecture:",
-    `  backbone: ${await tinyLlama()}`,
-    "dataset:",
-    "  train_file: train.csv",
-    "  prompt_column: question",
-    "  validation_size: 0.25",
-    "  use_chat_template: true",
-    "lora:",
-    "  r: 4",
-    "  target_modules: [q_proj, v_proj]",
-    "training:",
-    "  epochs: 2",
-    "  batch_size: 4",
-    "  evaluation_epochs: 1",
-    "prediction:",
-    "  metric: qa_accuracy",
-    "  max_new_tokens: 4",
-    "environment:",
-    "  seed: 9",
-    "  threads: 1",
-    "logging:",
-    "  name: qa",
-    "  output_dir: runs",
-  ];
-  fs.writeFileSync(path.join(dir, "exp.yaml"), `${config.join("\n")}\n`);
+  const dir = await cliWorkspace({
+    records: records.map((r, i) => ({ id: `q${i}`, ...r })),
+    settings: {
+      "dataset.answer_column": null,
+      "dataset.use_chat_template": true,
+      "lora.r": 4,
+      "lora.target_modules": "[q_proj, v_proj]",
+      "training.epochs": 2,
+      "training.evaluation_epochs": 1,
+      "prediction.metric": "qa_accuracy",
+      "prediction.max_new_tokens": 4,
+      "environment.seed": 9,
+      "logging.name": "qa",
+    },
+  });
   const train = tunebook(["train", "-c", "exp.yaml"], dir);
   assert.equal(train.code, 0, train.err);
   const evalLines = train.err.split("\n").filter((l) => l.startsWith("eval "));
   assert.equal(evalLines.length, 2, train.err);
-  const [folder] = fs.readdirSync(path.join(dir, "runs"));
-  const exp = path.join(dir, "runs", folder!);
+  const exp = onlyExperiment(path.join(dir, "runs"));
   const recorded = ExperimentStore.open(exp)
     .readMetrics()
     .flatMap((r) => (r.type === "eval" ? [r] : []));

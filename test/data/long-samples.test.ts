@@ -12,9 +12,9 @@ import path from "node:path";
 import { test } from "node:test";
 import { Dataset, type DatasetWarning } from "../../sdk/data";
 import { loadTokenizer, type Tokenizer } from "../../sdk/models/tokenizer";
+import { cliWorkspace, onlyExperiment, tunebook } from "../support/cli-workspace";
 
 const TINY = path.resolve("assets/tiny-llama");
-const BIN = path.resolve("dist/sdk/cli/main.js");
 const SENTENCE = "Call me Ishmael. Some years ago, never mind how long precisely, I went to sea. ";
 
 let tokenizer: Tokenizer | undefined;
@@ -135,38 +135,16 @@ test("tunebook train shows the truncation warning on stderr and in logs.txt", as
     { question: "Recite the book.", answer: await longText(200_000) },
     ...Array.from({ length: 7 }, (_, i) => ({ question: `What is ${i} plus 1?`, answer: `${i + 1}` })),
   ];
-  fs.writeFileSync(path.join(dir, "train.jsonl"), `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
-  const config = [
-    "architecture:",
-    `  backbone: ${TINY}`,
-    "dataset:",
-    "  train_file: train.jsonl",
-    "  prompt_column: question",
-    "  answer_column: answer",
-    "  validation_size: 0.25",
-    "tokenizer:",
-    "  max_length: 64",
-    "lora:",
-    "  r: 2",
-    "  target_modules: [q_proj]",
-    "training:",
-    "  epochs: 1",
-    "  batch_size: 4",
-    "environment:",
-    "  threads: 1",
-    "logging:",
-    "  name: long",
-    "  output_dir: runs",
-  ];
-  fs.writeFileSync(path.join(dir, "exp.yaml"), `${config.join("\n")}\n`);
-  const r = spawnSync(process.execPath, [BIN, "train", "--config", "exp.yaml"], {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
+  await cliWorkspace({
+    dir,
+    backbone: TINY,
+    records: false,
+    files: { "train.jsonl": `${rows.map((r) => JSON.stringify(r)).join("\n")}\n` },
+    settings: { "dataset.train_file": "train.jsonl", "tokenizer.max_length": 64, "logging.name": "long" },
   });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /warn: 1 of \d examples were longer than maxLength 64 tokens/);
-  const [exp] = fs.readdirSync(path.join(dir, "runs"));
-  const logs = fs.readFileSync(path.join(dir, "runs", exp, "logs.txt"), "utf8");
+  const r = tunebook(["train", "--config", "exp.yaml"], dir);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /warn: 1 of \d examples were longer than maxLength 64 tokens/);
+  const logs = fs.readFileSync(path.join(onlyExperiment(path.join(dir, "runs")), "logs.txt"), "utf8");
   assert.match(logs, /examples were longer than maxLength 64 tokens/);
 });

@@ -4,16 +4,15 @@
  * names that match (a short name, a dotted suffix, lm_head, "all-linear") load.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { ConfigError } from "../../sdk/errors";
 import { Backbone } from "../../sdk/models";
+import { cliWorkspace, tunebook } from "../support/cli-workspace";
 
 const TINY = path.resolve("assets/tiny-llama");
-const BIN = path.resolve("dist/sdk/cli/main.js");
 const NAMES = "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, lm_head";
 
 function foldersIn(root: string): string[] {
@@ -55,34 +54,28 @@ test("short names, dotted suffixes, lm_head and all-linear load", async () => {
   }
 });
 
-test("`tunebook train` with lora.target_modules=[foo_proj] says no module matched and lists them", () => {
+test("`tunebook train` with lora.target_modules=[foo_proj] says no module matched and lists them", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-lora-cli-"));
   try {
-    fs.writeFileSync(path.join(dir, "train.csv"), 'question,answer\n"a?",b\n"c?",d\n"e?",f\n"g?",h\n');
-    const config = [
-      "architecture:",
-      `  backbone: ${TINY}`,
-      "dataset:",
-      "  train_file: train.csv",
-      "  prompt_column: question",
-      "  answer_column: answer",
-      "  validation_size: 0.25",
-      "training:",
-      "  epochs: 1",
-      "  batch_size: 2",
-      "logging:",
-      "  output_dir: runs",
-    ];
-    fs.writeFileSync(path.join(dir, "exp.yaml"), `${config.join("\n")}\n`);
-    const r = spawnSync(
-      process.execPath,
-      [BIN, "train", "-c", "exp.yaml", "--set", "lora.target_modules=[foo_proj]"],
-      { cwd: dir, encoding: "utf8" },
-    );
-    assert.notEqual(r.status, 0);
-    assert.doesNotMatch(r.stderr, /nothing to train/);
-    assert.match(r.stderr, /no module matched foo_proj/);
-    assert.ok(r.stderr.includes(NAMES), r.stderr);
+    await cliWorkspace({
+      dir,
+      backbone: TINY,
+      records: ["a", "c", "e", "g"].map((q, i) => ({ question: `${q}?`, answer: "bdfh"[i]! })),
+      settings: {
+        "lora.r": null,
+        "lora.target_modules": null,
+        "training.batch_size": 2,
+        "environment.threads": null,
+        "logging.name": null,
+      },
+    });
+    const r = tunebook(["train", "-c", "exp.yaml", "--set", "lora.target_modules=[foo_proj]"], dir, {
+      env: process.env,
+    });
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.err, /nothing to train/);
+    assert.match(r.err, /no module matched foo_proj/);
+    assert.ok(r.err.includes(NAMES), r.err);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { installKernel } from "../../kernel-extensions";
-import { JupyterHarness, PYTHON } from "./jupyter-harness";
+import { JupyterHarness, PYTHON, writeNotebook } from "./jupyter-harness";
 import { cellWith, type Notebook, outputText } from "./notebook-runner";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "tunebook-headless-"));
@@ -31,22 +31,11 @@ const cells = [
   'throw new RangeError("plain range error");',
   'console.log("last cell");',
 ];
-writeFileSync(
-  path.join(work, "fails.ipynb"),
-  JSON.stringify({
-    cells: cells.map((source, i) => ({
-      cell_type: "code",
-      id: `c${i}`,
-      metadata: {},
-      source,
-      outputs: [],
-      execution_count: null,
-    })),
-    metadata: { kernelspec: { name: "tunebook-headless", display_name: "tunebook", language: "typescript" } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  }),
-);
+writeNotebook(path.join(work, "fails.ipynb"), cells, {
+  name: "tunebook-headless",
+  display_name: "tunebook",
+  language: "typescript",
+});
 
 function nbconvert(...args: string[]) {
   return spawnSync(

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +15,23 @@ import { installKernel } from "../../kernel-extensions";
 
 /** Python with Jupyter (Debian's). */
 export const PYTHON = "/usr/bin/python3";
+
+/** Writes a notebook of code cells (`sources`, not yet run) for the kernel `kernelspec` to `file`. */
+export function writeNotebook(
+  file: string,
+  sources: string[],
+  kernelspec: { name: string; display_name: string; language: string },
+): void {
+  const cells = sources.map((source, i) => ({
+    cell_type: "code",
+    id: `c${i}`,
+    metadata: {},
+    source,
+    outputs: [],
+    execution_count: null,
+  }));
+  writeFileSync(file, JSON.stringify({ cells, metadata: { kernelspec }, nbformat: 4, nbformat_minor: 5 }));
+}
 
 /**
  * Rejects after `ms` with a message naming what timed out.

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { JupyterHarness, PYTHON } from "../notebooks/jupyter-harness";
+import { JupyterHarness, PYTHON, writeNotebook } from "../notebooks/jupyter-harness";
 import { cellWith, type Notebook, outputHtml, outputText } from "../notebooks/notebook-runner";
 
 const repo = path.resolve(__dirname, "../../..");
@@ -107,24 +107,11 @@ test("a notebook in a fresh folder runs on the packed tarball, importing only tu
       'console.log("client", typeof client.chat.completions.create);\n' +
       'showTable({ title: "generated", rows: [row] });',
   ];
-  writeFileSync(
-    path.join(folder, "first.ipynb"),
-    JSON.stringify({
-      cells: cells.map((source, i) => ({
-        cell_type: "code",
-        id: `c${i}`,
-        metadata: {},
-        source,
-        outputs: [],
-        execution_count: null,
-      })),
-      metadata: {
-        kernelspec: { name: "tunebook", display_name: "TypeScript (tunebook)", language: "typescript" },
-      },
-      nbformat: 4,
-      nbformat_minor: 5,
-    }),
-  );
+  writeNotebook(path.join(folder, "first.ipynb"), cells, {
+    name: "tunebook",
+    display_name: "TypeScript (tunebook)",
+    language: "typescript",
+  });
   const nb = run(
     PYTHON,
     ["-m", "nbconvert", "--to", "notebook", "--execute", "--output", "first.out.ipynb", "first.ipynb"],

@@ -5,7 +5,7 @@
  * served under its own name (or `--model-id`), which `/v1/models` lists and requests use.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -13,9 +13,10 @@ import os from "node:os";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import OpenAI from "openai";
+import { BIN, childEnv, cliWorkspace, onlyExperiment, tunebook } from "../support/cli-workspace";
+import { arithmeticRecords } from "../train/fixtures";
 import { rawHttp } from "./raw-http";
 
-const BIN = path.resolve("dist/sdk/cli/main.js");
 const TINY = path.resolve("assets/tiny-llama");
 
 /** A running `tunebook serve` process. */
@@ -30,15 +31,16 @@ interface ServeProcess {
   exited: Promise<number | string>;
 }
 
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
+/** {@link childEnv} without the user's `TUNEBOOK_API_KEY`, plus `extra`. */
+function serveEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = childEnv();
   delete env.TUNEBOOK_API_KEY;
   return { ...env, ...extra };
 }
 
 /** Starts `tunebook serve <args>` and waits until it prints its URL. */
 async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const proc = spawn(process.execPath, [BIN, "serve", ...args], { env: childEnv(env) });
+  const proc = spawn(process.execPath, [BIN, "serve", ...args], { env: serveEnv(env) });
   let out = "";
   let err = "";
   proc.stdout?.on("data", (d) => {
@@ -64,12 +66,8 @@ async function startServe(args: string[], env: Record<string, string> = {}): Pro
 
 /** Runs `tunebook serve <args>` expecting it to fail at once. */
 function failingServe(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, "serve", ...args], {
-    env: childEnv(env),
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { code: r.status, err: r.stderr };
+  const r = tunebook(["serve", ...args], undefined, { env: serveEnv(env), timeout: 60_000 });
+  return { code: r.code, err: r.err };
 }
 
 describe("tunebook serve: shutdown", () => {
@@ -164,39 +162,18 @@ describe("tunebook serve: clear errors", () => {
 describe("tunebook serve: the served model's name", () => {
   let experiment: string;
 
-  before(() => {
+  before(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-serve-exp-"));
-    const rows = Array.from({ length: 16 }, (_, i) => `"What is ${i % 8} plus ${(i >> 3) + 1}?",${i}`);
-    fs.writeFileSync(path.join(dir, "train.csv"), `question,answer\n${rows.join("\n")}\n`);
-    const config = [
-      "architecture:",
-      `  backbone: ${TINY}`,
-      "dataset:",
-      "  train_file: train.csv",
-      "  prompt_column: question",
-      "  answer_column: answer",
-      "  validation_size: 0.25",
-      "lora:",
-      "  r: 4",
-      "  target_modules: [q_proj, v_proj]",
-      "training:",
-      "  epochs: 1",
-      "  batch_size: 4",
-      "environment:",
-      "  threads: 1",
-      "logging:",
-      "  name: sums",
-      "  output_dir: runs",
-    ];
-    fs.writeFileSync(path.join(dir, "exp.yaml"), `${config.join("\n")}\n`);
-    const r = spawnSync(process.execPath, [BIN, "train", "--config", "exp.yaml"], {
-      cwd: dir,
-      env: childEnv(),
-      encoding: "utf8",
+    const records = arithmeticRecords(16).map((r, i) => ({ ...r, answer: `${i}` }));
+    await cliWorkspace({
+      dir,
+      backbone: TINY,
+      records,
+      settings: { "lora.r": 4, "lora.target_modules": "[q_proj, v_proj]", "logging.name": "sums" },
     });
-    assert.equal(r.status, 0, r.stderr);
-    const [run] = fs.readdirSync(path.join(dir, "runs"));
-    experiment = path.join(dir, "runs", run);
+    const r = tunebook(["train", "--config", "exp.yaml"], dir, { env: serveEnv() });
+    assert.equal(r.code, 0, r.err);
+    experiment = onlyExperiment(path.join(dir, "runs"));
   });
 
   async function served(args: string[], fn: (client: OpenAI, s: ServeProcess) => Promise<void>) {

@@ -6,23 +6,12 @@
  * The binary is spawned as users run it, on an experiment trained here by `tunebook train`.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
-
-const BIN = path.resolve("dist/sdk/cli/main.js");
-
-function tunebook(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cliWorkspace, onlyExperiment, tunebook } from "../support/cli-workspace";
+import { experimentsRoot, tinyLlama } from "./fixtures";
 
 /** Every entry under `dir` (not following symlinks): file → sha256, symlink → its target, folder → "dir". */
 function snapshot(dir: string): Record<string, string> {
@@ -52,34 +41,10 @@ before(async () => {
   ws = experimentsRoot();
   model = path.join(ws, "model");
   fs.cpSync(await tinyLlama(), model, { recursive: true });
-  const rows = arithmeticRecords(16).map((r) => `"${r.question}",${r.answer}`);
-  fs.writeFileSync(path.join(ws, "train.csv"), `question,answer\n${rows.join("\n")}\n`);
-  const config = [
-    "architecture:",
-    `  backbone: ${model}`,
-    "dataset:",
-    "  train_file: train.csv",
-    "  prompt_column: question",
-    "  answer_column: answer",
-    "  validation_size: 0.25",
-    "lora:",
-    "  r: 2",
-    "  target_modules: [q_proj]",
-    "training:",
-    "  epochs: 1",
-    "  batch_size: 4",
-    "environment:",
-    "  threads: 1",
-    "logging:",
-    "  name: exp",
-    "  output_dir: runs",
-  ];
-  fs.writeFileSync(path.join(ws, "exp.yaml"), `${config.join("\n")}\n`);
+  await cliWorkspace({ dir: ws, backbone: model });
   const r = tunebook(["train", "--config", "exp.yaml"], ws);
   assert.equal(r.code, 0, r.err);
-  const runs = fs.readdirSync(path.join(ws, "runs"));
-  assert.equal(runs.length, 1);
-  trained = path.join(ws, "runs", runs[0]);
+  trained = onlyExperiment(path.join(ws, "runs"));
 });
 
 after(() => fs.rmSync(ws, { recursive: true, force: true }));

@@ -5,91 +5,30 @@
  * `generate` completes a prompt from the experiment folder.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { Backbone } from "../../sdk/models";
-import { ExperimentStore, loadTrainedBackbone, type StepEvent } from "../../sdk/train";
-import { arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
+import { ExperimentStore, loadTrainedBackbone } from "../../sdk/train";
+import {
+  BIN,
+  checkpointStep,
+  childEnv,
+  cliWorkspace,
+  killAfterCheckpoint,
+  onlyExperiment,
+  RESUMABLE_SETTINGS,
+  stepLosses,
+  tunebook,
+} from "../support/cli-workspace";
+import { arithmeticRecords, experimentsRoot } from "./fixtures";
 
-const BIN = path.resolve("dist/sdk/cli/main.js");
-
-function tunebook(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: childEnv() });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function childEnv() {
-  return { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
-}
-
-async function workspace(): Promise<string> {
-  const dir = experimentsRoot();
-  const rows = arithmeticRecords(48).map((r) => `"${r.question}",${r.answer}`);
-  fs.writeFileSync(path.join(dir, "train.csv"), `question,answer\n${rows.join("\n")}\n`);
-  const config = [
-    "architecture:",
-    `  backbone: ${await tinyLlama()}`,
-    "dataset:",
-    "  train_file: train.csv",
-    "  prompt_column: question",
-    "  answer_column: answer",
-    "  validation_size: 0.25",
-    "lora:",
-    "  r: 4",
-    "  alpha: 8",
-    "  target_modules: [q_proj, v_proj]",
-    "training:",
-    "  epochs: 2",
-    "  batch_size: 4",
-    "  learning_rate: 0.005",
-    "  evaluation_epochs: 0.25",
-    "environment:",
-    "  seed: 9",
-    "  threads: 1",
-    "logging:",
-    "  name: cli",
-    "  output_dir: runs",
-    "  log_every_n_steps: 1",
-  ];
-  fs.writeFileSync(path.join(dir, "exp.yaml"), `${config.join("\n")}\n`);
-  return dir;
-}
-
-function onlyExperiment(root: string): string {
-  const entries = fs.readdirSync(root);
-  assert.equal(entries.length, 1, `expected one experiment in ${root}, found ${entries.join(", ")}`);
-  return path.join(root, entries[0]);
-}
-
-const stepLosses = (dir: string) =>
-  ExperimentStore.open(dir)
-    .readMetrics()
-    .filter((r) => r.type === "step")
-    .map((r) => [r.step, (r as StepEvent).loss]);
-
-function checkpointStep(dir: string): number {
-  try {
-    const file = path.join(dir, "checkpoints", "last", "trainer-state.json");
-    return JSON.parse(fs.readFileSync(file, "utf8")).step;
-  } catch {
-    return 0;
-  }
-}
-
-async function killAfterCheckpoint(child: ChildProcess, runs: string, minStep: number): Promise<string> {
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 20));
-    const entries = fs.existsSync(runs) ? fs.readdirSync(runs) : [];
-    if (entries.length === 1 && checkpointStep(path.join(runs, entries[0])) >= minStep) {
-      child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
-      return path.join(runs, entries[0]);
-    }
-    if (child.exitCode !== null) throw new Error("the run ended before it could be killed");
-  }
-}
+const workspace = () =>
+  cliWorkspace({
+    settings: { ...RESUMABLE_SETTINGS, "logging.name": "cli" },
+    records: arithmeticRecords(48),
+  });
 
 test("train, SIGKILL, resume: the same losses as an uninterrupted run; then eval, export, serve, generate", {
   timeout: 300_000,

@@ -7,92 +7,26 @@
  * `last` advises.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
+import {
+  checkpointStep,
+  cliWorkspace,
+  exited,
+  killAfterCheckpoint,
+  RESUMABLE_SETTINGS,
+  type Settings,
+  startTunebook,
+  tunebook,
+} from "../support/cli-workspace";
+import { arithmeticRecords } from "./fixtures";
 
-const BIN = path.resolve("dist/sdk/cli/main.js");
-const env = { ...process.env, OMP_WAIT_POLICY: "PASSIVE" };
-
-function tunebook(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function start(args: string[], cwd: string): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
-  let text = "";
-  child.stdout?.on("data", (d) => {
-    text += d;
+const workspace = (settings: Settings = {}) =>
+  cliWorkspace({
+    settings: { ...RESUMABLE_SETTINGS, ...settings, "logging.name": "resume" },
+    records: arithmeticRecords(48),
   });
-  child.stderr?.on("data", (d) => {
-    text += d;
-  });
-  return Object.assign(child, { output: () => text });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) =>
-    child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),
-  );
-
-async function workspace(settings: string[] = []): Promise<string> {
-  const dir = experimentsRoot();
-  const rows = arithmeticRecords(48).map((r) => `"${r.question}",${r.answer}`);
-  fs.writeFileSync(path.join(dir, "train.csv"), `question,answer\n${rows.join("\n")}\n`);
-  const config = [
-    "architecture:",
-    `  backbone: ${await tinyLlama()}`,
-    "dataset:",
-    "  train_file: train.csv",
-    "  prompt_column: question",
-    "  answer_column: answer",
-    "  validation_size: 0.25",
-    "lora:",
-    "  r: 4",
-    "  alpha: 8",
-    "  target_modules: [q_proj, v_proj]",
-    "training:",
-    "  epochs: 2",
-    "  batch_size: 4",
-    "  learning_rate: 0.005",
-    "  evaluation_epochs: 0.25",
-    ...settings.map((s) => `  ${s}`),
-    "environment:",
-    "  seed: 9",
-    "  threads: 1",
-    "logging:",
-    "  name: resume",
-    "  output_dir: runs",
-    "  log_every_n_steps: 1",
-  ];
-  fs.writeFileSync(path.join(dir, "exp.yaml"), `${config.join("\n")}\n`);
-  return dir;
-}
-
-function checkpointStep(dir: string, name = "last"): number {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(dir, "checkpoints", name, "trainer-state.json"), "utf8"))
-      .step;
-  } catch {
-    return 0;
-  }
-}
-
-async function killAfterCheckpoint(child: ChildProcess, runs: string, minStep: number): Promise<string> {
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 20));
-    const entries = fs.existsSync(runs) ? fs.readdirSync(runs) : [];
-    if (entries.length === 1 && checkpointStep(path.join(runs, entries[0])) >= minStep) {
-      child.kill("SIGKILL");
-      await exited(child);
-      return path.join(runs, entries[0]);
-    }
-    if (child.exitCode !== null) throw new Error("the run ended before it could be killed");
-  }
-}
 
 const listed = (cwd: string) => {
   const r = tunebook(["experiments", "list", "--root", "runs", "--json"], cwd);
@@ -110,7 +44,7 @@ test("a killed run is interrupted; resume checks its plan and settings, then tak
 }, async () => {
   const dir = await workspace();
   const killed = await killAfterCheckpoint(
-    start(["train", "--config", "exp.yaml"], dir),
+    startTunebook(["train", "--config", "exp.yaml"], dir),
     path.join(dir, "runs"),
     3,
   );
@@ -187,13 +121,13 @@ test("a killed run is interrupted; resume checks its plan and settings, then tak
 });
 
 test("two resumes of one folder started at once: exactly one trains", { timeout: 600_000 }, async () => {
-  const dir = await workspace(["schedule: constant"]);
+  const dir = await workspace({ "training.schedule": "constant" });
   const first = tunebook(["train", "--config", "exp.yaml", "--set", "training.epochs=1"], dir);
   assert.equal(first.code, 0, first.err);
   const folder = path.join(dir, "runs", fs.readdirSync(path.join(dir, "runs"))[0]);
   // With a constant schedule more epochs extend the run (the step's learning rate does not depend on them).
   const args = ["train", "--resume", folder, "--set", "training.epochs=60"];
-  const [a, b] = [start(args, dir), start(args, dir)];
+  const [a, b] = [startTunebook(args, dir), startTunebook(args, dir)];
   const loser = await Promise.race(
     [a, b].map(async (c) => {
       await exited(c);
@@ -223,7 +157,7 @@ test("two resumes of one folder started at once: exactly one trains", { timeout:
 test("--checkpoint best resumes from the best checkpoint, as a damaged last one advises", {
   timeout: 600_000,
 }, async () => {
-  const dir = await workspace(["save_checkpoint: best"]);
+  const dir = await workspace({ "training.save_checkpoint": "best" });
   const done = tunebook(["train", "--config", "exp.yaml"], dir);
   assert.equal(done.code, 0, done.err);
   const folder = path.join(dir, "runs", fs.readdirSync(path.join(dir, "runs"))[0]);

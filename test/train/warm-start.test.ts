@@ -65,15 +65,20 @@ const peftAdapter = async () => {
   return { base, adapter: path.join(base, "adapter") };
 };
 
-test("a warm start from a PEFT adapter takes its LoRA settings where left at defaults: logits as Backbone.load(base, { adapter })", async () => {
+/** An experiment `name` that warm-starts from {@link peftAdapter}'s adapter with `lora`, for `epochs` epochs. */
+async function fromPeftAdapter(name: string, lora: Parameters<Experiment["lora"]>[0], epochs: number) {
   const { base, adapter } = await peftAdapter();
-  const root = experimentsRoot();
-  const exp = Experiment.create({ name: "from-peft", root })
+  const exp = Experiment.create({ name, root: experimentsRoot() })
     .backbone(base, { pretrainedWeights: adapter })
     .dataset(arithmeticDataset())
-    .lora({ dropout: 0 })
-    .train({ epochs: 0 })
+    .lora(lora)
+    .train({ epochs })
     .environment({ seed: 1, threads: 1 });
+  return { base, adapter, exp };
+}
+
+test("a warm start from a PEFT adapter takes its LoRA settings where left at defaults: logits as Backbone.load(base, { adapter })", async () => {
+  const { base, adapter, exp } = await fromPeftAdapter("from-peft", { dropout: 0 }, 0);
   const run = await exp.fit({ display: false });
   const reference = await Backbone.load(base, { adapter });
   try {
@@ -98,14 +103,11 @@ test("a warm start from a PEFT adapter takes its LoRA settings where left at def
 });
 
 test("a warm start whose LoRA settings the experiment sets otherwise is refused, naming both values", async () => {
-  const { base, adapter } = await peftAdapter();
-  const root = experimentsRoot();
-  const exp = Experiment.create({ name: "alpha-8", root })
-    .backbone(base, { pretrainedWeights: adapter })
-    .dataset(arithmeticDataset())
-    .lora(new LoRAConfig({ r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] }))
-    .train({ epochs: 1 })
-    .environment({ seed: 1, threads: 1 });
+  const { exp } = await fromPeftAdapter(
+    "alpha-8",
+    new LoRAConfig({ r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] }),
+    1,
+  );
   await assert.rejects(exp.fit({ display: false }), (e: Error) => {
     assert.equal(e.name, "TunebookExperimentSetupError");
     assert.match(e.message, /lora\.alpha is 8 but 16 in the adapter .*adapter/);

@@ -12,18 +12,8 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { Experiment, ExperimentStore, loadTrainedBackbone } from "../../sdk/train";
 import { FileWriteError } from "../../sdk/util";
-import { arithmeticDataset, arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
-
-const BIN = path.resolve("dist/sdk/cli/main.js");
-
-function tunebook(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cliWorkspace, onlyExperiment, tunebook } from "../support/cli-workspace";
+import { arithmeticDataset, tinyLlama } from "./fixtures";
 
 const mounts: string[] = [];
 /** Mounts a tmpfs at a new folder under the workspace; undefined when mounting is not permitted. */
@@ -41,33 +31,10 @@ let ws = "";
 let trained = "";
 
 before(async () => {
-  ws = experimentsRoot();
-  const rows = arithmeticRecords(16).map((r) => `"${r.question}",${r.answer}`);
-  fs.writeFileSync(path.join(ws, "train.csv"), `question,answer\n${rows.join("\n")}\n`);
-  const config = [
-    "architecture:",
-    `  backbone: ${await tinyLlama()}`,
-    "dataset:",
-    "  train_file: train.csv",
-    "  prompt_column: question",
-    "  answer_column: answer",
-    "  validation_size: 0.25",
-    "lora:",
-    "  r: 2",
-    "  target_modules: [q_proj]",
-    "training:",
-    "  epochs: 1",
-    "  batch_size: 4",
-    "environment:",
-    "  threads: 1",
-    "logging:",
-    "  name: exp",
-    "  output_dir: runs",
-  ];
-  fs.writeFileSync(path.join(ws, "exp.yaml"), `${config.join("\n")}\n`);
+  ws = await cliWorkspace();
   const r = tunebook(["train", "--config", "exp.yaml"], ws);
   assert.equal(r.code, 0, r.err);
-  trained = path.join(ws, "runs", fs.readdirSync(path.join(ws, "runs"))[0]);
+  trained = onlyExperiment(path.join(ws, "runs"));
 });
 
 after(() => {

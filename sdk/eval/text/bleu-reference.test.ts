@@ -4,15 +4,8 @@ import { runPython, seededRandom } from "../../../test/eval/run-python";
 import { corpusBleu } from "./bleu";
 import { tokenize13a } from "./tokenizer-13a";
 
-// Reference 1: NLTK's corpus_bleu, where its definition coincides with sacreBLEU's (whitespace tokens, no
-// smoothing, uniform weights, closest reference length with ties to the shorter).
-// Reference 2: the 13a regexes run by Python's own `re` module, so JS and Python regex semantics are compared.
-const PY = `
-import json, re, sys
-from nltk.translate.bleu_score import corpus_bleu
-d = json.load(sys.stdin)
-bleu = [corpus_bleu([[r.split() for r in refs] for refs in c["refs"]], [h.split() for h in c["hyps"]]) * 100
-        for c in d["bleu"]]
+// The 13a tokenizer in Python (`tok(line)` → tokens), with the 13a regexes run by Python's own `re` module.
+const PY_13A = `
 rules = [(re.compile(r'([\\{-\\~\\[-\\\` -\\&\\(-\\+\\:-\\@\\/])'), r' \\1 '), (re.compile(r'([^0-9])([\\.,])'), r'\\1 \\2 '),
          (re.compile(r'([\\.,])([^0-9])'), r' \\1 \\2'), (re.compile(r'([0-9])(-)'), r'\\1 \\2 ')]
 def tok(line):
@@ -20,8 +13,20 @@ def tok(line):
     line = line.replace('&quot;', '"').replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>')
     line = ' ' + line + ' '
     for r, s in rules: line = r.sub(s, line)
-    return ' '.join(line.split())
-print(json.dumps({"bleu": bleu, "tok": [tok(t) for t in d["tok"]]}))
+    return line.split()
+`;
+
+// Reference 1: NLTK's corpus_bleu, where its definition coincides with sacreBLEU's (whitespace tokens, no
+// smoothing, uniform weights, closest reference length with ties to the shorter).
+// Reference 2: the 13a tokenizer above, so JS and Python regex semantics are compared.
+const PY = `
+import json, re, sys
+from nltk.translate.bleu_score import corpus_bleu
+d = json.load(sys.stdin)
+bleu = [corpus_bleu([[r.split() for r in refs] for refs in c["refs"]], [h.split() for h in c["hyps"]]) * 100
+        for c in d["bleu"]]
+${PY_13A}
+print(json.dumps({"bleu": bleu, "tok": [" ".join(tok(t)) for t in d["tok"]]}))
 `;
 
 const WORDS = "the a cat dog sat on mat and ran far away quickly home big small red".split(" ");
@@ -105,14 +110,7 @@ test("corpus BLEU (no smoothing, whitespace tokens) agrees with NLTK; 13a agrees
 const SACRE_PY = `
 import json, math, re, sys
 from collections import Counter
-rules = [(re.compile(r'([\\{-\\~\\[-\\\` -\\&\\(-\\+\\:-\\@\\/])'), r' \\1 '), (re.compile(r'([^0-9])([\\.,])'), r'\\1 \\2 '),
-         (re.compile(r'([\\.,])([^0-9])'), r' \\1 \\2'), (re.compile(r'([0-9])(-)'), r'\\1 \\2 ')]
-def tok(line):
-    line = line.rstrip().replace('<skipped>', '').replace('-\\n', '').replace('\\n', ' ')
-    line = line.replace('&quot;', '"').replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>')
-    line = ' ' + line + ' '
-    for r, s in rules: line = r.sub(s, line)
-    return line.split()
+${PY_13A}
 def ngrams(t):
     c = Counter()
     for n in range(1, 5):
