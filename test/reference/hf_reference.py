@@ -76,7 +76,9 @@ def run_ops(path):
             results.append(rms_norm(x, w, op["eps"], op.get("gemma", False)).tolist())
         elif op["op"] == "rope":
             pos = torch.tensor([op["positions"]])
-            cos, sin = rope_cos_sin(pos, x.shape[-1], op["theta"], torch.float64)
+            d = x.shape[-1]
+            inv_freq = 1.0 / (op["theta"] ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+            cos, sin = rope_cos_sin(pos, inv_freq, 1.0, torch.float64)
             results.append(apply_rope(x[None, None], cos, sin)[0, 0].tolist())
         else:
             raise ValueError(f"unknown op {op['op']!r}; expected rms_norm or rope")

@@ -13,6 +13,7 @@ import re
 
 import torch
 
+from rope_reference import rope_parameters
 from safetensors_io import read_checkpoint_weights, read_safetensors
 
 FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma")
@@ -31,17 +32,19 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def rope_cos_sin(positions, head_dim, theta, dtype):
-    """cos/sin tables [B, T, D] for integer positions [B, T]: inv_freq_i = theta^(-2i/D), angles duplicated."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+def rope_cos_sin(positions, inv_freq, attention_factor, dtype):
+    """cos/sin tables [B, T, R] for integer positions [B, T] (R = 2 × len(inv_freq)), angles duplicated, times
+    the RoPE variant's attention factor."""
     angles = positions.to(torch.float64)[..., None] * inv_freq
     emb = torch.cat((angles, angles), dim=-1)
-    return emb.cos().to(dtype), emb.sin().to(dtype)
+    return (emb.cos() * attention_factor).to(dtype), (emb.sin() * attention_factor).to(dtype)
 
 
 def apply_rope(x, cos, sin):
-    """Rotates x [B, heads, T, D] by the [B, T, D] tables."""
-    return x * cos[:, None] + rotate_half(x) * sin[:, None]
+    """Rotates the first R dims of x [B, heads, T, D] by the [B, T, R] tables; the rest pass (partial rotary)."""
+    r = cos.shape[-1]
+    rot, rest = x[..., :r], x[..., r:]
+    return torch.cat((rot * cos[:, None] + rotate_half(rot) * sin[:, None], rest), dim=-1)
 
 
 def gelu_tanh(x):
@@ -58,9 +61,9 @@ def read_config(model_dir):
     family = cfg.get("model_type")
     if family not in FAMILIES:
         raise ValueError(f"model_type {family!r} is not supported; expected one of {', '.join(FAMILIES)}")
-    if cfg.get("rope_scaling"):
-        raise ValueError(f"rope_scaling {cfg['rope_scaling']} is not supported by the reference")
     heads = cfg["num_attention_heads"]
+    head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
+    inv_freq, attention_factor, _ = rope_parameters(cfg, head_dim)
     # Gemma reads hidden_activation (falling back to hidden_act); the others read hidden_act.
     act = (cfg.get("hidden_activation") or cfg.get("hidden_act")) if family == "gemma" else cfg.get("hidden_act")
     if act not in ACTIVATIONS:
@@ -71,9 +74,10 @@ def read_config(model_dir):
         "layers": cfg["num_hidden_layers"],
         "heads": heads,
         "kv_heads": cfg.get("num_key_value_heads") or heads,
-        "head_dim": cfg.get("head_dim") or cfg["hidden_size"] // heads,
+        "head_dim": head_dim,
         "eps": cfg["rms_norm_eps"],
-        "theta": cfg.get("rope_theta", 10000.0),
+        "inv_freq": inv_freq,
+        "attention_factor": attention_factor,
         "vocab": cfg["vocab_size"],
         "tie": cfg.get("tie_word_embeddings", family in _TIED_BY_DEFAULT),
         "act": act,
@@ -171,7 +175,7 @@ class ReferenceModel:
         T = input_ids.shape[1]
         causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
         mask = causal[None] & attention_mask.bool()[:, None, :]
-        cos, sin = rope_cos_sin(position_ids, c["head_dim"], c["theta"], self.dtype)
+        cos, sin = rope_cos_sin(position_ids, c["inv_freq"], c["attention_factor"], self.dtype)
         for i in range(c["layers"]):
             collect(x)
             p = f"model.layers.{i}."

@@ -59,23 +59,44 @@ export function attentionBias(
 }
 
 /**
- * Rotary tables `cos`, `sin` `[B, 1, T, D]` for integer positions `[B, T]`.
+ * Rotary tables `cos`, `sin` `[B, 1, T, R]` for integer positions `[B, T]`, with `inv_freq_i = theta^(-2i/D)`.
  * @param positions - int64 positions
  * @param headDim - D (even)
  * @param theta - `rope_theta`
  */
 export function ropeTables(positions: Tensor, headDim: number, theta: number): { cos: Tensor; sin: Tensor } {
-  const half = headDim / 2;
-  const inv = Array.from({ length: half }, (_, i) => 1 / theta ** ((2 * i) / headDim));
-  const invFreq = positions.graph.constant(typedArrayOf("float32", inv), "float32", [1, 1, half]);
-  const freqs = mul(unsqueeze(cast(positions, "float32"), [2]), invFreq); // [B, T, D/2]
-  const emb = unsqueeze(concat([freqs, freqs], -1), [1]); // [B, 1, T, D]
-  return { cos: cos(emb), sin: sin(emb) };
+  const inv = Array.from({ length: headDim / 2 }, (_, i) => 1 / theta ** ((2 * i) / headDim));
+  return ropeTablesFromFrequencies(positions, inv);
 }
 
-/** Applies rotary embeddings to `x` `[B, H, T, D]`: `x·cos + rotate_half(x)·sin`. */
+/**
+ * Rotary tables `cos`, `sin` `[B, 1, T, R]` for integer positions `[B, T]` from given inverse frequencies
+ * (R = 2 × their count), each multiplied by `attentionScaling` (YaRN's attention factor; 1 otherwise).
+ * @param positions - int64 positions
+ * @param invFreq - one inverse frequency per rotated pair
+ * @param attentionScaling - factor on both tables
+ */
+export function ropeTablesFromFrequencies(
+  positions: Tensor,
+  invFreq: readonly number[],
+  attentionScaling = 1,
+): { cos: Tensor; sin: Tensor } {
+  const half = invFreq.length;
+  const inv = positions.graph.constant(typedArrayOf("float32", [...invFreq]), "float32", [1, 1, half]);
+  const freqs = mul(unsqueeze(cast(positions, "float32"), [2]), inv); // [B, T, R/2]
+  const emb = unsqueeze(concat([freqs, freqs], -1), [1]); // [B, 1, T, R]
+  if (attentionScaling === 1) return { cos: cos(emb), sin: sin(emb) };
+  return { cos: mul(cos(emb), attentionScaling), sin: mul(sin(emb), attentionScaling) };
+}
+
+/**
+ * Applies rotary embeddings to `x` `[B, H, T, D]`: `x·cos + rotate_half(x)·sin` over the first R dimensions of
+ * each head, R being the tables' last size (partial rotary when R < D: the other dimensions pass unchanged).
+ */
 export function applyRope(x: Tensor, tables: { cos: Tensor; sin: Tensor }): Tensor {
   const d = x.shape[x.rank - 1] as number;
+  const r = tables.cos.shape[tables.cos.rank - 1] as number;
+  if (r < d) return concat([applyRope(slice(x, -1, 0, r), tables), slice(x, -1, r, d)], -1);
   const x1 = slice(x, -1, 0, d / 2);
   const x2 = slice(x, -1, d / 2, d);
   const rotated = concat([neg(x2), x1], -1);

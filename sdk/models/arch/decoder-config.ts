@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ConfigError, parseOptions } from "../../errors";
+import { type RopeParameters, ropeParameters } from "./rope";
 
 /** A decoder-only transformer's shape and conventions, after normalisation. */
 export interface DecoderConfig {
@@ -21,6 +22,8 @@ export interface DecoderConfig {
   readonly headDim: number;
   readonly rmsNormEps: number;
   readonly ropeTheta: number;
+  /** Inverse frequencies, rotated dimensions and attention scaling of the config's RoPE variant. */
+  readonly rope: RopeParameters;
   /** Hugging Face activation name of the gated MLP (`silu`, `gelu_pytorch_tanh`, …). */
   readonly hiddenAct: string;
   /** The LM head reuses `model.embed_tokens.weight`. */
@@ -54,6 +57,8 @@ export const HfDecoderConfigSchema = z
     attention_bias: z.boolean().default(false),
     mlp_bias: z.boolean().default(false),
     rope_scaling: z.record(z.unknown()).nullish(),
+    partial_rotary_factor: z.number().nullish(),
+    max_position_embeddings: int.nullish(),
   })
   .passthrough();
 
@@ -65,7 +70,8 @@ export type HfDecoderConfig = z.output<typeof HfDecoderConfigSchema>;
  * @param raw - `config.json` as stored
  * @param modelType - for messages
  * @returns the parsed fields and the normalised Llama-style config (families override what differs)
- * @throws {@link ConfigError} naming each missing or invalid field, or an unsupported `rope_scaling`
+ * @throws {@link ConfigError} naming each missing or invalid field, or an unsupported `rope_scaling` (see
+ *   {@link ropeParameters})
  * @example
  * ```ts
  * const { hf, base } = parseHfDecoderConfig({ vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 }, "llama");
@@ -77,14 +83,8 @@ export function parseHfDecoderConfig(
 ): { hf: HfDecoderConfig; base: DecoderConfig } {
   const source = `config.json (model_type ${modelType})`;
   const hf = parseOptions(HfDecoderConfigSchema, raw, source);
-  const scaling = hf.rope_scaling;
-  const scalingType = scaling ? (scaling.rope_type ?? scaling.type) : undefined;
-  if (scaling && scalingType !== "default") {
-    const message = `rope_scaling ${JSON.stringify(scaling)} is not supported yet; expected null or rope_type "default"`;
-    throw new ConfigError([{ path: ["rope_scaling"], message }], { source });
-  }
   const heads = hf.num_attention_heads;
-  const base: DecoderConfig = {
+  const shape: Omit<DecoderConfig, "rope"> = {
     modelType,
     vocabSize: hf.vocab_size,
     hiddenSize: hf.hidden_size,
@@ -102,11 +102,12 @@ export function parseHfDecoderConfig(
     normUnitOffset: false,
     embedScale: 1,
   };
-  checkDivisibility(base, source);
+  checkDivisibility(shape, source);
+  const base: DecoderConfig = { ...shape, rope: ropeParameters(hf, shape.headDim, source) };
   return { hf, base };
 }
 
-function checkDivisibility(c: DecoderConfig, source: string): void {
+function checkDivisibility(c: Omit<DecoderConfig, "rope">, source: string): void {
   const issues = [];
   if (!Number.isInteger(c.headDim) || c.headDim % 2 !== 0) {
     issues.push({ path: ["head_dim"], message: `expected an even integer head size, got ${c.headDim}` });

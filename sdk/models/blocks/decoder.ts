@@ -14,7 +14,7 @@ import {
   linear,
   mul,
   rmsNorm,
-  ropeTables,
+  ropeTablesFromFrequencies,
   type Tensor,
 } from "../../engine";
 import type { DecoderConfig } from "../arch";
@@ -123,7 +123,7 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   if (dropoutSeed && options.neftuneAlpha) x = neftuneNoise(x, dropoutSeed, options.neftuneAlpha);
   if (c.embedScale !== 1) x = mul(x, c.embedScale);
   const shared = {
-    rope: ropeTables(positionIds, c.headDim, c.ropeTheta),
+    rope: ropeTablesFromFrequencies(positionIds, c.rope.invFreq, c.rope.attentionScaling),
     bias: cached ? cachedAttentionBias(inputIds, attentionMask) : attentionBias(inputIds, { attentionMask }),
   };
   const norm = (t: Tensor, name: string) =>
