@@ -113,6 +113,59 @@ const CASES: { label: string; headDim: number; config: Record<string, unknown> }
   },
 ];
 
+const ramp = (n: number, from: number, to: number) =>
+  Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
+/** LongRoPE configs as Phi-3.5/Phi-4-mini write them (top-level original_max_position_embeddings). */
+const LONGROPE: {
+  label: string;
+  headDim: number;
+  config: Record<string, unknown> & {
+    original_max_position_embeddings?: number;
+    max_position_embeddings: number;
+  };
+}[] = [
+  {
+    label: "longrope (Phi-3.5-mini shape)",
+    headDim: 96,
+    config: {
+      rope_theta: 10000,
+      max_position_embeddings: 131072,
+      original_max_position_embeddings: 4096,
+      rope_scaling: { type: "longrope", short_factor: ramp(48, 1, 1.2), long_factor: ramp(48, 1, 40) },
+    },
+  },
+  {
+    label: "longrope, partial rotary 0.75 (Phi-4-mini shape), explicit attention_factor",
+    headDim: 128,
+    config: {
+      rope_theta: 10000,
+      partial_rotary_factor: 0.75,
+      max_position_embeddings: 131072,
+      original_max_position_embeddings: 4096,
+      rope_scaling: {
+        rope_type: "longrope",
+        short_factor: ramp(48, 1, 2),
+        long_factor: ramp(48, 1, 50),
+        attention_factor: 1.1,
+      },
+    },
+  },
+  {
+    label: "longrope without original_max_position_embeddings (factor from rope_scaling)",
+    headDim: 16,
+    config: {
+      rope_theta: 10000,
+      max_position_embeddings: 4096,
+      rope_scaling: {
+        rope_type: "longrope",
+        factor: 8,
+        short_factor: ramp(8, 1, 3),
+        long_factor: ramp(8, 2, 9),
+      },
+    },
+  },
+];
+
 const dirs: string[] = [];
 const backbones: Backbone[] = [];
 after(async () => {
@@ -143,6 +196,44 @@ test("inverse frequencies and attention scaling equal transformers' formulas for
       Math.abs(got.attentionScaling - want.scaling) < 1e-12,
       `${c.label}: scaling ${got.attentionScaling} vs ${want.scaling}`,
     );
+  }
+  // LongRoPE: short factors up to original_max_position_embeddings, long ones beyond (the reference at seq_len).
+  const longCases = LONGROPE.flatMap((c) => [
+    { config: c.config, head_dim: c.headDim },
+    {
+      config: c.config,
+      head_dim: c.headDim,
+      seq_len: (c.config.original_max_position_embeddings ?? c.config.max_position_embeddings) + 1,
+    },
+  ]);
+  await writeFile(file, JSON.stringify(longCases));
+  const longExpected: { inv_freq: number[]; scaling: number; dim: number }[] = JSON.parse(
+    await runReferenceScript(DEFAULT_PYTHON, "rope_reference.py", [file]),
+  );
+  for (const [i, c] of LONGROPE.entries()) {
+    const got = ropeParameters(c.config as never, c.headDim, "test");
+    const [short, long] = [longExpected[2 * i], longExpected[2 * i + 1]];
+    assert.ok(got.long, c.label);
+    assert.equal(
+      got.long.fromPosition,
+      (c.config.original_max_position_embeddings ?? c.config.max_position_embeddings) as number,
+    );
+    for (const [ours, want] of [
+      [got.invFreq, short.inv_freq],
+      [got.long.invFreq, long.inv_freq],
+    ] as const) {
+      assert.equal(ours.length, want.length, c.label);
+      ours.forEach((f, k) => {
+        const rel = Math.abs(f - want[k]) / want[k];
+        worst = Math.max(worst, rel);
+        assert.ok(rel < 1e-12, `${c.label}: inv_freq[${k}] ${f} vs ${want[k]}`);
+      });
+    }
+    assert.ok(
+      Math.abs(got.attentionScaling - short.scaling) < 1e-12,
+      `${c.label}: scaling ${got.attentionScaling} vs ${short.scaling}`,
+    );
+    assert.equal(short.scaling, long.scaling);
   }
   // The variants really change something: llama3 keeps high frequencies, divides low ones by 8, smooths between.
   const l3 = ropeParameters(CASES[4].config as never, 128, "test").invFreq;
@@ -221,6 +312,45 @@ test("tiny Llama checkpoints with llama3, linear, yarn and partial rotary RoPE m
   console.log(`# ${report.join("; ")}`);
 });
 
+test("a tiny LongRoPE Llama switches from short to long factors past original_max_position_embeddings, as PyTorch", async () => {
+  const model = await tinyLlamaWith({
+    max_position_embeddings: 128,
+    original_max_position_embeddings: 32,
+    rope_scaling: { type: "longrope", short_factor: ramp(8, 1, 1.5), long_factor: ramp(8, 1, 6) },
+  });
+  const plain = await tinyLlamaWith({});
+  // Positions up to 31 use the short factors, 32 and beyond the long ones (HF: max(position_ids) + 1 > 32).
+  const batches = [32, 33, 64].map((n) => ({
+    ids: IDS.map((r) => r.slice(0, n)),
+    mask: [Array(n).fill(1), Array(n).fill(1)],
+  }));
+  const refs = await torchReferences({
+    runs: batches.map((b) => ({ model, inputIds: b.ids, attentionMask: b.mask })),
+  });
+  const base = await torchReferences({
+    runs: batches.map((b) => ({ model: plain, inputIds: b.ids, attentionMask: b.mask })),
+  });
+  const backbone = await Backbone.load(model, { tokenizer: false });
+  backbones.push(backbone);
+  const report: string[] = [];
+  for (const [i, b] of batches.entries()) {
+    const { data } = await backbone.logits(b.ids, b.mask);
+    const err = maxAbsError(data, refs[i].logits, b.mask);
+    report.push(`T=${b.ids[0].length}: max abs error ${err.toExponential(2)}`);
+    assert.ok(err <= 1e-4, `T=${b.ids[0].length}: max abs error ${err.toExponential(2)} > 1e-4`);
+    assert.ok(maxAbsError(Float32Array.from(refs[i].logits.flat(2)), base[i].logits, b.mask) > 1e-2);
+  }
+  // The switch is real: the first 32 positions' logits differ between the T=32 (short) and T=33 (long) runs.
+  const firstRows = (l: number[][][], n: number) => l.map((r) => r.slice(0, n));
+  const shortVsLong = maxAbsError(
+    Float32Array.from(firstRows(refs[1].logits, 32).flat(2)),
+    firstRows(refs[0].logits, 32),
+    batches[0].mask,
+  );
+  assert.ok(shortVsLong > 1e-2, `short and long factors give the same logits (${shortVsLong})`);
+  console.log(`# longrope: ${report.join("; ")}; short vs long ${shortVsLong.toExponential(2)}`);
+});
+
 test("unknown, unimplemented or incomplete rope_scaling fails at load with the field, the value and the supported types", () => {
   const raw = {
     model_type: "llama",
@@ -248,9 +378,14 @@ test("unknown, unimplemented or incomplete rope_scaling fails at load with the f
       text: /"dynamic" is not supported: dynamic NTK/,
     },
     {
-      scaling: { type: "longrope", short_factor: [1], long_factor: [2] },
-      field: /rope_scaling\.type/,
-      text: /"longrope" is not supported/,
+      scaling: { type: "longrope", short_factor: [1, 1], long_factor: [2] },
+      field: /rope_scaling\.long_factor/,
+      text: /requires long_factor, a list of 2 positive numbers \(rotated dims \/ 2\); got a list of 1/,
+    },
+    {
+      scaling: { rope_type: "longrope", long_factor: [1, 1] },
+      field: /rope_scaling\.short_factor/,
+      text: /requires short_factor, .* got undefined/,
     },
     {
       scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4 },

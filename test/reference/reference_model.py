@@ -63,7 +63,7 @@ def read_config(model_dir):
         raise ValueError(f"model_type {family!r} is not supported; expected one of {', '.join(FAMILIES)}")
     heads = cfg["num_attention_heads"]
     head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
-    inv_freq, attention_factor, _ = rope_parameters(cfg, head_dim)
+    rope_parameters(cfg, head_dim)  # fails early on an unsupported variant
     # Gemma reads hidden_activation (falling back to hidden_act); the others read hidden_act.
     act = (cfg.get("hidden_activation") or cfg.get("hidden_act")) if family == "gemma" else cfg.get("hidden_act")
     if act not in ACTIVATIONS:
@@ -76,8 +76,7 @@ def read_config(model_dir):
         "kv_heads": cfg.get("num_key_value_heads") or heads,
         "head_dim": head_dim,
         "eps": cfg["rms_norm_eps"],
-        "inv_freq": inv_freq,
-        "attention_factor": attention_factor,
+        "config": cfg,
         "vocab": cfg["vocab_size"],
         "tie": cfg.get("tie_word_embeddings", family in _TIED_BY_DEFAULT),
         "act": act,
@@ -175,7 +174,8 @@ class ReferenceModel:
         T = input_ids.shape[1]
         causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
         mask = causal[None] & attention_mask.bool()[:, None, :]
-        cos, sin = rope_cos_sin(position_ids, c["inv_freq"], c["attention_factor"], self.dtype)
+        inv_freq, attention_factor, _ = rope_parameters(c["config"], c["head_dim"], int(position_ids.max()) + 1)
+        cos, sin = rope_cos_sin(position_ids, inv_freq, attention_factor, self.dtype)
         for i in range(c["layers"]):
             collect(x)
             p = f"model.layers.{i}."

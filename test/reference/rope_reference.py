@@ -2,7 +2,7 @@
 
     /usr/bin/python3 test/reference/rope_reference.py cases.json   # [{config, head_dim}] -> [{inv_freq, scaling, dim}]
 
-Variants: default, linear, llama3, yarn; `partial_rotary_factor` shortens the rotated part of each head.
+Variants: default, linear, llama3, yarn, longrope; `partial_rotary_factor` shortens the rotated part of each head.
 Computed in float64 (transformers uses float32; the formulas are the same).
 """
 
@@ -13,8 +13,9 @@ import sys
 import torch
 
 
-def rope_parameters(cfg, head_dim):
-    """(inv_freq [dim/2] float64, attention_factor, dim) for a config.json dict."""
+def rope_parameters(cfg, head_dim, seq_len=None):
+    """(inv_freq [dim/2] float64, attention_factor, dim) for a config.json dict; `seq_len` is
+    max(position_ids) + 1 of the forward pass (longrope's short/long switch)."""
     base = cfg.get("rope_theta", 10000.0)
     dim = int(head_dim * (cfg.get("partial_rotary_factor") or 1.0))
     scaling = cfg.get("rope_scaling") or {}
@@ -70,6 +71,19 @@ def rope_parameters(cfg, head_dim):
         pos_freqs = base**exponents
         inv = (1.0 / (factor * pos_freqs)) * (1 - extrapolation_factor) + (1.0 / pos_freqs) * extrapolation_factor
         return inv, float(attention), dim
+    if kind == "longrope":
+        factor = scaling.get("factor")
+        if cfg.get("original_max_position_embeddings") is not None:
+            original = cfg["original_max_position_embeddings"]
+            factor = cfg["max_position_embeddings"] / original
+        else:
+            original = cfg["max_position_embeddings"]
+        attention = scaling.get("attention_factor")
+        if attention is None:
+            attention = 1.0 if factor is None or factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
+        long = seq_len is not None and seq_len > original
+        ext = torch.tensor(scaling["long_factor" if long else "short_factor"], dtype=torch.float64)
+        return 1.0 / (ext * base**exponents), float(attention), dim
     raise ValueError(f"rope_type {kind!r} is not supported by the reference")
 
 
@@ -78,6 +92,6 @@ if __name__ == "__main__":
         cases = json.load(f)
     out = []
     for case in cases:
-        inv, scaling, dim = rope_parameters(case["config"], case["head_dim"])
+        inv, scaling, dim = rope_parameters(case["config"], case["head_dim"], case.get("seq_len"))
         out.append({"inv_freq": inv.tolist(), "scaling": scaling, "dim": dim})
     json.dump(out, sys.stdout)

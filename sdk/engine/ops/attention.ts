@@ -6,10 +6,23 @@
 import { typedArrayOf } from "../ir/dtype";
 import type { Tensor } from "../ir/graph";
 import { mulDims } from "../ir/shape";
-import { add as addTensors, and, cast, cos, equal, lessOrEqual, mul, neg, sin, where } from "./elementwise";
+import {
+  add as addTensors,
+  and,
+  cast,
+  cos,
+  equal,
+  greater,
+  lessOrEqual,
+  mul,
+  neg,
+  sin,
+  where,
+} from "./elementwise";
 import { apply1 } from "./helpers";
 import { matmul } from "./matmul";
 import { concat, reshape, slice, transposeLast2, unsqueeze } from "./movement";
+import { reduceMax } from "./reduce";
 import { attr, defineOp } from "./registry";
 import { softmax } from "./softmax";
 
@@ -75,14 +88,23 @@ export function ropeTables(positions: Tensor, headDim: number, theta: number): {
  * @param positions - int64 positions
  * @param invFreq - one inverse frequency per rotated pair
  * @param attentionScaling - factor on both tables
+ * @param long - other frequencies, used instead when the largest position in the batch is ≥ `fromPosition`
+ *   (LongRoPE's long factors)
  */
 export function ropeTablesFromFrequencies(
   positions: Tensor,
   invFreq: readonly number[],
   attentionScaling = 1,
+  long?: { readonly invFreq: readonly number[]; readonly fromPosition: number },
 ): { cos: Tensor; sin: Tensor } {
   const half = invFreq.length;
-  const inv = positions.graph.constant(typedArrayOf("float32", [...invFreq]), "float32", [1, 1, half]);
+  const table = (f: readonly number[]) =>
+    positions.graph.constant(typedArrayOf("float32", [...f]), "float32", [1, 1, half]);
+  let inv = table(invFreq);
+  if (long) {
+    const longest = reduceMax(cast(positions, "float32"), [0, 1]);
+    inv = where(greater(longest, long.fromPosition - 0.5), table(long.invFreq), inv); // integer positions
+  }
   const freqs = mul(unsqueeze(cast(positions, "float32"), [2]), inv); // [B, T, R/2]
   const emb = unsqueeze(concat([freqs, freqs], -1), [1]); // [B, 1, T, R]
   if (attentionScaling === 1) return { cos: cos(emb), sin: sin(emb) };

@@ -59,6 +59,7 @@ export const HfDecoderConfigSchema = z
     rope_scaling: z.record(z.unknown()).nullish(),
     partial_rotary_factor: z.number().nullish(),
     max_position_embeddings: int.nullish(),
+    original_max_position_embeddings: int.nullish(),
   })
   .passthrough();
 

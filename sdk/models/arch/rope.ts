@@ -2,8 +2,8 @@
  * Rotary position embedding variants, read from a Hugging Face `config.json` (`rope_theta`, `rope_scaling`,
  * `partial_rotary_factor`, `max_position_embeddings`) and turned into the inverse frequencies and the attention
  * scaling (a factor on `cos`/`sin`) the graph uses. The formulas are those of transformers'
- * `modeling_rope_utils.py`: `default`, `linear`, `llama3` and `yarn`. `dynamic` (NTK, frequencies that change with
- * the running sequence length) and `longrope` are refused at load with a message that says so.
+ * `modeling_rope_utils.py`: `default`, `linear`, `llama3`, `yarn` and `longrope`. `dynamic` (NTK, frequencies that
+ * change continuously with the running sequence length) is refused at load with a message that says so.
  */
 import { ConfigError } from "../../errors";
 
@@ -13,12 +13,17 @@ export interface RopeParameters {
   readonly invFreq: readonly number[];
   /** Leading dimensions of each head that are rotated (`head_dim × partial_rotary_factor`); the rest pass. */
   readonly rotaryDim: number;
-  /** Multiplies `cos` and `sin` (YaRN's `attention_factor`; 1 elsewhere). */
+  /** Multiplies `cos` and `sin` (YaRN's and LongRoPE's `attention_factor`; 1 elsewhere). */
   readonly attentionScaling: number;
+  /**
+   * LongRoPE: these frequencies replace `invFreq` when the largest position id in the batch is at least
+   * `fromPosition` (the sequence is longer than `original_max_position_embeddings`).
+   */
+  readonly long?: { readonly invFreq: readonly number[]; readonly fromPosition: number };
 }
 
 /** The RoPE types {@link ropeParameters} implements, as `rope_scaling.rope_type` spells them. */
-export const SUPPORTED_ROPE_TYPES = ["default", "linear", "llama3", "yarn"] as const;
+export const SUPPORTED_ROPE_TYPES = ["default", "linear", "llama3", "yarn", "longrope"] as const;
 
 /** The `config.json` fields RoPE reads. */
 export interface RopeConfigFields {
@@ -26,6 +31,8 @@ export interface RopeConfigFields {
   readonly rope_scaling?: Readonly<Record<string, unknown>> | null;
   readonly partial_rotary_factor?: number | null;
   readonly max_position_embeddings?: number | null;
+  /** Phi-3's pretrained length, read by `longrope`. */
+  readonly original_max_position_embeddings?: number | null;
 }
 
 type Issue = { path: (string | number)[]; message: string };
@@ -96,12 +103,11 @@ export function ropeParameters(fields: RopeConfigFields, headDim: number, source
       return { invFreq: llama3(defaultInv, num), rotaryDim: dim, attentionScaling: 1 };
     case "yarn":
       return yarn(exponents, base, dim, fields, scaling, num, source);
-    case "dynamic":
-    case "longrope": {
+    case "longrope":
+      return longrope(exponents, base, dim, fields, scaling, num, source);
+    case "dynamic": {
       const what =
-        type === "dynamic"
-          ? "dynamic NTK scaling changes the frequencies with the running sequence length, which tunebook's graphs do not do yet"
-          : "longrope switches between short and long factors by sequence length, which tunebook does not implement yet";
+        "dynamic NTK scaling changes the frequencies with the running sequence length, which tunebook's graphs do not do yet";
       const message = `rope_type "${type}" is not supported: ${what}; supported: ${supported}`;
       return fail([{ path: ["rope_scaling", typeKey], message }]);
     }
@@ -186,4 +192,54 @@ function yarn(
     return (1 / (factor * posFreq)) * (1 - extrapolation) + (1 / posFreq) * extrapolation;
   });
   return { invFreq, rotaryDim: dim, attentionScaling };
+}
+
+/**
+ * LongRoPE (HF `_compute_longrope_parameters` and its per-forward switch): `short_factor` divides the frequencies
+ * while the sequence fits `original_max_position_embeddings`, `long_factor` beyond; the attention factor is
+ * `√(1 + ln(factor) / ln(original))` with `factor = max_position_embeddings / original` unless given.
+ */
+function longrope(
+  exponents: number[],
+  base: number,
+  dim: number,
+  fields: RopeConfigFields,
+  scaling: Readonly<Record<string, unknown>>,
+  num: NumReader,
+  source: string,
+): RopeParameters {
+  const factors = (key: string): number[] => {
+    const v = scaling[key];
+    if (!Array.isArray(v) || v.length !== dim / 2 || v.some((x) => typeof x !== "number" || !(x > 0))) {
+      const got = Array.isArray(v) ? `a list of ${v.length}` : JSON.stringify(v);
+      const message = `rope_type "longrope" requires ${key}, a list of ${dim / 2} positive numbers (rotated dims / 2); got ${got}`;
+      throw new ConfigError([{ path: ["rope_scaling", key], message }], { source });
+    }
+    return v as number[];
+  };
+  const short = factors("short_factor");
+  const long = factors("long_factor");
+  let factor = num("factor", { positive: true });
+  const maxPositions = fields.max_position_embeddings ?? undefined;
+  let original = maxPositions;
+  if (fields.original_max_position_embeddings != null) {
+    original = fields.original_max_position_embeddings;
+    if (maxPositions !== undefined) factor = maxPositions / original;
+  }
+  if (original === undefined) {
+    const message = `rope_type "longrope" requires original_max_position_embeddings or max_position_embeddings; both are missing`;
+    throw new ConfigError([{ path: ["original_max_position_embeddings"], message }], { source });
+  }
+  let attentionScaling = num("attention_factor");
+  if (attentionScaling === undefined) {
+    attentionScaling =
+      factor === undefined || factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+  }
+  const freqs = (ext: number[]) => exponents.map((e, i) => 1 / (ext[i] * base ** e));
+  return {
+    invFreq: freqs(short),
+    rotaryDim: dim,
+    attentionScaling,
+    long: { invFreq: freqs(long), fromPosition: original },
+  };
 }
