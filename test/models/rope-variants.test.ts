@@ -1,7 +1,8 @@
 /**
  * RoPE variants (`rope_scaling` and `partial_rotary_factor`): inverse frequencies and attention scaling equal an
  * independent Python transcription of transformers' formulas (test/reference/rope_reference.py), tiny Llama
- * checkpoints with `llama3`, `linear`, `yarn` and partial rotary give the PyTorch reference's logits to ≤ 1e-4,
+ * checkpoints with `llama3`, `linear`, `yarn`, partial rotary, `longrope` and `dynamic` give the PyTorch
+ * reference's logits to ≤ 1e-4 (the last two on both sides of their length threshold),
  * and variants tunebook does not implement are refused at load with the field, the value and the supported ones.
  * B batch, T sequence, V vocab.
  */
@@ -61,6 +62,15 @@ const CASES: { label: string; headDim: number; config: Record<string, unknown> }
     label: "partial 0.75 + linear",
     headDim: 32,
     config: { rope_theta: 10000, partial_rotary_factor: 0.75, rope_scaling: { type: "linear", factor: 2 } },
+  },
+  {
+    label: "dynamic (frequencies up to max_position_embeddings)",
+    headDim: 32,
+    config: {
+      rope_theta: 10000,
+      max_position_embeddings: 2048,
+      rope_scaling: { type: "dynamic", factor: 2 },
+    },
   },
   {
     label: "yarn (Qwen2.5 long context)",
@@ -351,6 +361,40 @@ test("a tiny LongRoPE Llama switches from short to long factors past original_ma
   console.log(`# longrope: ${report.join("; ")}; short vs long ${shortVsLong.toExponential(2)}`);
 });
 
+test("a tiny dynamic-NTK Llama rescales its base past max_position_embeddings, as PyTorch", async () => {
+  const model = await tinyLlamaWith({
+    max_position_embeddings: 32,
+    rope_scaling: { type: "dynamic", factor: 4 },
+  });
+  const plain = await tinyLlamaWith({ max_position_embeddings: 32 });
+  const batches = [32, 33, 64].map((n) => ({
+    ids: IDS.map((r) => r.slice(0, n)),
+    mask: MASK.map((r) => r.slice(0, n)),
+  }));
+  const refs = await torchReferences({
+    runs: batches.map((b) => ({ model, inputIds: b.ids, attentionMask: b.mask })),
+  });
+  const base = await torchReferences({
+    runs: batches.map((b) => ({ model: plain, inputIds: b.ids, attentionMask: b.mask })),
+  });
+  const backbone = await Backbone.load(model, { tokenizer: false });
+  backbones.push(backbone);
+  const report: string[] = [];
+  for (const [i, b] of batches.entries()) {
+    const { data } = await backbone.logits(b.ids, b.mask);
+    const err = maxAbsError(data, refs[i].logits, b.mask);
+    const effect = maxAbsError(Float32Array.from(refs[i].logits.flat(2)), base[i].logits, b.mask);
+    report.push(
+      `T=${b.ids[0].length}: max abs error ${err.toExponential(2)}, effect ${effect.toExponential(2)}`,
+    );
+    assert.ok(err <= 1e-4, `T=${b.ids[0].length}: max abs error ${err.toExponential(2)} > 1e-4`);
+    // Up to max_position_embeddings the frequencies are the default ones; beyond, they change.
+    if (i === 0) assert.equal(effect, 0);
+    else assert.ok(effect > 1e-2, `T=${b.ids[0].length}: dynamic NTK changed nothing`);
+  }
+  console.log(`# dynamic: ${report.join("; ")}`);
+});
+
 test("unknown, unimplemented or incomplete rope_scaling fails at load with the field, the value and the supported types", () => {
   const raw = {
     model_type: "llama",
@@ -374,8 +418,8 @@ test("unknown, unimplemented or incomplete rope_scaling fails at load with the f
     },
     {
       scaling: { rope_type: "dynamic", factor: 2 },
-      field: /rope_scaling\.rope_type/,
-      text: /"dynamic" is not supported: dynamic NTK/,
+      field: /max_position_embeddings/,
+      text: /"dynamic" requires max_position_embeddings; it is missing/,
     },
     {
       scaling: { type: "longrope", short_factor: [1, 1], long_factor: [2] },

@@ -2,7 +2,7 @@
 
     /usr/bin/python3 test/reference/rope_reference.py cases.json   # [{config, head_dim}] -> [{inv_freq, scaling, dim}]
 
-Variants: default, linear, llama3, yarn, longrope; `partial_rotary_factor` shortens the rotated part of each head.
+Variants: default, linear, llama3, yarn, longrope, dynamic (NTK, stateless: from this forward's seq_len); `partial_rotary_factor` shortens the rotated part of each head.
 Computed in float64 (transformers uses float32; the formulas are the same).
 """
 
@@ -24,6 +24,12 @@ def rope_parameters(cfg, head_dim, seq_len=None):
     inv_freq = 1.0 / (base**exponents)
     if kind == "default":
         return inv_freq, 1.0, dim
+    if kind == "dynamic":
+        max_positions = cfg["max_position_embeddings"]
+        factor = scaling["factor"]
+        seq = seq_len if seq_len is not None and seq_len > max_positions else max_positions
+        base = base * ((factor * seq / max_positions) - (factor - 1)) ** (dim / (dim - 2))
+        return 1.0 / (base**exponents), 1.0, dim
     if kind == "linear":
         return inv_freq / scaling["factor"], 1.0, dim
     if kind == "llama3":

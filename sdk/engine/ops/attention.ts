@@ -12,8 +12,10 @@ import {
   cast,
   cos,
   equal,
+  exp,
   greater,
   lessOrEqual,
+  log,
   mul,
   neg,
   sin,
@@ -82,29 +84,53 @@ export function ropeTables(positions: Tensor, headDim: number, theta: number): {
   return ropeTablesFromFrequencies(positions, inv);
 }
 
+/** How {@link ropeTablesFromFrequencies} adapts the frequencies and scales the tables. */
+export interface RopeTableOptions {
+  /** Factor on both tables (YaRN's and LongRoPE's attention factor); default 1. */
+  readonly attentionScaling?: number;
+  /** Other frequencies, used instead when the largest position in the batch is ≥ `fromPosition` (LongRoPE). */
+  readonly long?: { readonly invFreq: readonly number[]; readonly fromPosition: number };
+  /**
+   * Dynamic NTK: with L = max(positions) + 1 > `maxPositions`, the base becomes
+   * `base · (factor·L/maxPositions − (factor − 1))^(dim/(dim−2))` and `inv_freq_i = base^(−2i/dim)`.
+   */
+  readonly dynamicNtk?: {
+    readonly base: number;
+    readonly dim: number;
+    readonly factor: number;
+    readonly maxPositions: number;
+  };
+}
+
 /**
  * Rotary tables `cos`, `sin` `[B, 1, T, R]` for integer positions `[B, T]` from given inverse frequencies
- * (R = 2 × their count), each multiplied by `attentionScaling` (YaRN's attention factor; 1 otherwise).
+ * (R = 2 × their count), optionally switched or rescaled by the batch's longest position (see
+ * {@link RopeTableOptions}).
  * @param positions - int64 positions
  * @param invFreq - one inverse frequency per rotated pair
- * @param attentionScaling - factor on both tables
- * @param long - other frequencies, used instead when the largest position in the batch is ≥ `fromPosition`
- *   (LongRoPE's long factors)
+ * @param options - attention scaling, LongRoPE's long frequencies, dynamic NTK
  */
 export function ropeTablesFromFrequencies(
   positions: Tensor,
   invFreq: readonly number[],
-  attentionScaling = 1,
-  long?: { readonly invFreq: readonly number[]; readonly fromPosition: number },
+  options: RopeTableOptions = {},
 ): { cos: Tensor; sin: Tensor } {
   const half = invFreq.length;
   const table = (f: readonly number[]) =>
     positions.graph.constant(typedArrayOf("float32", [...f]), "float32", [1, 1, half]);
+  const longest = () => reduceMax(cast(positions, "float32"), [0, 1]); // integer-valued
   let inv = table(invFreq);
-  if (long) {
-    const longest = reduceMax(cast(positions, "float32"), [0, 1]);
-    inv = where(greater(longest, long.fromPosition - 0.5), table(long.invFreq), inv); // integer positions
+  const { long, dynamicNtk: ntk } = options;
+  if (long) inv = where(greater(longest(), long.fromPosition - 0.5), table(long.invFreq), inv);
+  if (ntk) {
+    const length = addTensors(longest(), 1);
+    const seqLen = where(greater(length, ntk.maxPositions), length, ntk.maxPositions);
+    const ratio = addTensors(mul(seqLen, ntk.factor / ntk.maxPositions), 1 - ntk.factor);
+    const logBase = addTensors(mul(log(ratio), ntk.dim / (ntk.dim - 2)), Math.log(ntk.base)); // ln(base')
+    const exponents = table(Array.from({ length: half }, (_, i) => (-2 * i) / ntk.dim));
+    inv = where(greater(length, ntk.maxPositions), exp(mul(exponents, logBase)), inv); // exact table up to max
   }
+  const attentionScaling = options.attentionScaling ?? 1;
   const freqs = mul(unsqueeze(cast(positions, "float32"), [2]), inv); // [B, T, R/2]
   const emb = unsqueeze(concat([freqs, freqs], -1), [1]); // [B, 1, T, R]
   if (attentionScaling === 1) return { cos: cos(emb), sin: sin(emb) };

@@ -2,8 +2,8 @@
  * Rotary position embedding variants, read from a Hugging Face `config.json` (`rope_theta`, `rope_scaling`,
  * `partial_rotary_factor`, `max_position_embeddings`) and turned into the inverse frequencies and the attention
  * scaling (a factor on `cos`/`sin`) the graph uses. The formulas are those of transformers'
- * `modeling_rope_utils.py`: `default`, `linear`, `llama3`, `yarn` and `longrope`. `dynamic` (NTK, frequencies that
- * change continuously with the running sequence length) is refused at load with a message that says so.
+ * `modeling_rope_utils.py`: `default`, `linear`, `llama3`, `yarn`, `longrope` and `dynamic` (NTK; the graph
+ * recomputes the frequencies from the batch's longest position, as transformers does per forward pass).
  */
 import { ConfigError } from "../../errors";
 
@@ -20,10 +20,20 @@ export interface RopeParameters {
    * `fromPosition` (the sequence is longer than `original_max_position_embeddings`).
    */
   readonly long?: { readonly invFreq: readonly number[]; readonly fromPosition: number };
+  /**
+   * Dynamic NTK: past `maxPositions`, the graph recomputes the frequencies from
+   * `base · (factor·L/maxPositions − (factor − 1))^(dim/(dim−2))`, L = max(position_ids) + 1.
+   */
+  readonly dynamicNtk?: {
+    readonly base: number;
+    readonly dim: number;
+    readonly factor: number;
+    readonly maxPositions: number;
+  };
 }
 
 /** The RoPE types {@link ropeParameters} implements, as `rope_scaling.rope_type` spells them. */
-export const SUPPORTED_ROPE_TYPES = ["default", "linear", "llama3", "yarn", "longrope"] as const;
+export const SUPPORTED_ROPE_TYPES = ["default", "linear", "llama3", "yarn", "longrope", "dynamic"] as const;
 
 /** The `config.json` fields RoPE reads. */
 export interface RopeConfigFields {
@@ -106,10 +116,14 @@ export function ropeParameters(fields: RopeConfigFields, headDim: number, source
     case "longrope":
       return longrope(exponents, base, dim, fields, scaling, num, source);
     case "dynamic": {
-      const what =
-        "dynamic NTK scaling changes the frequencies with the running sequence length, which tunebook's graphs do not do yet";
-      const message = `rope_type "${type}" is not supported: ${what}; supported: ${supported}`;
-      return fail([{ path: ["rope_scaling", typeKey], message }]);
+      const factor = num("factor", { required: true, positive: true }) as number;
+      const maxPositions = fields.max_position_embeddings;
+      if (maxPositions == null) {
+        const message = `rope_type "dynamic" requires max_position_embeddings; it is missing`;
+        return fail([{ path: ["max_position_embeddings"], message }]);
+      }
+      const dynamicNtk = { base, dim, factor, maxPositions };
+      return { invFreq: defaultInv, rotaryDim: dim, attentionScaling: 1, dynamicNtk };
     }
     default: {
       const message = `unknown rope_type ${JSON.stringify(type)}; supported: ${supported}`;

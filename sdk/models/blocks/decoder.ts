@@ -123,7 +123,7 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   if (dropoutSeed && options.neftuneAlpha) x = neftuneNoise(x, dropoutSeed, options.neftuneAlpha);
   if (c.embedScale !== 1) x = mul(x, c.embedScale);
   const shared = {
-    rope: ropeTablesFromFrequencies(positionIds, c.rope.invFreq, c.rope.attentionScaling, c.rope.long),
+    rope: ropeTablesFromFrequencies(positionIds, c.rope.invFreq, c.rope),
     bias: cached ? cachedAttentionBias(inputIds, attentionMask) : attentionBias(inputIds, { attentionMask }),
   };
   const norm = (t: Tensor, name: string) =>
