@@ -5,31 +5,20 @@
  * `modeling_rope_utils.py`: `default`, `linear`, `llama3`, `yarn`, `longrope` and `dynamic` (NTK; the graph
  * recomputes the frequencies from the batch's longest position, as transformers does per forward pass).
  */
+import type { RopeTableOptions } from "../../engine";
 import { ConfigError } from "../../errors";
 
-/** What the graph needs to build rotary tables. */
-export interface RopeParameters {
+/**
+ * What the graph needs to build rotary tables: the frequencies, the rotated width, and the engine's table
+ * options (attention factor; LongRoPE's long frequencies; dynamic NTK).
+ */
+export interface RopeParameters extends RopeTableOptions {
   /** Inverse frequencies, one per rotated pair: `rotaryDim / 2` entries. */
   readonly invFreq: readonly number[];
   /** Leading dimensions of each head that are rotated (`head_dim × partial_rotary_factor`); the rest pass. */
   readonly rotaryDim: number;
   /** Multiplies `cos` and `sin` (YaRN's and LongRoPE's `attention_factor`; 1 elsewhere). */
   readonly attentionScaling: number;
-  /**
-   * LongRoPE: these frequencies replace `invFreq` when the largest position id in the batch is at least
-   * `fromPosition` (the sequence is longer than `original_max_position_embeddings`).
-   */
-  readonly long?: { readonly invFreq: readonly number[]; readonly fromPosition: number };
-  /**
-   * Dynamic NTK: past `maxPositions`, the graph recomputes the frequencies from
-   * `base · (factor·L/maxPositions − (factor − 1))^(dim/(dim−2))`, L = max(position_ids) + 1.
-   */
-  readonly dynamicNtk?: {
-    readonly base: number;
-    readonly dim: number;
-    readonly factor: number;
-    readonly maxPositions: number;
-  };
 }
 
 /** The RoPE types {@link ropeParameters} implements, as `rope_scaling.rope_type` spells them. */
