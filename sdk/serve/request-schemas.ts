@@ -3,6 +3,7 @@
  * and ignored (clients send many optional ones); fields we cannot honour are rejected with a clear message.
  */
 import { z } from "zod";
+import { valueAt } from "../util";
 import { ApiError } from "./api-error";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
@@ -95,11 +96,6 @@ function expectedType(expected: string): string {
   return names[expected] ?? expected;
 }
 
-/** The value at `path` in the body (for messages that quote it). */
-function valueAt(body: unknown, path: readonly (string | number)[]): unknown {
-  return path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], body);
-}
-
 const quote = (v: unknown) => (typeof v === "string" ? `'${v}'` : JSON.stringify(v));
 
 /**
@@ -108,7 +104,7 @@ const quote = (v: unknown) => (typeof v === "string" ? `'${v}'` : JSON.stringify
  */
 function describeIssue(issue: z.ZodIssue, body: unknown): string {
   const param = issue.path.join(".");
-  const value = valueAt(body, issue.path);
+  const { value } = valueAt(body, issue.path);
   if (isMissing(issue, body)) return `Missing required parameter: '${param}'.`;
   switch (issue.code) {
     case z.ZodIssueCode.invalid_type:
@@ -150,7 +146,7 @@ function describeIssue(issue: z.ZodIssue, body: unknown): string {
 /** Whether the issue is a required field left out. */
 function isMissing(issue: z.ZodIssue, body: unknown): boolean {
   const typeIssue = issue.code === z.ZodIssueCode.invalid_type || issue.code === z.ZodIssueCode.invalid_union;
-  return typeIssue && valueAt(body, issue.path) === undefined;
+  return typeIssue && valueAt(body, issue.path).value === undefined;
 }
 
 /** The issue a message and `param` are about: for a union, the branch the value came closest to. */

@@ -18,3 +18,4 @@ export {
 export { formatNumber } from "./format-number";
 export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";
+export { valueAt } from "./value-at";

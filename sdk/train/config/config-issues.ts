@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { ConfigIssue } from "../../errors";
+import { valueAt } from "../../util";
 import { camelToSnake } from "./case-mapping";
 import { describeAllowed, objectKeysAt, schemaAtPath, unwrapSchema } from "./schema-walk";
 import { closestMatch } from "./suggest";
@@ -16,17 +17,6 @@ export type KeyStyle = "snake" | "camel";
  * values whose parsed form lost it: YAML `1e400` and `.inf` both parse to `Infinity`.
  */
 export type WrittenValues = ReadonlyMap<string, string>;
-
-function valueAt(input: unknown, path: readonly (string | number)[]): { found: boolean; value: unknown } {
-  let current: unknown = input;
-  for (const part of path) {
-    if (typeof current !== "object" || current === null || !Object.hasOwn(current, part)) {
-      return { found: false, value: undefined };
-    }
-    current = (current as Record<string | number, unknown>)[part];
-  }
-  return { found: true, value: current };
-}
 
 /**
  * Shows a value the way a user would write it in YAML (short, quoted strings).
