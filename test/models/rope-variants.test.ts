@@ -322,18 +322,25 @@ test("tiny Llama checkpoints with llama3, linear, yarn and partial rotary RoPE m
   console.log(`# ${report.join("; ")}`);
 });
 
-test("a tiny LongRoPE Llama switches from short to long factors past original_max_position_embeddings, as PyTorch", async () => {
-  const model = await tinyLlamaWith({
-    max_position_embeddings: 128,
-    original_max_position_embeddings: 32,
-    rope_scaling: { type: "longrope", short_factor: ramp(8, 1, 1.5), long_factor: ramp(8, 1, 6) },
-  });
-  const plain = await tinyLlamaWith({});
-  // Positions up to 31 use the short factors, 32 and beyond the long ones (HF: max(position_ids) + 1 > 32).
-  const batches = [32, 33, 64].map((n) => ({
-    ids: IDS.map((r) => r.slice(0, n)),
-    mask: [Array(n).fill(1), Array(n).fill(1)],
-  }));
+/** One length's comparison: our error against PyTorch, and how far the variant moves PyTorch's logits. */
+interface LengthResult {
+  T: number;
+  error: number;
+  effect: number;
+  reference: number[][][];
+}
+
+/**
+ * Runs `model` (a length-dependent RoPE variant) and `plain` (the same weights without it) at each length, in
+ * PyTorch and in ours; asserts ours matches PyTorch to 1e-4 at every length.
+ */
+async function compareAtLengths(
+  model: string,
+  plain: string,
+  lengths: readonly number[],
+  mask: (n: number) => number[][],
+): Promise<LengthResult[]> {
+  const batches = lengths.map((n) => ({ ids: IDS.map((r) => r.slice(0, n)), mask: mask(n) }));
   const refs = await torchReferences({
     runs: batches.map((b) => ({ model, inputIds: b.ids, attentionMask: b.mask })),
   });
@@ -342,23 +349,41 @@ test("a tiny LongRoPE Llama switches from short to long factors past original_ma
   });
   const backbone = await Backbone.load(model, { tokenizer: false });
   backbones.push(backbone);
-  const report: string[] = [];
+  const results: LengthResult[] = [];
   for (const [i, b] of batches.entries()) {
     const { data } = await backbone.logits(b.ids, b.mask);
-    const err = maxAbsError(data, refs[i].logits, b.mask);
-    report.push(`T=${b.ids[0].length}: max abs error ${err.toExponential(2)}`);
-    assert.ok(err <= 1e-4, `T=${b.ids[0].length}: max abs error ${err.toExponential(2)} > 1e-4`);
-    assert.ok(maxAbsError(Float32Array.from(refs[i].logits.flat(2)), base[i].logits, b.mask) > 1e-2);
+    const error = maxAbsError(data, refs[i].logits, b.mask);
+    const effect = maxAbsError(Float32Array.from(refs[i].logits.flat(2)), base[i].logits, b.mask);
+    assert.ok(error <= 1e-4, `T=${lengths[i]}: max abs error ${error.toExponential(2)} > 1e-4`);
+    results.push({ T: lengths[i], error, effect, reference: refs[i].logits });
   }
+  return results;
+}
+
+const report = (results: LengthResult[]) =>
+  results
+    .map((r) => `T=${r.T}: max abs error ${r.error.toExponential(2)}, effect ${r.effect.toExponential(2)}`)
+    .join("; ");
+
+test("a tiny LongRoPE Llama switches from short to long factors past original_max_position_embeddings, as PyTorch", async () => {
+  const model = await tinyLlamaWith({
+    max_position_embeddings: 128,
+    original_max_position_embeddings: 32,
+    rope_scaling: { type: "longrope", short_factor: ramp(8, 1, 1.5), long_factor: ramp(8, 1, 6) },
+  });
+  // Positions up to 31 use the short factors, 32 and beyond the long ones (HF: max(position_ids) + 1 > 32).
+  const ones = (n: number) => [Array(n).fill(1), Array(n).fill(1)];
+  const results = await compareAtLengths(model, await tinyLlamaWith({}), [32, 33, 64], ones);
+  for (const r of results) assert.ok(r.effect > 1e-2, `T=${r.T}: longrope changed nothing`);
   // The switch is real: the first 32 positions' logits differ between the T=32 (short) and T=33 (long) runs.
-  const firstRows = (l: number[][][], n: number) => l.map((r) => r.slice(0, n));
+  const firstRows = (l: number[][][], n: number) => l.map((row) => row.slice(0, n));
   const shortVsLong = maxAbsError(
-    Float32Array.from(firstRows(refs[1].logits, 32).flat(2)),
-    firstRows(refs[0].logits, 32),
-    batches[0].mask,
+    Float32Array.from(firstRows(results[1].reference, 32).flat(2)),
+    firstRows(results[0].reference, 32),
+    ones(32),
   );
   assert.ok(shortVsLong > 1e-2, `short and long factors give the same logits (${shortVsLong})`);
-  console.log(`# longrope: ${report.join("; ")}; short vs long ${shortVsLong.toExponential(2)}`);
+  console.log(`# longrope: ${report(results)}; short vs long ${shortVsLong.toExponential(2)}`);
 });
 
 test("a tiny dynamic-NTK Llama rescales its base past max_position_embeddings, as PyTorch", async () => {
@@ -367,32 +392,11 @@ test("a tiny dynamic-NTK Llama rescales its base past max_position_embeddings, a
     rope_scaling: { type: "dynamic", factor: 4 },
   });
   const plain = await tinyLlamaWith({ max_position_embeddings: 32 });
-  const batches = [32, 33, 64].map((n) => ({
-    ids: IDS.map((r) => r.slice(0, n)),
-    mask: MASK.map((r) => r.slice(0, n)),
-  }));
-  const refs = await torchReferences({
-    runs: batches.map((b) => ({ model, inputIds: b.ids, attentionMask: b.mask })),
-  });
-  const base = await torchReferences({
-    runs: batches.map((b) => ({ model: plain, inputIds: b.ids, attentionMask: b.mask })),
-  });
-  const backbone = await Backbone.load(model, { tokenizer: false });
-  backbones.push(backbone);
-  const report: string[] = [];
-  for (const [i, b] of batches.entries()) {
-    const { data } = await backbone.logits(b.ids, b.mask);
-    const err = maxAbsError(data, refs[i].logits, b.mask);
-    const effect = maxAbsError(Float32Array.from(refs[i].logits.flat(2)), base[i].logits, b.mask);
-    report.push(
-      `T=${b.ids[0].length}: max abs error ${err.toExponential(2)}, effect ${effect.toExponential(2)}`,
-    );
-    assert.ok(err <= 1e-4, `T=${b.ids[0].length}: max abs error ${err.toExponential(2)} > 1e-4`);
-    // Up to max_position_embeddings the frequencies are the default ones; beyond, they change.
-    if (i === 0) assert.equal(effect, 0);
-    else assert.ok(effect > 1e-2, `T=${b.ids[0].length}: dynamic NTK changed nothing`);
-  }
-  console.log(`# dynamic: ${report.join("; ")}`);
+  const results = await compareAtLengths(model, plain, [32, 33, 64], (n) => MASK.map((r) => r.slice(0, n)));
+  // Up to max_position_embeddings the frequencies are the default ones; beyond, they change.
+  assert.equal(results[0].effect, 0);
+  for (const r of results.slice(1)) assert.ok(r.effect > 1e-2, `T=${r.T}: dynamic NTK changed nothing`);
+  console.log(`# dynamic: ${report(results)}`);
 });
 
 test("unknown, unimplemented or incomplete rope_scaling fails at load with the field, the value and the supported types", () => {
