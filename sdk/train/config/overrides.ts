@@ -37,8 +37,17 @@ function parseValue(field: z.ZodTypeAny, text: string): unknown {
   return YAML.parse(trimmed);
 }
 
-/** Resolves `training.learning_rate` (either spelling) to a camelCase path, or explains what is wrong. */
-function resolvePath(dotted: string): { path: string[] } | { issue: ConfigIssue } {
+/**
+ * Resolves a dotted setting path in either spelling to its camelCase parts, or explains what is wrong (with a
+ * suggestion for a misspelt key).
+ * @param dotted - e.g. `training.learning_rate` or `training.learningRate`
+ * @returns `{ path }`, or `{ issue }` for an unknown setting or a whole settings group
+ * @example
+ * ```ts
+ * resolveSettingPath("training.learning_rate"); // { path: ["training", "learningRate"] }
+ * ```
+ */
+export function resolveSettingPath(dotted: string): { path: string[] } | { issue: ConfigIssue } {
   const parts = dotted.split(".").map((p) => snakeToCamel(p.trim()));
   for (let i = 0; i < parts.length; i++) {
     const parent = parts.slice(0, i);
@@ -95,7 +104,7 @@ export function applyOverrides(config: ExperimentConfig, overrides: readonly str
       issues.push({ path: [], message: `expected key=value, got ${JSON.stringify(override)}` });
       continue;
     }
-    const resolved = resolvePath(override.slice(0, eq));
+    const resolved = resolveSettingPath(override.slice(0, eq));
     if ("issue" in resolved) {
       issues.push(resolved.issue);
       continue;
