@@ -52,6 +52,7 @@ test("inside a kernel fit() defaults to a training view and the interrupt signal
       loss: 2.5,
       learningRate: 1e-3,
       gradNorm: 1,
+      tokens: 64,
       tokensPerSecond: 100,
       elapsedSeconds: 0.1,
     });

@@ -33,6 +33,7 @@ async function makeRuns(): Promise<string[]> {
           loss: 3 - step * 0.1 * (i + 1),
           learningRate: 1e-3,
           gradNorm: 1,
+          tokens: 64,
           tokensPerSecond: 1,
           elapsedSeconds: step,
         },

@@ -34,6 +34,7 @@ test("outside a kernel the training view prints throttled text and always the fi
       loss: 10 / step,
       learningRate: 2e-4,
       gradNorm: 1,
+      tokens: 64,
       tokensPerSecond: 5000,
       elapsedSeconds: step / 10,
     });
@@ -68,6 +69,7 @@ test("series are thinned to at most maxPoints, keeping the first step", async ()
       loss: step,
       learningRate: 1,
       gradNorm: 1,
+      tokens: 64,
       tokensPerSecond: 1,
       elapsedSeconds: 1,
     });
@@ -99,6 +101,7 @@ test("a warning log event stays in the output after later steps replace the prog
       loss: 1,
       learningRate: 1e-3,
       gradNorm: 1,
+      tokens: 64,
       tokensPerSecond: 1,
       elapsedSeconds: n,
     });

@@ -76,7 +76,7 @@ class Series {
  * ```ts
  * const view = notebookTrainingView({ title: "LoRA r8" });
  * await view.onStep?.({ type: "step", step: 1, totalSteps: 2, epoch: 0.5, loss: 2.1, learningRate: 1e-4,
- *   gradNorm: 1, tokensPerSecond: 900, elapsedSeconds: 1 });
+ *   gradNorm: 1, tokens: 900, tokensPerSecond: 900, elapsedSeconds: 1 });
  * await view.onDone?.({ type: "done", status: "completed", step: 1 });
  * ```
  */

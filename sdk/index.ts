@@ -11,7 +11,7 @@ import { enableNotebookDefaults } from "../kernel-extensions/auto-display";
 // zod version tunebook's own schemas use).
 export { OpenAI } from "openai";
 export { z } from "zod";
-
+export * from "./automl";
 // Names several layers export: the engine's symbolic Tensor and softmax op, the dataset's ChatMessage and the
 // models' generation types win at the top level; the others stay reachable from their layers.
 export type { ChatMessage } from "./data";

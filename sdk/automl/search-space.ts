@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors";
+import { resolveSettingPath } from "../train/config";
 import { experimentConfigSchema } from "../train/config/experiment-schema";
-import { resolveSettingPath } from "../train/config/overrides";
 import { schemaAtPath } from "../train/config/schema-walk";
 
 /** A setting's value in a trial. */

@@ -13,6 +13,7 @@ function step(s: number, total = 100): StepEvent {
     loss: 3 - s / 100,
     learningRate: 1e-4,
     gradNorm: 1,
+    tokens: 64,
     tokensPerSecond: 1234.4,
     elapsedSeconds: s * 0.5,
   };

@@ -18,6 +18,8 @@ export interface StepEvent {
   learningRate: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
+  /** Training tokens (padding excluded) this step processed. */
+  tokens: number;
   /** Training tokens per second over this step. */
   tokensPerSecond: number;
   /** Seconds since the run started. */

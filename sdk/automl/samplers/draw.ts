@@ -21,7 +21,10 @@ export function drawValue(d: Dimension, rand: () => number): SettingValue {
     case "uniform":
       return d.low + u * (d.high - d.low);
     case "log_uniform":
-      return Math.min(d.high, Math.max(d.low, Math.exp(Math.log(d.low) + u * (Math.log(d.high) - Math.log(d.low)))));
+      return Math.min(
+        d.high,
+        Math.max(d.low, Math.exp(Math.log(d.low) + u * (Math.log(d.high) - Math.log(d.low)))),
+      );
     case "int": {
       if (!d.log) return Math.min(d.high, d.low + Math.floor(u * (d.high - d.low + 1)));
       const x = Math.exp(

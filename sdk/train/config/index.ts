@@ -19,7 +19,7 @@ export {
   tokenizerSchema,
   trainingSchema,
 } from "./group-schemas";
-export { applyOverrides } from "./overrides";
+export { applyOverrides, resolveSettingPath } from "./overrides";
 export { type ParseConfigOptions, parseExperimentConfig } from "./parse-config";
 export { describeAllowed } from "./schema-walk";
 export { editDistance } from "./suggest";

@@ -7,12 +7,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Dataset, TokenizedDataset } from "../../data";
+import { ConfigError, type ConfigIssue } from "../../errors";
 import type { Backbone } from "../../models";
 import {
   configToPlain,
   type ExperimentConfig,
   loadConfigFile,
   parseExperimentConfig,
+  resolveSettingPath,
   saveConfigFile,
 } from "../config";
 import { dispatchEvent, type TrainCallbacks } from "../events";
@@ -246,6 +248,46 @@ export class Experiment {
    */
   metrics(...metrics: RunMetric[]): Experiment {
     return this.with({ metrics });
+  }
+
+  /**
+   * Sets any settings by dotted path, in either spelling, as `tunebook train --set` does (the data and metrics
+   * are kept, and a loaded backbone unless `architecture.backbone` is set); values are checked when the
+   * experiment runs or by {@link config}.
+   * @param settings - e.g. `{ "training.learning_rate": 1e-4, "lora.r": 16 }`
+   * @returns a new experiment
+   * @throws ConfigError naming an unknown setting (with a suggestion) or a whole settings group
+   * @example
+   * ```ts
+   * const trial = exp.set({ "training.learning_rate": 3e-4, "lora.r": 16 });
+   * ```
+   */
+  set(settings: Readonly<Record<string, unknown>>): Experiment {
+    const input: Record<string, Record<string, unknown>> = { ...this.state.input };
+    const issues: ConfigIssue[] = [];
+    for (const [key, value] of Object.entries(settings)) {
+      const resolved = resolveSettingPath(key);
+      if ("issue" in resolved) {
+        issues.push(resolved.issue);
+        continue;
+      }
+      const [group, ...rest] = resolved.path;
+      const copy: Record<string, unknown> = structuredClone(input[group] ?? {});
+      let node = copy;
+      for (const part of rest.slice(0, -1)) {
+        if (typeof node[part] !== "object" || node[part] === null) node[part] = {};
+        node = node[part] as Record<string, unknown>;
+      }
+      node[rest[rest.length - 1]] = value;
+      input[group] = copy;
+    }
+    if (issues.length) throw new ConfigError(issues, { source: "Experiment.set" });
+    // A new backbone path replaces a loaded backbone (it is loaded from that path when the run starts).
+    const newBackbone = Object.keys(settings).some((k) => {
+      const r = resolveSettingPath(k);
+      return "path" in r && r.path.join(".") === "architecture.backbone";
+    });
+    return this.with(newBackbone ? { input, backbone: undefined } : { input });
   }
 
   /**

@@ -49,6 +49,7 @@ test("metrics, logs and predictions are recorded; a torn metrics line is skipped
     loss: 2.5,
     learningRate: 1e-4,
     gradNorm: 0.7,
+    tokens: 64,
     tokensPerSecond: 900,
     elapsedSeconds: 1.2,
   };
@@ -114,6 +115,7 @@ test("storeCallbacks records a run's events and follows its status", async () =>
       loss: 3 - s * 0.1,
       learningRate: 1e-4,
       gradNorm: 1,
+      tokens: 64,
       tokensPerSecond: 1000,
       elapsedSeconds: s,
     });

@@ -42,6 +42,7 @@ async function makeRoot(): Promise<string> {
         loss: 1.9,
         learningRate: 1e-4,
         gradNorm: 1,
+        tokens: 64,
         tokensPerSecond: 1,
         elapsedSeconds: 1,
       },

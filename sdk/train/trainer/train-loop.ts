@@ -240,6 +240,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
           loss,
           learningRate: lr,
           gradNorm,
+          tokens,
           tokensPerSecond: tokens / seconds,
           elapsedSeconds: (performance.now() - started) / 1000,
         });

@@ -1,0 +1,25 @@
+/**
+ * `sdk/automl`: hyperparameter search over any experiment setting — search spaces, grid/random/TPE strategies,
+ * median and ASHA pruning, budgets, and the in-process executor that runs each trial as an experiment.
+ * @packageDocumentation
+ */
+export { AshaPruner, type AshaPrunerOptions } from "./pruners/asha-pruner";
+export { MedianPruner, type MedianPrunerOptions } from "./pruners/median-pruner";
+export { noPruning, type PruneDecision, type Pruner } from "./pruners/pruner";
+export { runSearch, type SearchResult } from "./run-search";
+export { GridSampler } from "./samplers/grid-sampler";
+export { RandomSampler } from "./samplers/random-sampler";
+export type { BaseSetting, Sampler, SamplerContext } from "./samplers/sampler";
+export { type TpeOptions, TpeSampler } from "./samplers/tpe-sampler";
+export { type Objective, objectiveOf, type SearchCallbacks, type SearchOptions } from "./search-options";
+export {
+  type Condition,
+  type Dimension,
+  parseSearchSpace,
+  type SearchSpace,
+  type SearchSpaceInput,
+  type SettingValue,
+  Space,
+} from "./search-space";
+export type { SearchTrial } from "./search-trial";
+export type { TrialParams, TrialRecord, TrialState } from "./trial";
