@@ -3,6 +3,8 @@
  * median and ASHA pruning, budgets, and the in-process executor that runs each trial as an experiment.
  * @packageDocumentation
  */
+
+export { type Leaderboard, type LeaderboardRow, searchLeaderboard } from "./leaderboard";
 export { AshaPruner, type AshaPrunerOptions } from "./pruners/asha-pruner";
 export { MedianPruner, type MedianPrunerOptions } from "./pruners/median-pruner";
 export { noPruning, type PruneDecision, type Pruner } from "./pruners/pruner";
@@ -11,7 +13,9 @@ export { GridSampler } from "./samplers/grid-sampler";
 export { RandomSampler } from "./samplers/random-sampler";
 export type { BaseSetting, Sampler, SamplerContext } from "./samplers/sampler";
 export { type TpeOptions, TpeSampler } from "./samplers/tpe-sampler";
+export { loadSearchConfig, SearchBlockSchema, type SearchConfig } from "./search-config";
 export { type Objective, objectiveOf, type SearchCallbacks, type SearchOptions } from "./search-options";
+export { readSearchRecord, type SearchRecord } from "./search-record";
 export {
   type Condition,
   type Dimension,

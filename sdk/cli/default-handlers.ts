@@ -6,12 +6,14 @@ import { installKernel, listKernels } from "../../kernel-extensions/install";
 import { serveCommand } from "../serve/serve-command";
 import { evalHandler } from "./handlers/eval-handler";
 import { exportHandler, generateHandler } from "./handlers/model-handlers";
+import { searchHandler } from "./handlers/search-handler";
 import { trainHandler } from "./handlers/train-handler";
 import { type CliHandlers, registerHandlers } from "./registry";
 
 /** Handlers backed by the SDK today. */
 export const defaultHandlers: CliHandlers = {
   train: trainHandler,
+  search: searchHandler,
   eval: evalHandler,
   generate: generateHandler,
   export: exportHandler,

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { registerExperimentsCommand } from "./commands/experiments";
 import { registerKernelCommand, registerModelCommands } from "./commands/pending";
+import { registerSearchCommand } from "./commands/search";
 import { registerTrainCommand } from "./commands/train";
 import { type CliHandlers, cliHandlers } from "./registry";
 import { type CliIo, processIo } from "./run-action";
@@ -45,6 +46,7 @@ export function createProgram(options: ProgramOptions = {}): Command {
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerTrainCommand(program, handlers, io);
+  registerSearchCommand(program, handlers, io);
   registerModelCommands(program, handlers, io);
   registerKernelCommand(program, handlers, io);
   registerExperimentsCommand(program, io);

@@ -3,6 +3,7 @@
  * each command looks its function up here, so a command whose function is not registered yet fails with a
  * clear "not available yet" message (exit code 2) instead of a crash.
  */
+import type { SearchOptions } from "../automl/search-options";
 import type { ExperimentConfig } from "../train/config";
 import type { TrainCallbacks } from "../train/events";
 import { CommandNotAvailableError } from "./command-not-available-error";
@@ -27,10 +28,22 @@ export interface TrainCommandInput {
   signal: AbortSignal;
 }
 
+/** What `tunebook search` hands to the search function. */
+export interface SearchCommandInput {
+  /** The base experiment (file + `--set`), validated. */
+  config: ExperimentConfig;
+  /** The `search:` block, validated. */
+  options: Omit<SearchOptions, "signal" | "callbacks">;
+  /** Fired on Ctrl-C: stop the running trial after its current step. */
+  signal: AbortSignal;
+}
+
 /** The SDK functions each command calls; every one optional until connected. */
 export interface CliHandlers {
   /** `tunebook train`: runs an experiment; resolves when it ends. */
   train?: (input: TrainCommandInput) => Promise<void>;
+  /** `tunebook search --config <file>`: runs a hyperparameter search; resolves when it ends. */
+  search?: (input: SearchCommandInput) => Promise<void>;
   /** `tunebook eval <experiment>`: evaluates a trained experiment (optionally on another data file). */
   eval?: (input: { experiment: string; data?: string; output?: string }) => Promise<void>;
   /** `tunebook generate <model>`: prints a completion of `prompt`. */

@@ -10,6 +10,7 @@ import { refuseUnsupported } from "../../train/experiment/unsupported-settings";
 import { createProgressRenderer } from "../progress";
 import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
+import { withStopSignals } from "../stop-signals";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -93,18 +94,9 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
             return;
           }
           const train = requireHandler(handlers, "train", "train");
-          const controller = new AbortController();
-          const onSignal = (signal: NodeJS.Signals) => {
-            const again = signal === "SIGINT" ? "Ctrl-C again to force" : `${signal} again to force`;
-            io.err(`\nstopping after the current step (${again})…\n`);
-            controller.abort();
-            process.once(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
-          };
-          process.once("SIGINT", onSignal);
-          process.once("SIGTERM", onSignal);
-          try {
-            const progress = createProgressRenderer({ intervalSeconds: Number(opts.progressInterval) || 10 });
-            await train({
+          const progress = createProgressRenderer({ intervalSeconds: Number(opts.progressInterval) || 10 });
+          await withStopSignals(io, (signal) =>
+            train({
               config,
               configPath: opts.config,
               resume: opts.resume,
@@ -112,12 +104,9 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
               overrides: opts.resume === undefined ? undefined : opts.set,
               dryRun: opts.dryRun,
               callbacks: [progress],
-              signal: controller.signal,
-            });
-          } finally {
-            process.off("SIGINT", onSignal);
-            process.off("SIGTERM", onSignal);
-          }
+              signal,
+            }),
+          );
         },
       ),
     );

@@ -52,6 +52,26 @@ function isJson(file: string): boolean {
  * ```
  */
 export function loadConfigFile(file: string): ExperimentConfig {
+  const { raw, writtenValues } = readConfigDocument(file);
+  return parseExperimentConfig(raw, { source: file, writtenValues });
+}
+
+/**
+ * Reads a YAML or JSON configuration file without validating it: its parsed contents and the source text of
+ * its numbers (for messages such as `1e400 is not a finite number`). For files that hold more than an experiment
+ * (a search's `search:` block), which validate their parts themselves.
+ * @param file - path of the file
+ * @returns the parsed object (`{}` for an empty file) and the written numbers by camelCase dotted path
+ * @throws ConfigError when the file is missing or is not valid YAML/JSON
+ * @example
+ * ```ts
+ * const { raw } = readConfigDocument("search.yaml");
+ * ```
+ */
+export function readConfigDocument(file: string): {
+  raw: Record<string, unknown>;
+  writtenValues?: Map<string, string>;
+} {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -74,7 +94,7 @@ export function loadConfigFile(file: string): ExperimentConfig {
     const message = `expected valid ${kind}, got a syntax error: ${(error as Error).message}`;
     throw new ConfigError([{ path: [], message }], { source: file, cause: error });
   }
-  return parseExperimentConfig(raw ?? {}, { source: file, writtenValues });
+  return { raw: (raw ?? {}) as Record<string, unknown>, writtenValues };
 }
 
 /** The source text of every number in a YAML document (`1e400`, `.inf`), by camelCase dotted path. */

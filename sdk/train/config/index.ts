@@ -1,6 +1,12 @@
 /** Experiment configuration: the zod schema, YAML/JSON files, CLI overrides. */
 export { camelToSnake, snakeToCamel } from "./case-mapping";
-export { configToPlain, configToYaml, loadConfigFile, saveConfigFile } from "./config-file";
+export {
+  configToPlain,
+  configToYaml,
+  loadConfigFile,
+  readConfigDocument,
+  saveConfigFile,
+} from "./config-file";
 export {
   CONFIG_GROUPS,
   type ConfigGroup,
