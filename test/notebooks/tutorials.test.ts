@@ -438,3 +438,44 @@ test("serving.ipynb: the openai client talks to serve(), datagen reports failure
   assertClose(ev[1]!, ref.ppl!, "held-out perplexity");
   assert.match(cellWith(nb, "server.close()").outputs.map(outputText).join(""), /^server closed\n$/);
 });
+
+test("automl.ipynb: a TPE + ASHA search whose leaderboard agrees with every trial's own folder", () => {
+  const { notebook: nb, seconds } = runner.execute("automl");
+  assertClean(nb);
+  assert.ok(seconds < 150, `ran in ${seconds} s`);
+  const out = cellWith(nb, "runSearch(base").outputs.map(outputText).join("");
+  const ends = [...out.matchAll(/^trial (\d+) (complete|pruned): loss (\S+)/gm)];
+  assert.equal(ends.length, 6, out);
+  const dir = /search folder: (.*)/.exec(out)?.[1];
+  assert.ok(dir, out);
+  const record = JSON.parse(readFileSync(path.join(dir, "search.json"), "utf8")) as {
+    trials: {
+      number: number;
+      state: string;
+      value: number;
+      folder: string;
+      curve: [number, number][];
+      reason?: string;
+    }[];
+  };
+  assert.equal(record.trials.length, 6);
+  for (const t of record.trials) {
+    // Each trial's curve is its own folder's validation losses; its value the best of them.
+    const { evals } = metricsOf(t.folder);
+    const upTo = evals.map((e) => [e.step, e.loss]);
+    assert.deepEqual(t.curve, upTo, `trial ${t.number} curve`);
+    assert.equal(t.value, Math.min(...t.curve.map((c) => c[1])));
+    if (t.state === "pruned") assert.match(t.reason ?? "", /^ASHA rung \d+ \(step \d+\)/);
+  }
+  const table = tableIn(nb, "searchLeaderboard(", "leaderboard");
+  assert.deepEqual(table.header.slice(0, 4), ["trial", "state", "loss", "best_step"]);
+  assert.equal(table.rows.length, 6);
+  const complete = record.trials.filter((t) => t.state === "complete").sort((a, b) => a.value - b.value);
+  assert.equal(table.rows[0]![0], String(complete[0]!.number), "the best complete trial first");
+  const best = /best: trial (\d+), validation loss (\S+)/.exec(
+    cellWith(nb, "searchLeaderboard(").outputs.map(outputText).join(""),
+  );
+  assert.ok(best);
+  assert.equal(Number(best[1]), complete[0]!.number);
+  assertClose(best[2]!, complete[0]!.value, "best value");
+});
