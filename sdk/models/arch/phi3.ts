@@ -11,8 +11,8 @@ const PHI3_ORIGINAL_MAX_POSITIONS = 4096;
  */
 function phi3RopeFields(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const fields: Record<string, unknown> = {
-    original_max_position_embeddings: PHI3_ORIGINAL_MAX_POSITIONS,
     ...raw,
+    original_max_position_embeddings: raw.original_max_position_embeddings ?? PHI3_ORIGINAL_MAX_POSITIONS,
   };
   const scaling = raw.rope_scaling as Record<string, unknown> | null | undefined;
   if (scaling && typeof scaling === "object") {
