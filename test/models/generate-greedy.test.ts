@@ -40,6 +40,8 @@ const CASES: { label: string; options: TinyCheckpointOptions; lora?: boolean }[]
     options: { arch: "smollm3", seed: 15, layers: 3, noRopeLayers: [1, 0, 0] },
   },
   { label: "olmo2", options: { arch: "olmo2", seed: 16 } },
+  // Prompts of 8 and 3 tokens plus 10 new ones cross original_max_position_embeddings 12: the cache is re-run.
+  { label: "phi3 LongRoPE crossing to the long factors", options: { arch: "phi3", seed: 17, longrope: 12 } },
 ];
 
 const backbones: Backbone[] = [];
