@@ -242,6 +242,10 @@ test('Phi-3: the old "su" rope type means longrope, original_max_position_embedd
   const config = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8"));
   const su = normalizeConfig({ ...config, rope_scaling: { ...config.rope_scaling, type: "su" } });
   assert.deepEqual(su.rope, normalizeConfig(config).rope);
+  assert.throws(
+    () => normalizeConfig({ ...config, rope_scaling: { type: "linear", factor: 2 } }),
+    /rope_scaling\.type.*Phi-3 supports rope_type "default" or "longrope".*got "linear"/s,
+  );
   const defaulted = normalizeConfig({ ...config, original_max_position_embeddings: undefined });
   assert.equal(defaulted.rope.long?.fromPosition, 4096);
   const suDir = await withFields(options, { rope_scaling: { ...config.rope_scaling, type: "su" } });

@@ -1,3 +1,4 @@
+import { ConfigError } from "../../errors";
 import type { Architecture } from "./architecture";
 import { parseHfDecoderConfig } from "./decoder-config";
 
@@ -8,6 +9,7 @@ const PHI3_ORIGINAL_MAX_POSITIONS = 4096;
  * `rope_scaling` as Phi3Config reads it: the older `"su"` and `"yarn"` type names mean `longrope`.
  * @param raw - `config.json` as stored
  * @returns the fields with the type renamed and `original_max_position_embeddings` defaulted (4096)
+ * @throws ConfigError for a rope type Phi3Config refuses (anything but default and longrope)
  */
 function phi3RopeFields(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const fields: Record<string, unknown> = {
@@ -17,8 +19,15 @@ function phi3RopeFields(raw: Readonly<Record<string, unknown>>): Record<string, 
   const scaling = raw.rope_scaling as Record<string, unknown> | null | undefined;
   if (scaling && typeof scaling === "object") {
     const key = scaling.rope_type !== undefined ? "rope_type" : "type";
-    if (scaling[key] === "su" || scaling[key] === "yarn")
-      fields.rope_scaling = { ...scaling, [key]: "longrope" };
+    const type = scaling[key] ?? "default";
+    if (type === "su" || type === "yarn") fields.rope_scaling = { ...scaling, [key]: "longrope" };
+    else if (type !== "default" && type !== "longrope") {
+      // Phi3Config.validate_rope accepts only these: transformers does not load a Phi-3 with another variant.
+      const message = `Phi-3 supports rope_type "default" or "longrope" (or the old names "su", "yarn"); got ${JSON.stringify(type)}`;
+      throw new ConfigError([{ path: ["rope_scaling", key], message }], {
+        source: "config.json (model_type phi3)",
+      });
+    }
   }
   return fields;
 }
