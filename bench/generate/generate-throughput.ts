@@ -1,11 +1,11 @@
 /**
- * Generation benchmark (not a test): prefill and decode tokens/s with the KV-cache graph, at batch 1 and 8, on a
- * tiny model and on a random model of SmolLM2-135M's shape (hidden 576, 30 layers, 9 heads, 3 KV heads,
+ * Generation benchmark (not a test): prefill and decode tokens/s with the KV-cache graph, at batch 1 and 8, on
+ * tiny models (llama, phi3, smollm3, olmo2) and on a random model of SmolLM2-135M's shape (hidden 576, 30 layers, 9 heads, 3 KV heads,
  * MLP 1536, vocab 49152, tied), both written by test/reference/make_tiny_checkpoint.py. Then, per model, the
  * peer: the same KV-cache graph written as a transformers.js folder (`onnx/model.onnx`) and run greedily with
  * `@huggingface/transformers` beside our `streamGeneration`, same prompts and N (see peer-comparison.ts).
  *
- *   node --import tsx bench/generate/generate-throughput.ts [--prompt 128] [--new 32] [--only tiny|smol] [--threads N]
+ *   node --import tsx bench/generate/generate-throughput.ts [--prompt 128] [--new 32] [--only tiny|phi3|smollm3|olmo2|smol] [--threads N]
  *     [--no-peer] [--rounds 3]
  *
  * Engine lines: prefill tokens/s = B·T_prompt / time of the first step (one run over the whole prompt, cache
@@ -33,6 +33,15 @@ const ROUNDS = Number(arg("rounds", "3"));
 
 const MODELS: { label: string; options: TinyCheckpointOptions }[] = [
   { label: "tiny llama (64 hidden, 2 layers)", options: { arch: "llama", seed: 1 } },
+  {
+    label: "tiny phi3 (fused qkv/gate_up, partial rotary 0.75)",
+    options: { arch: "phi3", seed: 3, partialRotary: 0.75 },
+  },
+  {
+    label: "tiny smollm3 (NoPE layers)",
+    options: { arch: "smollm3", seed: 4, layers: 4, noRopeLayers: [1, 1, 1, 0] },
+  },
+  { label: "tiny olmo2 (post-norms)", options: { arch: "olmo2", seed: 5 } },
   {
     label: "SmolLM2-135M-shaped llama (random)",
     options: {

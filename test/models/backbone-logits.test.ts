@@ -1,5 +1,5 @@
 /**
- * Logits of every family (llama, mistral, qwen2, qwen3, gemma) on a fixed padded batch match the independent
+ * Logits of every family (llama, mistral, qwen2, qwen3, gemma, phi3, smollm3, olmo2) on a fixed padded batch match the independent
  * PyTorch reference (test/reference) to ≤ 1e-4 max abs error in float32; also float16/bfloat16 shards.
  */
 import assert from "node:assert/strict";
@@ -17,6 +17,13 @@ const CASES: { label: string; options: TinyCheckpointOptions }[] = [
   { label: "gemma", options: { arch: "gemma" } },
   { label: "llama bf16, 2 shards", options: { arch: "llama", dtype: "bfloat16", shards: 2, seed: 3 } },
   { label: "qwen2 f16", options: { arch: "qwen2", dtype: "float16", seed: 4 } },
+  { label: "phi3 (fused qkv/gate_up, Phi-3-mini)", options: { arch: "phi3", seed: 8 } },
+  {
+    label: "phi3 (Phi-4-mini: partial rotary 0.75, longrope, tied)",
+    options: { arch: "phi3", seed: 9, partialRotary: 0.75, longrope: 32, tie: true },
+  },
+  { label: "smollm3 (NoPE layer 1, tied)", options: { arch: "smollm3", seed: 10, tie: true } },
+  { label: "olmo2 (post-norms, q/k norm over the projection)", options: { arch: "olmo2", seed: 11 } },
 ];
 
 const backbones: Backbone[] = [];

@@ -34,6 +34,19 @@ const CASES: { label: string; options: TinyCheckpointOptions }[] = [
     },
   },
   {
+    label: "phi3 (fused qkv_proj and gate_up_proj, partial rotary)",
+    options: {
+      arch: "phi3",
+      seed: 8,
+      partialRotary: 0.75,
+      lora: { r: 4, alpha: 8, targets: ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"] },
+    },
+  },
+  {
+    label: "olmo2 (q/k norm over the projection, post-norms)",
+    options: { arch: "olmo2", seed: 9, lora: { r: 2, alpha: 4, targets: ["q_proj", "k_proj", "down_proj"] } },
+  },
+  {
     label: "gemma (tied head; lm_head targeted but absent from the adapter)",
     options: {
       arch: "gemma",

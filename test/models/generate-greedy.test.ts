@@ -1,5 +1,6 @@
 /**
- * Greedy generation with the KV cache is exact: for llama, qwen3 and gemma (with LoRA on qwen3), on a
+ * Greedy generation with the KV cache is exact: for llama, qwen3, gemma, phi3, smollm3 and olmo2 (with LoRA on
+ * qwen3 and on phi3's fused modules), on a
  * left-padded batch of two prompts of different lengths, every generated token equals the argmax of a fresh
  * no-cache forward (`backbone.logits`) over the whole sequence so far, and the tokens equal Hugging
  * Face-style greedy decoding in the independent PyTorch reference (`test/reference`, eos stopping as HF).
@@ -24,6 +25,23 @@ const CASES: { label: string; options: TinyCheckpointOptions; lora?: boolean }[]
     lora: true,
   },
   { label: "gemma", options: { arch: "gemma", seed: 13 } },
+  {
+    label: "phi3 + LoRA on the fused qkv_proj and gate_up_proj",
+    options: {
+      arch: "phi3",
+      seed: 14,
+      partialRotary: 0.75,
+      lora: { r: 4, alpha: 8, targets: ["qkv_proj", "gate_up_proj"] },
+    },
+    lora: true,
+  },
+  {
+    label: "smollm3 (NoPE layers)",
+    options: { arch: "smollm3", seed: 15, layers: 3, noRopeLayers: [1, 0, 0] },
+  },
+  { label: "olmo2", options: { arch: "olmo2", seed: 16 } },
+  // Prompts of 8 and 3 tokens plus 10 new ones cross original_max_position_embeddings 12: the cache is re-run.
+  { label: "phi3 LongRoPE crossing to the long factors", options: { arch: "phi3", seed: 17, longrope: 12 } },
 ];
 
 const backbones: Backbone[] = [];

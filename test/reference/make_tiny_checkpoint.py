@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import DTYPE_NAMES, write_safetensors  # noqa: E402
 from tiny_bpe import build_tokenizer_json  # noqa: E402
 
-ARCHS = ("llama", "mistral", "qwen2", "qwen3", "gemma")
+ARCHS = ("llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "smollm3", "olmo2")
 NUM_MERGES = 253
 TRANSFORMERS_VERSION = "4.51.0"
 CHATML_TEMPLATE = (
@@ -37,6 +37,9 @@ FAMILY = {
     "qwen2": dict(cls="Qwen2ForCausalLM", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=False),
     "qwen3": dict(cls="Qwen3ForCausalLM", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=True),
     "gemma": dict(cls="GemmaForCausalLM", theta=10000.0, eps=1e-6, kv=1, explicit_head_dim=True),
+    "phi3": dict(cls="Phi3ForCausalLM", theta=10000.0, eps=1e-5, kv=2, explicit_head_dim=False),
+    "smollm3": dict(cls="SmolLM3ForCausalLM", theta=5000000.0, eps=1e-6, kv=2, explicit_head_dim=False),
+    "olmo2": dict(cls="Olmo2ForCausalLM", theta=500000.0, eps=1e-6, kv=2, explicit_head_dim=False),
 }
 
 
@@ -55,6 +58,14 @@ def parse_args(argv):
     p.add_argument("--tie", action="store_true", help="tie lm_head to embed_tokens (gemma: always tied)")
     p.add_argument("--shards", type=int, default=1)
     p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    p.add_argument("--partial-rotary", type=float, default=None, help="write partial_rotary_factor (phi3: 0.75 as Phi-4-mini)")
+    p.add_argument(
+        "--longrope",
+        type=int,
+        default=None,
+        help="phi3: longrope with this original_max_position_embeddings (max_position_embeddings 4 × that), as Phi-3.5",
+    )
+    p.add_argument("--no-rope-layers", default=None, help="smollm3: comma-separated 1 (RoPE) / 0 (NoPE) per layer")
     p.add_argument("--lora-out", default=None, help="also write a random PEFT LoRA adapter here")
     p.add_argument("--lora-r", type=int, default=4)
     p.add_argument("--lora-alpha", type=float, default=8)
@@ -115,6 +126,27 @@ def make_config(args, dims, ids):
         cfg["sliding_window"] = 4096
     if args.arch in ("qwen2", "qwen3"):
         cfg.update(max_window_layers=args.layers, sliding_window=None, use_sliding_window=False)
+    if args.partial_rotary is not None:
+        cfg["partial_rotary_factor"] = args.partial_rotary
+    if args.arch == "phi3":
+        phi3_fields(args, dims, cfg)
+    if args.arch == "smollm3":
+        # As SmolLM3-3B writes them: the explicit list (1 = RoPE) next to the interval it came from.
+        flags = args.no_rope_layers or ",".join(str(int((i + 1) % 2 != 0)) for i in range(args.layers))
+        no_rope = [int(f) for f in flags.split(",")]
+        cfg.update(
+            attention_bias=False,
+            mlp_bias=False,
+            no_rope_layers=no_rope,
+            no_rope_layer_interval=2,
+            layer_types=["full_attention"] * args.layers,
+            rope_scaling=None,
+            sliding_window=None,
+            use_sliding_window=False,
+            pad_token_id=ids["<|endoftext|>"],
+        )
+    if args.arch == "olmo2":
+        cfg.update(attention_bias=False, rope_scaling=None, pad_token_id=ids["<|endoftext|>"])
     if args.arch == "gemma":
         # Real Gemma configs omit tie_word_embeddings (GemmaConfig defaults it to true) and carry both keys.
         del cfg["tie_word_embeddings"]
@@ -125,6 +157,21 @@ def make_config(args, dims, ids):
             rope_scaling=None,
         )
     return dict(sorted(cfg.items()))
+
+
+def phi3_fields(args, dims, cfg):
+    """Phi-3's config fields (dropouts, sliding_window, original_max_position_embeddings; longrope as Phi-3.5)."""
+    cfg.update(attention_bias=False, embd_pdrop=0.0, resid_pdrop=0.0, sliding_window=262144, rope_scaling=None)
+    cfg["original_max_position_embeddings"] = args.longrope or 4096
+    if args.longrope:
+        pairs = int(dims["head_dim"] * (args.partial_rotary or 1.0)) // 2
+        ramp = [1.0 + k / max(pairs - 1, 1) for k in range(pairs)]
+        cfg["max_position_embeddings"] = 4 * args.longrope
+        cfg["rope_scaling"] = {
+            "long_factor": [1.0 + 5.0 * (r - 1.0) for r in ramp],
+            "short_factor": [1.0 + 0.5 * (r - 1.0) for r in ramp],
+            "type": "longrope",
+        }
 
 
 def make_weights(args, dims, rng):
@@ -142,7 +189,8 @@ def make_weights(args, dims, rng):
     w = {"model.embed_tokens.weight": rng.standard_normal((dims["vocab"], H)) / np.sqrt(H)}
     for i in range(args.layers):
         p = f"model.layers.{i}."
-        w[p + "input_layernorm.weight"] = norm(H)
+        if args.arch != "olmo2":
+            w[p + "input_layernorm.weight"] = norm(H)
         w[p + "self_attn.q_proj.weight"] = linear(nh * hd, H)
         w[p + "self_attn.k_proj.weight"] = linear(kv * hd, H)
         w[p + "self_attn.v_proj.weight"] = linear(kv * hd, H)
@@ -154,10 +202,20 @@ def make_weights(args, dims, rng):
         if args.arch == "qwen3":
             w[p + "self_attn.q_norm.weight"] = norm(hd)
             w[p + "self_attn.k_norm.weight"] = norm(hd)
+        if args.arch == "olmo2":
+            w[p + "self_attn.q_norm.weight"] = norm(nh * hd)
+            w[p + "self_attn.k_norm.weight"] = norm(kv * hd)
         w[p + "post_attention_layernorm.weight"] = norm(H)
         w[p + "mlp.gate_proj.weight"] = linear(inter, H)
         w[p + "mlp.up_proj.weight"] = linear(inter, H)
         w[p + "mlp.down_proj.weight"] = linear(H, inter)
+        if args.arch == "olmo2":
+            w[p + "post_feedforward_layernorm.weight"] = norm(H)
+        if args.arch == "phi3":  # fused as Phi-3 stores them: q|k|v rows, gate|up rows
+            qkv = [w.pop(p + f"self_attn.{n}_proj.weight") for n in "qkv"]
+            w[p + "self_attn.qkv_proj.weight"] = np.concatenate(qkv, axis=0)
+            gate_up = [w.pop(p + f"mlp.{n}_proj.weight") for n in ("gate", "up")]
+            w[p + "mlp.gate_up_proj.weight"] = np.concatenate(gate_up, axis=0)
     w["model.norm.weight"] = norm(H)
     # Drawn last and always, so tied and untied checkpoints of one seed share every other tensor.
     lm_head = linear(dims["vocab"], H)

@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import read_checkpoint_weights, read_safetensors  # noqa: E402
 
 PEFT_KEY = re.compile(r"^base_model\.model\.(.+)\.lora_([AB])\.weight$")
-TIED_BY_DEFAULT = {"gemma"}
+TIED_BY_DEFAULT = {"gemma", "smollm3"}
 
 
 def parse_args(argv):

@@ -1,7 +1,11 @@
 """An independent PyTorch implementation of Hugging Face decoder forward passes, written from HF conventions.
 
 Families: llama, mistral (sliding window ignored), qwen2 (q/k/v biases), qwen3 (per-head q/k RMSNorm before
-RoPE, explicit head_dim), gemma (embeddings × √hidden, RMSNorm with (1 + w), gelu-tanh gated MLP).
+RoPE, explicit head_dim), gemma (embeddings × √hidden, RMSNorm with (1 + w), gelu-tanh gated MLP), phi3 (fused
+qkv_proj sliced q|k|v and gate_up_proj chunked gate|up; "su"/"yarn" rope types mean longrope;
+original_max_position_embeddings defaults to 4096), smollm3 (no RoPE where no_rope_layers[i] == 0, by default every
+no_rope_layer_interval-th layer; tied by default), olmo2 (no pre-norms: RMSNorm on the attention and MLP outputs
+before each residual add; q/k RMSNorm over the whole projection before the head split).
 Dimension letters: B batch, T sequence, H hidden, N query heads, K key/value heads, D head_dim, V vocab.
 Runs in float32 (or float64), eager, no KV cache. LoRA (PEFT) deltas are added to any linear layer that has one.
 """
@@ -16,8 +20,9 @@ import torch
 from rope_reference import rope_parameters
 from safetensors_io import read_checkpoint_weights, read_safetensors
 
-FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma")
-_TIED_BY_DEFAULT = {"gemma"}
+FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "smollm3", "olmo2")
+_TIED_BY_DEFAULT = {"gemma", "smollm3"}
+_DEFAULT_THETA = {"smollm3": 2000000.0}
 
 
 def rms_norm(x, weight, eps, gemma=False):
@@ -63,6 +68,7 @@ def read_config(model_dir):
         raise ValueError(f"model_type {family!r} is not supported; expected one of {', '.join(FAMILIES)}")
     heads = cfg["num_attention_heads"]
     head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
+    cfg = family_config(family, cfg)
     rope_parameters(cfg, head_dim)  # fails early on an unsupported variant
     # Gemma reads hidden_activation (falling back to hidden_act); the others read hidden_act.
     act = (cfg.get("hidden_activation") or cfg.get("hidden_act")) if family == "gemma" else cfg.get("hidden_act")
@@ -80,7 +86,36 @@ def read_config(model_dir):
         "vocab": cfg["vocab_size"],
         "tie": cfg.get("tie_word_embeddings", family in _TIED_BY_DEFAULT),
         "act": act,
+        "use_rope": rope_layers(family, cfg),
     }
+
+
+def family_config(family, cfg):
+    """config.json with the family's config-class defaults filled in (what the model code then reads)."""
+    cfg = dict(cfg)
+    if family in _DEFAULT_THETA:
+        cfg.setdefault("rope_theta", _DEFAULT_THETA[family])
+    if family == "phi3":
+        # Phi3Config: original_max_position_embeddings defaults to 4096; "su" and "yarn" are old names of longrope.
+        cfg.setdefault("original_max_position_embeddings", 4096)
+        scaling = cfg.get("rope_scaling")
+        if scaling:
+            key = "rope_type" if "rope_type" in scaling else "type"
+            if scaling.get(key) in ("su", "yarn"):
+                cfg["rope_scaling"] = {**scaling, key: "longrope"}
+    return cfg
+
+
+def rope_layers(family, cfg):
+    """Per layer, whether it applies RoPE (SmolLM3Config: no_rope_layers[i] == 1 means RoPE)."""
+    n = cfg["num_hidden_layers"]
+    if family != "smollm3":
+        return [True] * n
+    flags = cfg.get("no_rope_layers")
+    if flags is None:
+        interval = cfg.get("no_rope_layer_interval", 4)
+        flags = [int((i + 1) % interval != 0) for i in range(n)]
+    return [bool(flags[i]) for i in range(n)]
 
 
 class LoraAdapter:
@@ -135,18 +170,31 @@ class ReferenceModel:
             y = y + (x @ lora[0].T @ lora[1].T) * self.adapter.scale
         return y
 
-    def attention(self, x, prefix, cos, sin, mask):
+    def qkv(self, x, prefix):
+        """The q [B, T, N·D], k and v [B, T, K·D] projections (phi3: one qkv_proj sliced in that order)."""
+        c = self.cfg
+        N, K, D = c["heads"], c["kv_heads"], c["head_dim"]
+        if c["family"] == "phi3":
+            qkv = self.linear(x, prefix + "qkv_proj")
+            return qkv[..., : N * D], qkv[..., N * D : (N + K) * D], qkv[..., (N + K) * D :]
+        return tuple(self.linear(x, prefix + name) for name in ("q_proj", "k_proj", "v_proj"))
+
+    def attention(self, x, prefix, cos, sin, mask, use_rope=True):
         c = self.cfg
         B, T, _ = x.shape
         N, K, D = c["heads"], c["kv_heads"], c["head_dim"]
-        q = self.linear(x, prefix + "q_proj").view(B, T, N, D)
-        k = self.linear(x, prefix + "k_proj").view(B, T, K, D)
-        v = self.linear(x, prefix + "v_proj").view(B, T, K, D).transpose(1, 2)
+        q, k, v = self.qkv(x, prefix)
+        if c["family"] == "olmo2":  # over the whole projection, before the head split
+            q = rms_norm(q, self.weights[prefix + "q_norm.weight"], c["eps"])
+            k = rms_norm(k, self.weights[prefix + "k_norm.weight"], c["eps"])
+        q, k = q.view(B, T, N, D), k.view(B, T, K, D)
+        v = v.view(B, T, K, D).transpose(1, 2)
         if c["family"] == "qwen3":
             q = rms_norm(q, self.weights[prefix + "q_norm.weight"], c["eps"])
             k = rms_norm(k, self.weights[prefix + "k_norm.weight"], c["eps"])
-        q = apply_rope(q.transpose(1, 2), cos, sin)
-        k = apply_rope(k.transpose(1, 2), cos, sin)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
+        if use_rope:
+            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         k = k.repeat_interleave(N // K, dim=1)
         v = v.repeat_interleave(N // K, dim=1)
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
@@ -156,7 +204,11 @@ class ReferenceModel:
 
     def mlp(self, x, prefix):
         act = ACTIVATIONS[self.cfg["act"]]
-        gated = act(self.linear(x, prefix + "gate_proj")) * self.linear(x, prefix + "up_proj")
+        if self.cfg["family"] == "phi3":
+            gate, up = self.linear(x, prefix + "gate_up_proj").chunk(2, dim=-1)
+        else:
+            gate, up = self.linear(x, prefix + "gate_proj"), self.linear(x, prefix + "up_proj")
+        gated = act(gate) * up
         return self.linear(gated, prefix + "down_proj")
 
     def forward(self, input_ids, attention_mask, position_ids, hidden_states=None):
@@ -179,8 +231,13 @@ class ReferenceModel:
         for i in range(c["layers"]):
             collect(x)
             p = f"model.layers.{i}."
+            if c["family"] == "olmo2":  # norms on the sublayer outputs, none on their inputs
+                out = self.attention(x, p + "self_attn.", cos, sin, mask)
+                x = x + rms_norm(out, w[p + "post_attention_layernorm.weight"], c["eps"])
+                x = x + rms_norm(self.mlp(x, p + "mlp."), w[p + "post_feedforward_layernorm.weight"], c["eps"])
+                continue
             h = rms_norm(x, w[p + "input_layernorm.weight"], c["eps"], gemma)
-            x = x + self.attention(h, p + "self_attn.", cos, sin, mask)
+            x = x + self.attention(h, p + "self_attn.", cos, sin, mask, c["use_rope"][i])
             h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
             x = x + self.mlp(h, p + "mlp.")
         hidden = rms_norm(x, w["model.norm.weight"], c["eps"], gemma)

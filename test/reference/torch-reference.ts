@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ConfigError } from "../../sdk/errors";
 import { DEFAULT_PYTHON, runReferenceScript } from "./run-script";
 
-const ARCHS = ["llama", "mistral", "qwen2", "qwen3", "gemma"] as const;
+const ARCHS = ["llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "smollm3", "olmo2"] as const;
 const positive = z.number().int().positive();
 
 /** Options of {@link makeTinyCheckpoint}; every field maps to a `make_tiny_checkpoint.py` flag. */
@@ -32,6 +32,12 @@ export const TinyCheckpointOptionsSchema = z
     /** Tie lm_head to embed_tokens (gemma is always tied). */
     tie: z.boolean().default(false),
     shards: positive.default(1),
+    /** `partial_rotary_factor` to write (Phi-4-mini: 0.75). */
+    partialRotary: z.number().gt(0).lte(1).optional(),
+    /** phi3: `longrope` with this `original_max_position_embeddings` (max 4 × that), as Phi-3.5-mini. */
+    longrope: positive.optional(),
+    /** smollm3: per layer 1 (RoPE) or 0 (NoPE); default alternating 1, 0. */
+    noRopeLayers: z.array(z.union([z.literal(0), z.literal(1)])).optional(),
     dtype: z.enum(["float32", "float16", "bfloat16"]).default("float32"),
     /** Also write a random PEFT LoRA adapter into `<dir>/adapter`. */
     lora: z
@@ -153,6 +159,9 @@ function checkpointArgs(o: z.output<typeof TinyCheckpointOptionsSchema>, dir: st
     ["--kv-heads", o.kvHeads],
     ["--head-dim", o.headDim],
     ["--vocab", o.vocab],
+    ["--partial-rotary", o.partialRotary],
+    ["--longrope", o.longrope],
+    ["--no-rope-layers", o.noRopeLayers?.join(",")],
     ["--lora-out", o.lora && path.join(dir, "adapter")],
     ["--lora-r", o.lora?.r],
     ["--lora-alpha", o.lora?.alpha],

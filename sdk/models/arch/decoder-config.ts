@@ -36,7 +36,38 @@ export interface DecoderConfig {
   readonly normUnitOffset: boolean;
   /** Embeddings are multiplied by this (Gemma: √hidden; others 1). */
   readonly embedScale: number;
+  /** q/k RMSNorm over each head (`head`, Qwen3; the default) or over the whole projection (`projection`, OLMo 2). */
+  readonly qkNormScope?: "head" | "projection";
+  /** q, k and v come from one fused `qkv_proj` (Phi-3), split after the projection. */
+  readonly fusedQkv?: boolean;
+  /** gate and up come from one fused `gate_up_proj` (Phi-3): gate is the first half, up the second. */
+  readonly fusedGateUp?: boolean;
+  /** Per layer, whether its attention applies RoPE (SmolLM3's NoPE layers say false); absent: every layer. */
+  readonly ropeLayers?: readonly boolean[];
+  /** Where each layer's RMSNorms sit; absent: {@link PRE_NORMS} (Llama). */
+  readonly layerNorms?: LayerNorms;
 }
+
+/**
+ * The RMSNorms around one sublayer: `pre` normalises its input, `post` its output before the residual add.
+ * Values are weight names under `model.layers.{i}.` without `.weight`.
+ */
+export interface SublayerNorms {
+  readonly pre?: string;
+  readonly post?: string;
+}
+
+/** The RMSNorms around each layer's attention and MLP. */
+export interface LayerNorms {
+  readonly attention: SublayerNorms;
+  readonly mlp: SublayerNorms;
+}
+
+/** Llama's layout: `input_layernorm` before attention, `post_attention_layernorm` before the MLP. */
+export const PRE_NORMS: LayerNorms = {
+  attention: { pre: "input_layernorm" },
+  mlp: { pre: "post_attention_layernorm" },
+};
 
 const int = z.number().int().positive();
 

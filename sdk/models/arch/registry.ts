@@ -7,12 +7,25 @@ import type { DecoderConfig } from "./decoder-config";
 import { gemma } from "./gemma";
 import { llama } from "./llama";
 import { mistral } from "./mistral";
+import { mixtureOfExpertsReason } from "./mixture-of-experts";
+import { olmo2 } from "./olmo2";
+import { phi3 } from "./phi3";
 import { qwen2 } from "./qwen2";
 import { qwen3 } from "./qwen3";
+import { smollm3 } from "./smollm3";
 import { UnknownModelTypeError } from "./unknown-model-type-error";
 
 /** Every architecture tunebook builds. */
-export const ARCHITECTURES: readonly Architecture[] = [llama, mistral, qwen2, qwen3, gemma];
+export const ARCHITECTURES: readonly Architecture[] = [
+  llama,
+  mistral,
+  qwen2,
+  qwen3,
+  gemma,
+  phi3,
+  smollm3,
+  olmo2,
+];
 
 const byModelType = new Map<string, Architecture>();
 for (const arch of ARCHITECTURES) {
@@ -27,7 +40,7 @@ for (const arch of ARCHITECTURES) {
  * @returns the names
  * @example
  * ```ts
- * supportedModelTypes(); // ["gemma", "llama", "mistral", "qwen2", "qwen3"]
+ * supportedModelTypes(); // ["gemma", "llama", "mistral", "olmo2", "phi3", "qwen2", "qwen3", "smollm3"]
  * ```
  */
 export function supportedModelTypes(): string[] {
@@ -39,7 +52,8 @@ export function supportedModelTypes(): string[] {
  * @param modelType - `config.json`'s `model_type`
  * @param dir - the model directory, for the message
  * @returns the architecture
- * @throws {@link UnknownModelTypeError} listing the supported types
+ * @throws {@link UnknownModelTypeError} listing the supported types (for a mixture-of-experts family, saying
+ *   that MoE is not supported and naming the dense alternatives)
  * @example
  * ```ts
  * architectureFor("qwen2").name; // "qwen2"
@@ -47,7 +61,10 @@ export function supportedModelTypes(): string[] {
  */
 export function architectureFor(modelType: string, dir?: string): Architecture {
   const arch = byModelType.get(modelType);
-  if (!arch) throw new UnknownModelTypeError({ modelType, supported: supportedModelTypes(), dir });
+  if (!arch) {
+    const reason = mixtureOfExpertsReason(modelType);
+    throw new UnknownModelTypeError({ modelType, supported: supportedModelTypes(), dir, reason });
+  }
   return arch;
 }
 

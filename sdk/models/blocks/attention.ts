@@ -1,5 +1,6 @@
 /**
- * The self-attention block: q/k/v projections (optional biases), optional per-head q/k RMSNorm (Qwen3), RoPE,
+ * The self-attention block: q/k/v projections (optional biases; fused into one `qkv_proj` for Phi-3), optional
+ * q/k RMSNorm per head (Qwen3) or over the whole projection (OLMo 2), RoPE (skipped in SmolLM3's NoPE layers),
  * grouped-query attention and the output projection; and its KV-cache variant, which attends over past keys
  * and values plus the new ones and returns the concatenation (`present`). Dimension letters: B batch, T new
  * positions, P past positions, S = P + T, C hidden, H query heads, K key/value heads, D head size.
@@ -22,6 +23,7 @@ import {
   where,
 } from "../../engine";
 import { type BlockContext, frozenWeight, projection } from "./block-context";
+import { fusedProjection } from "./fused-projection";
 
 /** Name of the symbolic total length `S = P + T` (the attention mask's second axis in a KV-cache graph). */
 export const CACHE_LENGTH = "S";
@@ -57,8 +59,8 @@ const CacheQueryPositions = defineOp({
 
 /** Inputs every layer's attention shares. */
 export interface AttentionInputs {
-  /** RoPE tables `[B, 1, T, D]`. */
-  rope: { cos: Tensor; sin: Tensor };
+  /** RoPE tables `[B, 1, T, D]`; absent in a layer without RoPE (SmolLM3's NoPE layers). */
+  rope?: { cos: Tensor; sin: Tensor };
   /** Additive mask `[B|1, 1, T, T]`. */
   bias: Tensor;
 }
@@ -139,16 +141,19 @@ export function selfAttentionCached(
 function attend(ctx: BlockContext, h: Tensor, prefix: string, shared: AttentionInputs, past?: KvPair) {
   const c = ctx.config;
   const { numHeads: H, numKvHeads: K, headDim: D, hiddenSize: C } = c;
-  const proj = (name: string, out: number) =>
-    projection(ctx, h, `${prefix}.${name}`, { out, in: C, bias: c.biases.qkv });
+  const [qp, kp, vp] = qkvProjections(ctx, h, prefix);
+  const byHead = c.qkNormScope !== "projection";
   const split = (t: Tensor, n: number, norm?: string) => {
-    let x = reshape(t, ["B", "T", n, D]);
-    if (norm) x = rmsNorm(x, frozenWeight(ctx, `${prefix}.${norm}.weight`, [D]), c.rmsNormEps);
+    let x = t;
+    if (norm && !byHead) x = rmsNorm(x, frozenWeight(ctx, `${prefix}.${norm}.weight`, [n * D]), c.rmsNormEps);
+    x = reshape(x, ["B", "T", n, D]);
+    if (norm && byHead) x = rmsNorm(x, frozenWeight(ctx, `${prefix}.${norm}.weight`, [D]), c.rmsNormEps);
     return transpose(x, [0, 2, 1, 3]);
   };
-  const q = applyRope(split(proj("q_proj", H * D), H, c.qkNorm ? "q_norm" : undefined), shared.rope);
-  let k = applyRope(split(proj("k_proj", K * D), K, c.qkNorm ? "k_norm" : undefined), shared.rope);
-  let v = split(proj("v_proj", K * D), K);
+  const rope = (t: Tensor) => (shared.rope ? applyRope(t, shared.rope) : t);
+  const q = rope(split(qp, H, c.qkNorm ? "q_norm" : undefined));
+  let k = rope(split(kp, K, c.qkNorm ? "k_norm" : undefined));
+  let v = split(vp, K);
   if (past) {
     k = ctx.graph.apply(KvConcat, [past.key, k])[0];
     v = ctx.graph.apply(KvConcat, [past.value, v])[0];
@@ -157,4 +162,16 @@ function attend(ctx: BlockContext, h: Tensor, prefix: string, shared: AttentionI
   const merged = reshape(transpose(att, [0, 2, 1, 3]), ["B", "T", H * D]);
   const out = projection(ctx, merged, `${prefix}.o_proj`, { out: C, in: H * D, bias: c.biases.o });
   return { out, key: k, value: v };
+}
+
+/** The q, k and v projections `[B, T, H·D]`, `[B, T, K·D]` ×2: three modules, or Phi-3's one `qkv_proj`. */
+function qkvProjections(ctx: BlockContext, h: Tensor, prefix: string): Tensor[] {
+  const { numHeads: H, numKvHeads: K, headDim: D, hiddenSize: C, biases } = ctx.config;
+  const parts = [H * D, K * D, K * D];
+  if (ctx.config.fusedQkv) {
+    return fusedProjection(ctx, h, `${prefix}.qkv_proj`, { in: C, parts, bias: biases.qkv });
+  }
+  return ["q_proj", "k_proj", "v_proj"].map((name, i) =>
+    projection(ctx, h, `${prefix}.${name}`, { out: parts[i], in: C, bias: biases.qkv }),
+  );
 }

@@ -1,6 +1,7 @@
 /**
- * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N pre-norm layers
- * (attention + gated MLP, residual), final RMSNorm and the LM head (tied to the embeddings or not).
+ * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N layers (attention + gated
+ * MLP, each with a residual and the RMSNorms the config places before and/or after it: Llama's pre-norms by default,
+ * OLMo 2's post-norms), final RMSNorm and the LM head (tied to the embeddings or not).
  * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. With `kvCache`, the graph also takes
  * `past_key_values.{i}.key|value` `[B, K, P, D]` (P ≥ 0), `attention_mask` covers past and new positions
  * `[B, S]` (S = P + T), and it returns `present.{i}.key|value` `[B, K, S, D]` (the Hugging Face/optimum names).
@@ -17,7 +18,7 @@ import {
   ropeTablesFromFrequencies,
   type Tensor,
 } from "../../engine";
-import type { DecoderConfig } from "../arch";
+import { type DecoderConfig, PRE_NORMS, type SublayerNorms } from "../arch";
 import type { LoraInjector } from "../lora";
 import {
   CACHE_LENGTH,
@@ -128,16 +129,18 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   };
   const norm = (t: Tensor, name: string) =>
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
+  const norms = c.layerNorms ?? PRE_NORMS;
   const present: KvPair[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
-    const h = norm(x, `${p}.input_layernorm.weight`);
-    if (past) {
-      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, shared, past[i]);
+    const layerShared = c.ropeLayers?.[i] === false ? { ...shared, rope: undefined } : shared;
+    x = residual(x, p, norms.attention, norm, (h) => {
+      if (!past) return selfAttention(ctx, h, `${p}.self_attn`, layerShared);
+      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, layerShared, past[i]);
       present.push(r.present);
-      x = add(x, r.out);
-    } else x = add(x, selfAttention(ctx, h, `${p}.self_attn`, shared));
-    x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
+      return r.out;
+    });
+    x = residual(x, p, norms.mlp, norm, (h) => gatedMlp(ctx, h, `${p}.mlp`));
   }
   const hidden = norm(x, "model.norm.weight");
   const head = options.lastLogitsOnly
@@ -153,6 +156,19 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     trainableParams,
     ...(past ? { present } : {}),
   };
+}
+
+/** `x + post(f(pre(x)))` with each RMSNorm present only when `norms` names it (layer prefix `p`). */
+function residual(
+  x: Tensor,
+  p: string,
+  norms: SublayerNorms,
+  norm: (t: Tensor, name: string) => Tensor,
+  f: (h: Tensor) => Tensor,
+): Tensor {
+  const h = norms.pre ? norm(x, `${p}.${norms.pre}.weight`) : x;
+  const out = f(h);
+  return add(x, norms.post ? norm(out, `${p}.${norms.post}.weight`) : out);
 }
 
 /** The `past_key_values.{i}.key|value` inputs `[B, K, P, D]` of a KV-cache graph. */

@@ -1,10 +1,11 @@
 /**
  * The gated MLP: `down(act(gate(x)) ⊙ up(x))` with the config's activation (SiLU for Llama/Qwen/Mistral,
- * gelu-tanh for Gemma). Dimension letters: C hidden, F MLP width.
+ * gelu-tanh for Gemma); Phi-3 fuses gate and up into one `gate_up_proj` (gate first). Dimension letters: C hidden, F MLP width.
  */
 import { ACTIVATIONS, mul, type Tensor } from "../../engine";
 import { ConfigError } from "../../errors";
 import { type BlockContext, projection } from "./block-context";
+import { fusedProjection } from "./fused-projection";
 
 /**
  * The gated MLP of one layer.
@@ -25,7 +26,10 @@ export function gatedMlp(ctx: BlockContext, h: Tensor, prefix: string): Tensor {
     const message = `activation "${hiddenAct}" is not supported; expected one of ${Object.keys(ACTIVATIONS).join(", ")}`;
     throw new ConfigError([{ path: ["hidden_act"], message }], { source: "config.json" });
   }
-  const gate = projection(ctx, h, `${prefix}.gate_proj`, { out: F, in: C, bias: biases.mlp });
-  const up = projection(ctx, h, `${prefix}.up_proj`, { out: F, in: C, bias: biases.mlp });
+  const [gate, up] = ctx.config.fusedGateUp
+    ? fusedProjection(ctx, h, `${prefix}.gate_up_proj`, { in: C, parts: [F, F], bias: biases.mlp })
+    : ["gate_proj", "up_proj"].map((n) =>
+        projection(ctx, h, `${prefix}.${n}`, { out: F, in: C, bias: biases.mlp }),
+      );
   return projection(ctx, mul(act(gate), up), `${prefix}.down_proj`, { out: C, in: F, bias: biases.mlp });
 }

@@ -237,7 +237,16 @@ async function* decodeRows(
       counts[b] = c + 1;
       return [c];
     });
-    step = await decodeStep(session, { ids: next, mask, positions: nextPositions, cache: step.cache });
+    next.forEach(([token], b) => {
+      ids[b].push(token);
+      positions[b].push(nextPositions[b][0]);
+    });
+    // LongRoPE (Phi-3): as transformers' Phi3ForCausalLM, the cache is dropped and the whole sequence re-run once
+    // it first grows past original_max_position_embeddings, so every key is rotated with the long factors.
+    const reset = backbone.config.rope.long && mask[0].length === backbone.config.rope.long.fromPosition + 1;
+    step = reset
+      ? await decodeStep(session, { ids, mask, positions, cache: emptyCache(backbone, rows.length) })
+      : await decodeStep(session, { ids: next, mask, positions: nextPositions, cache: step.cache });
   }
 }
 

@@ -10,6 +10,29 @@ import { AdapterError } from "./adapter-error";
 import type { LoraAdapter } from "./load-adapter";
 import { isLoraTarget, loraScale, peftNames, type ResolvedLoraOptions } from "./lora-options";
 
+/** Separate projections and the fused module that holds them in some families (Phi-3). */
+const FUSED_INTO: Readonly<Record<string, string>> = {
+  q_proj: "qkv_proj",
+  k_proj: "qkv_proj",
+  v_proj: "qkv_proj",
+  gate_proj: "gate_up_proj",
+  up_proj: "gate_up_proj",
+};
+
+/** A sentence for targets that name parts of a fused module this model has ("" when none do). */
+function fusedHint(unmatched: readonly string[], modules: readonly string[]): string {
+  const pairs = unmatched.flatMap((t) => {
+    const name = t.slice(t.lastIndexOf(".") + 1);
+    const fused = FUSED_INTO[name];
+    return fused && modules.some((m) => isLoraTarget(m, [fused])) ? [`${t} → ${fused}`] : [];
+  });
+  if (pairs.length === 0) return "";
+  return (
+    `. This model fuses those projections into one module each (${pairs.join(", ")}): target the fused ` +
+    "module, which PEFT adapts as one (one lora_A/lora_B pair over all its outputs)"
+  );
+}
+
 /** Values of one adapted module. */
 interface Pair {
   a: Float32Array;
@@ -78,7 +101,7 @@ export class LoraInjector {
         : `${unmatched.join(", ")} matched no module (${targets.filter((t) => !unmatched.includes(t)).join(", ")} did)`;
     const message =
       `${which}. This model's linear modules are ${names}; use these names (or a dotted path ending in ` +
-      'one, e.g. self_attn.q_proj), or "all-linear" for all of them but lm_head';
+      `one, e.g. self_attn.q_proj), or "all-linear" for all of them but lm_head${fusedHint(unmatched, modules)}`;
     throw new ConfigError([{ path: ["lora", "targetModules"], message }], { source: "LoRA settings" });
   }
 

@@ -4,7 +4,10 @@
  */
 import { z } from "zod";
 
-/** Every linear module name of the decoder blocks, in block order. */
+/**
+ * Every linear module name of the decoder blocks, in block order (Phi-3 fuses q/k/v into `qkv_proj` and gate/up
+ * into `gate_up_proj`: its modules are `qkv_proj`, `o_proj`, `gate_up_proj`, `down_proj`).
+ */
 export const LINEAR_MODULES = [
   "q_proj",
   "k_proj",
