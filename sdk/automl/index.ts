@@ -9,6 +9,7 @@ export { AshaPruner, type AshaPrunerOptions } from "./pruners/asha-pruner";
 export { MedianPruner, type MedianPrunerOptions } from "./pruners/median-pruner";
 export { noPruning, type PruneDecision, type Pruner } from "./pruners/pruner";
 export { runSearch, type SearchResult } from "./run-search";
+export { type AdvisorOptions, AdvisorSampler, advisor } from "./samplers/advisor-sampler";
 export { GridSampler } from "./samplers/grid-sampler";
 export { RandomSampler } from "./samplers/random-sampler";
 export type { BaseSetting, Sampler, SamplerContext } from "./samplers/sampler";
@@ -18,6 +19,7 @@ export { type Objective, objectiveOf, type SearchCallbacks, type SearchOptions }
 export { readSearchRecord, type SearchRecord } from "./search-record";
 export {
   type Condition,
+  checkProposal,
   type Dimension,
   parseSearchSpace,
   type SearchSpace,

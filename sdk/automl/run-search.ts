@@ -140,6 +140,7 @@ export async function runSearch(experiment: Experiment, options: SearchOptions):
       curve: [],
       tokens: 0,
       seconds: 0,
+      ...("lastProposal" in sampler && sampler.lastProposal ? { proposal: { ...sampler.lastProposal } } : {}),
     };
     trials.push(trial);
     camelParams.push(params);

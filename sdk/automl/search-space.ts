@@ -207,3 +207,60 @@ export function dimensionApplies(
   const value = chosen.has(dimension.when.path) ? chosen.get(dimension.when.path) : base(dimension.when.path);
   return dimension.when.in.some((v) => JSON.stringify(v) === JSON.stringify(value));
 }
+
+function inDimension(d: Dimension, value: unknown): string | undefined {
+  if (d.kind === "choice") {
+    return d.values.some((v) => JSON.stringify(v) === JSON.stringify(value))
+      ? undefined
+      : `expected one of ${JSON.stringify(d.values)}, got ${JSON.stringify(value)}`;
+  }
+  if (typeof value !== "number" || !Number.isFinite(value))
+    return `expected a number, got ${JSON.stringify(value)}`;
+  if (d.kind === "int" && !Number.isInteger(value)) return `expected an integer, got ${value}`;
+  if (value < d.low || value > d.high) return `expected a value in [${d.low}, ${d.high}], got ${value}`;
+  return undefined;
+}
+
+/**
+ * Checks settings proposed from outside the samplers (the LLM advisor, a user): every key must be a
+ * dimension of the space (either spelling), every dimension that applies must be given, every value must lie in
+ * its dimension and be valid for its setting.
+ * @param space - the search space
+ * @param proposed - setting path → value
+ * @param base - the base configuration's settings (for conditions)
+ * @returns the settings by camelCase path, or the problems found (each names the setting)
+ * @example
+ * ```ts
+ * const r = checkProposal(space, { "training.learning_rate": 3e-4 }, () => undefined);
+ * ```
+ */
+export function checkProposal(
+  space: SearchSpace,
+  proposed: Readonly<Record<string, unknown>>,
+  base: (path: string) => unknown,
+): { ok: true; params: Record<string, SettingValue> } | { ok: false; issues: string[] } {
+  const issues: string[] = [];
+  const given = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(proposed)) {
+    const r = resolveSettingPath(key);
+    const path = "path" in r ? r.path.join(".") : undefined;
+    if (!path || !space.dimensions.some((d) => d.path === path)) {
+      issues.push(
+        `${key}: not a setting of this search (searched: ${space.dimensions.map((d) => d.path).join(", ")})`,
+      );
+    } else given.set(path, value);
+  }
+  const chosen = new Map<string, SettingValue>();
+  for (const d of space.dimensions) {
+    if (!dimensionApplies(d, chosen, base)) continue;
+    if (!given.has(d.path)) {
+      issues.push(`${d.path}: missing`);
+      continue;
+    }
+    const value = given.get(d.path);
+    const bad = inDimension(d, value) ?? valueIssue(d.path.split("."), value);
+    if (bad) issues.push(`${d.path}: ${bad}`);
+    else chosen.set(d.path, value as SettingValue);
+  }
+  return issues.length ? { ok: false, issues } : { ok: true, params: Object.fromEntries(chosen) };
+}

@@ -20,6 +20,8 @@ export interface SearchTrial {
   folder?: string;
   /** Training tokens it processed. */
   tokens: number;
+  /** Who proposed its settings (`tpe`, `advisor`, …) and the reason given, when the strategy says. */
+  proposal?: { source: string; reason?: string };
   /** Wall-clock seconds it ran. */
   seconds: number;
 }

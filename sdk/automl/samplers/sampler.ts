@@ -18,6 +18,8 @@ export interface Sampler {
    * @returns the settings, or undefined when the strategy has nothing left to try (a finished grid)
    */
   propose(history: readonly TrialRecord[]): TrialParams | undefined | Promise<TrialParams | undefined>;
+  /** Who made the last proposal and why, when the strategy says (the advisor: its reason, or its fallback). */
+  readonly lastProposal?: { readonly source: string; readonly reason?: string };
 }
 
 /** What every sampler is built from. */
