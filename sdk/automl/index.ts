@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export { type AskSearchOptions, askAboutSearch, searchContext } from "./ask-search";
 export { type Leaderboard, type LeaderboardRow, searchLeaderboard } from "./leaderboard";
 export { AshaPruner, type AshaPrunerOptions } from "./pruners/asha-pruner";
 export { MedianPruner, type MedianPrunerOptions } from "./pruners/median-pruner";

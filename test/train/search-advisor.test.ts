@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AdvisorSampler, parseSearchSpace, Space, type TrialRecord } from "../../sdk/automl";
+import { AdvisorSampler, askAboutSearch, parseSearchSpace, Space, type TrialRecord } from "../../sdk/automl";
 import { serve } from "../../sdk/serve";
 import { ScriptedModel } from "../serve/scripted-model";
 
@@ -101,4 +101,67 @@ test("an unreachable endpoint falls back to TPE with the reason, and `trials` ha
   );
   await limited.propose([]);
   assert.deepEqual(limited.lastProposal, { source: "tpe" });
+});
+
+test("questions about a search are sent with its trial table and answered by the endpoint", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tunebook-ask-"));
+  const trial = (
+    number: number,
+    state: string,
+    value: number | undefined,
+    curve: [number, number][],
+    reason?: string,
+  ) => ({
+    number,
+    params: { "training.learning_rate": number === 1 ? 0.003 : 0.0001 },
+    state,
+    value,
+    bestStep: curve.at(-1)?.[0],
+    curve,
+    reason,
+    tokens: 100,
+    seconds: 1,
+  });
+  writeFileSync(
+    path.join(dir, "search.json"),
+    JSON.stringify({
+      version: 1,
+      strategy: "tpe",
+      pruner: "asha",
+      metric: { name: "loss", direction: "minimize" },
+      budget: { trials: 2 },
+      seed: 0,
+      space: {},
+      trials: [
+        trial(0, "pruned", 3.2, [[2, 3.2]], "ASHA rung 0 (step 2): …"),
+        trial(1, "complete", 1.7, [
+          [2, 2.4],
+          [4, 1.7],
+        ]),
+      ],
+    }),
+  );
+  const model = new ScriptedModel({
+    id: "m",
+    contextLength: 8192,
+    script: () => "Trial 1 used the larger learning rate.",
+  });
+  const server = await serve({ model, port: 0 });
+  try {
+    const answer = await askAboutSearch(dir, "why did trial 1 do better?", {
+      baseURL: server.baseURL,
+      model: "m",
+    });
+    assert.equal(answer, "Trial 1 used the larger learning rate.");
+    const prompt = model.calls[0]!.prompt;
+    assert.match(prompt, /Question: why did trial 1 do better\?/);
+    assert.match(prompt, /1 \| complete \| 1\.7 \| 4 \| 0\.003/);
+    assert.match(prompt, /0 \| pruned \| 3\.2 .*ASHA rung 0/);
+    assert.match(prompt, /trial 1: step 2: 2\.4000, step 4: 1\.7000/);
+  } finally {
+    await server.close();
+  }
 });
