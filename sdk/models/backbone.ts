@@ -108,7 +108,7 @@ export class Backbone {
     const lora = Backbone.injector(opts.lora, adapter);
     const root = path.resolve(opts.cacheDir ?? path.join(os.tmpdir(), "tunebook-onnx"));
     const folder = await createModelFolder(root, config.modelType);
-    const weights = new WeightSource(modelDir.weights, folder);
+    const weights = new WeightSource(modelDir.weights, folder, config.tensorAliases);
     const backbone = new Backbone(modelDir, config, folder, weights, lora, {
       device: opts.device,
       threads: opts.threads,

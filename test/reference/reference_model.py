@@ -1,7 +1,13 @@
 """An independent PyTorch implementation of Hugging Face decoder forward passes, written from HF conventions.
 
-Families: llama, mistral (sliding window ignored), qwen2 (q/k/v biases), qwen3 (per-head q/k RMSNorm before
-RoPE, explicit head_dim), gemma (embeddings × √hidden, RMSNorm with (1 + w), gelu-tanh gated MLP).
+Families: llama, mistral (sliding_window on every layer), qwen2 (q/k/v biases; use_sliding_window on layers
+>= max_window_layers), qwen3 (per-head q/k RMSNorm before RoPE, explicit head_dim), gemma (embeddings × √hidden,
+RMSNorm with (1 + w), gelu-tanh gated MLP), gemma2 (gemma + attention/final tanh soft-capping, scores scaled by
+query_pre_attn_scalar^-1/2, norms after attention and MLP outputs and before the MLP, sliding window on even
+layers), gemma3_text / gemma3 (gemma2's block with (1 + w) q/k norms, no attention soft-cap by default, sliding
+window on layers with (i + 1) % sliding_window_pattern != 0 rotated with rope_local_base_freq; a gemma3 config's
+text_config with its weights under language_model.). Sliding window W: query q sees keys k with q - W < k <= q
+(indices in the padded sequence, as transformers' sliding_window_overlay).
 Dimension letters: B batch, T sequence, H hidden, N query heads, K key/value heads, D head_dim, V vocab.
 Runs in float32 (or float64), eager, no KV cache. LoRA (PEFT) deltas are added to any linear layer that has one.
 """
@@ -16,8 +22,38 @@ import torch
 from rope_reference import rope_parameters
 from safetensors_io import read_checkpoint_weights, read_safetensors
 
-FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma")
-_TIED_BY_DEFAULT = {"gemma"}
+FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3")
+_TIED_BY_DEFAULT = {"gemma", "gemma2", "gemma3_text", "gemma3"}
+# Defaults of Gemma2Config and Gemma3TextConfig for the fields the forward reads (a gemma3 text_config is sparse).
+_DEFAULTS = {
+    "gemma2": dict(
+        head_dim=256, query_pre_attn_scalar=256, attn_logit_softcapping=50.0, final_logit_softcapping=30.0,
+        sliding_window=4096, rope_theta=10000.0, rms_norm_eps=1e-6,
+    ),
+    "gemma3_text": dict(
+        vocab_size=262208, hidden_size=2304, intermediate_size=9216, num_hidden_layers=26, num_attention_heads=8,
+        num_key_value_heads=4, head_dim=256, hidden_activation="gelu_pytorch_tanh", rms_norm_eps=1e-6,
+        rope_theta=1000000.0, rope_local_base_freq=10000.0, query_pre_attn_scalar=256, sliding_window=4096,
+        sliding_window_pattern=6, attn_logit_softcapping=None, final_logit_softcapping=None,
+        max_position_embeddings=131072,
+    ),
+}
+
+
+def sliding_layers(family, cfg, layers):
+    """Per layer: True where attention uses the sliding window (transformers' layer_types rules)."""
+    if cfg.get("layer_types"):
+        return [t == "sliding_attention" for t in cfg["layer_types"]]
+    if family == "mistral":
+        return [cfg.get("sliding_window") is not None] * layers
+    if family in ("qwen2", "qwen3"):
+        on = bool(cfg.get("use_sliding_window")) and cfg.get("sliding_window") is not None
+        return [on and i >= cfg.get("max_window_layers", 28) for i in range(layers)]
+    if family == "gemma2":
+        return [i % 2 == 0 for i in range(layers)]
+    if family in ("gemma3_text", "gemma3"):
+        return [(i + 1) % cfg["sliding_window_pattern"] != 0 for i in range(layers)]
+    return [False] * layers
 
 
 def rms_norm(x, weight, eps, gemma=False):
@@ -61,11 +97,16 @@ def read_config(model_dir):
     family = cfg.get("model_type")
     if family not in FAMILIES:
         raise ValueError(f"model_type {family!r} is not supported; expected one of {', '.join(FAMILIES)}")
+    if family == "gemma3":
+        cfg = {**cfg["text_config"], "model_type": "gemma3"}
+    defaults = _DEFAULTS.get("gemma3_text" if family == "gemma3" else family, {})
+    cfg = {**defaults, **cfg}
     heads = cfg["num_attention_heads"]
     head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
     rope_parameters(cfg, head_dim)  # fails early on an unsupported variant
     # Gemma reads hidden_activation (falling back to hidden_act); the others read hidden_act.
-    act = (cfg.get("hidden_activation") or cfg.get("hidden_act")) if family == "gemma" else cfg.get("hidden_act")
+    gemma = family.startswith("gemma")
+    act = (cfg.get("hidden_activation") or cfg.get("hidden_act")) if gemma else cfg.get("hidden_act")
     if act not in ACTIVATIONS:
         raise ValueError(f"activation {act!r} is not supported; expected one of {', '.join(ACTIVATIONS)}")
     return {
@@ -76,11 +117,34 @@ def read_config(model_dir):
         "kv_heads": cfg.get("num_key_value_heads") or heads,
         "head_dim": head_dim,
         "eps": cfg["rms_norm_eps"],
+        "gemma": gemma,
+        "sliding": sliding_layers(family, cfg, cfg["num_hidden_layers"]),
+        "window": cfg.get("sliding_window"),
+        "scale": cfg["query_pre_attn_scalar"] ** -0.5 if family != "gemma" and gemma else head_dim**-0.5,
+        "attn_cap": cfg.get("attn_logit_softcapping") if gemma else None,
+        "final_cap": cfg.get("final_logit_softcapping") if gemma else None,
+        "qk_norm": family in ("qwen3", "gemma3_text", "gemma3"),
+        "sandwich": family in ("gemma2", "gemma3_text", "gemma3"),
+        "local_theta": cfg.get("rope_local_base_freq") if family in ("gemma3_text", "gemma3") else None,
         "config": cfg,
         "vocab": cfg["vocab_size"],
         "tie": cfg.get("tie_word_embeddings", family in _TIED_BY_DEFAULT),
         "act": act,
     }
+
+
+def text_tower_name(name):
+    """A gemma3 image-text checkpoint's text weights under Gemma3ForCausalLM's names (others unchanged)."""
+    for stored, plain in (("language_model.model.", "model."), ("model.language_model.", "model."),
+                          ("language_model.lm_head.", "lm_head.")):
+        if name.startswith(stored):
+            return plain + name[len(stored):]
+    return name
+
+
+def softcap(x, cap):
+    """Gemma 2's tanh soft-capping: cap * tanh(x / cap); identity when cap is None."""
+    return x if cap is None else torch.tanh(x / cap) * cap
 
 
 class LoraAdapter:
@@ -119,7 +183,8 @@ class ReferenceModel:
     def __init__(self, model_dir, dtype=torch.float32, adapter_dir=None):
         self.cfg = read_config(model_dir)
         self.dtype = dtype
-        self.weights = {k: torch.tensor(v, dtype=dtype) for k, v in read_checkpoint_weights(model_dir).items()}
+        stored = read_checkpoint_weights(model_dir)
+        self.weights = {text_tower_name(k): torch.tensor(v, dtype=dtype) for k, v in stored.items()}
         self.adapter = LoraAdapter(adapter_dir, dtype) if adapter_dir else None
         if not self.cfg["tie"] and "lm_head.weight" not in self.weights:
             raise ValueError(f"{model_dir}: tie_word_embeddings is false but there is no lm_head.weight")
@@ -142,14 +207,14 @@ class ReferenceModel:
         q = self.linear(x, prefix + "q_proj").view(B, T, N, D)
         k = self.linear(x, prefix + "k_proj").view(B, T, K, D)
         v = self.linear(x, prefix + "v_proj").view(B, T, K, D).transpose(1, 2)
-        if c["family"] == "qwen3":
-            q = rms_norm(q, self.weights[prefix + "q_norm.weight"], c["eps"])
-            k = rms_norm(k, self.weights[prefix + "k_norm.weight"], c["eps"])
+        if c["qk_norm"]:
+            q = rms_norm(q, self.weights[prefix + "q_norm.weight"], c["eps"], c["gemma"])
+            k = rms_norm(k, self.weights[prefix + "k_norm.weight"], c["eps"], c["gemma"])
         q = apply_rope(q.transpose(1, 2), cos, sin)
         k = apply_rope(k.transpose(1, 2), cos, sin)
         k = k.repeat_interleave(N // K, dim=1)
         v = v.repeat_interleave(N // K, dim=1)
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+        scores = softcap((q @ k.transpose(-1, -2)) * c["scale"], c["attn_cap"])
         scores = scores.masked_fill(~mask[:, None], torch.finfo(scores.dtype).min)
         out = torch.softmax(scores, dim=-1) @ v
         return self.linear(out.transpose(1, 2).reshape(B, T, N * D), prefix + "o_proj")
@@ -167,22 +232,38 @@ class ReferenceModel:
         """
         collect = hidden_states.append if hidden_states is not None else (lambda _: None)
         c, w = self.cfg, self.weights
-        gemma = c["family"] == "gemma"
+        gemma = c["gemma"]
         x = w["model.embed_tokens.weight"][input_ids]
         if gemma:
             x = x * torch.tensor(c["hidden"] ** 0.5, dtype=x.dtype)
         T = input_ids.shape[1]
-        causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
-        mask = causal[None] & attention_mask.bool()[:, None, :]
-        inv_freq, attention_factor, _ = rope_parameters(c["config"], c["head_dim"], int(position_ids.max()) + 1)
-        cos, sin = rope_cos_sin(position_ids, inv_freq, attention_factor, self.dtype)
+        idx = torch.arange(T)
+        causal = idx[None, :] <= idx[:, None]  # [q, k]
+        full_mask = causal[None] & attention_mask.bool()[:, None, :]
+        window_mask = full_mask & (idx[None, :] > idx[:, None] - (c["window"] or 0))[None]
+        seq_len = int(position_ids.max()) + 1
+        inv_freq, attention_factor, _ = rope_parameters(c["config"], c["head_dim"], seq_len)
+        tables = rope_cos_sin(position_ids, inv_freq, attention_factor, self.dtype)
+        local = tables
+        if c["local_theta"] is not None:
+            local_inv, local_factor, _ = rope_parameters({"rope_theta": c["local_theta"]}, c["head_dim"], seq_len)
+            local = rope_cos_sin(position_ids, local_inv, local_factor, self.dtype)
         for i in range(c["layers"]):
             collect(x)
             p = f"model.layers.{i}."
+            sliding = c["sliding"][i]
+            cos, sin = local if sliding else tables
+            mask = window_mask if sliding else full_mask
             h = rms_norm(x, w[p + "input_layernorm.weight"], c["eps"], gemma)
-            x = x + self.attention(h, p + "self_attn.", cos, sin, mask)
-            h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
-            x = x + self.mlp(h, p + "mlp.")
+            a = self.attention(h, p + "self_attn.", cos, sin, mask)
+            if c["sandwich"]:
+                x = x + rms_norm(a, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
+                m = self.mlp(rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], c["eps"], gemma), p + "mlp.")
+                x = x + rms_norm(m, w[p + "post_feedforward_layernorm.weight"], c["eps"], gemma)
+            else:
+                x = x + a
+                h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
+                x = x + self.mlp(h, p + "mlp.")
         hidden = rms_norm(x, w["model.norm.weight"], c["eps"], gemma)
         collect(hidden)
         head = w["model.embed_tokens.weight"] if c["tie"] else w["lm_head.weight"]
@@ -190,7 +271,7 @@ class ReferenceModel:
         logits = hidden @ head.T
         if lora is not None:
             logits = logits + (hidden @ lora[0].T @ lora[1].T) * self.adapter.scale
-        return logits, hidden
+        return softcap(logits, c["final_cap"]), hidden
 
 
 def causal_lm_loss(logits, labels):

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ConfigError } from "../../sdk/errors";
 import { DEFAULT_PYTHON, runReferenceScript } from "./run-script";
 
-const ARCHS = ["llama", "mistral", "qwen2", "qwen3", "gemma"] as const;
+const ARCHS = ["llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3"] as const;
 const positive = z.number().int().positive();
 
 /** Options of {@link makeTinyCheckpoint}; every field maps to a `make_tiny_checkpoint.py` flag. */
@@ -29,8 +29,15 @@ export const TinyCheckpointOptionsSchema = z
     headDim: positive.optional(),
     /** Model vocab ≥ the tokenizer's 512 tokens; default 512. */
     vocab: positive.optional(),
-    /** Tie lm_head to embed_tokens (gemma is always tied). */
+    /** Tie lm_head to embed_tokens (the gemma families are always tied). */
     tie: z.boolean().default(false),
+    /**
+     * Sliding window size: mistral on every layer, qwen2/qwen3 `use_sliding_window` on layers ≥
+     * `maxWindowLayers`, gemma2/gemma3 on their pattern (default: each family's usual config).
+     */
+    slidingWindow: positive.optional(),
+    /** qwen2/qwen3 with `slidingWindow`: the first sliding layer (default layers / 2). */
+    maxWindowLayers: z.number().int().nonnegative().optional(),
     shards: positive.default(1),
     dtype: z.enum(["float32", "float16", "bfloat16"]).default("float32"),
     /** Also write a random PEFT LoRA adapter into `<dir>/adapter`. */
@@ -153,6 +160,8 @@ function checkpointArgs(o: z.output<typeof TinyCheckpointOptionsSchema>, dir: st
     ["--kv-heads", o.kvHeads],
     ["--head-dim", o.headDim],
     ["--vocab", o.vocab],
+    ["--sliding-window", o.slidingWindow],
+    ["--max-window-layers", o.maxWindowLayers],
     ["--lora-out", o.lora && path.join(dir, "adapter")],
     ["--lora-r", o.lora?.r],
     ["--lora-alpha", o.lora?.alpha],

@@ -5,6 +5,8 @@
 import type { Architecture } from "./architecture";
 import type { DecoderConfig } from "./decoder-config";
 import { gemma } from "./gemma";
+import { gemma2 } from "./gemma2";
+import { gemma3 } from "./gemma3";
 import { llama } from "./llama";
 import { mistral } from "./mistral";
 import { qwen2 } from "./qwen2";
@@ -12,7 +14,7 @@ import { qwen3 } from "./qwen3";
 import { UnknownModelTypeError } from "./unknown-model-type-error";
 
 /** Every architecture tunebook builds. */
-export const ARCHITECTURES: readonly Architecture[] = [llama, mistral, qwen2, qwen3, gemma];
+export const ARCHITECTURES: readonly Architecture[] = [llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3];
 
 const byModelType = new Map<string, Architecture>();
 for (const arch of ARCHITECTURES) {
@@ -27,7 +29,7 @@ for (const arch of ARCHITECTURES) {
  * @returns the names
  * @example
  * ```ts
- * supportedModelTypes(); // ["gemma", "llama", "mistral", "qwen2", "qwen3"]
+ * supportedModelTypes(); // ["gemma", "gemma2", "gemma3", "gemma3_text", "llama", "mistral", "qwen2", "qwen3"]
  * ```
  */
 export function supportedModelTypes(): string[] {

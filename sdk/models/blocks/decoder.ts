@@ -1,6 +1,8 @@
 /**
  * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N pre-norm layers
- * (attention + gated MLP, residual), final RMSNorm and the LM head (tied to the embeddings or not).
+ * (attention + gated MLP, residual; Gemma 2/3 also normalise each sub-block's output), final RMSNorm and the LM
+ * head (tied to the embeddings or not; soft-capped for Gemma 2). Sliding-window layers get their own attention
+ * bias (and Gemma 3 its local RoPE), built only when the config has such layers.
  * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. With `kvCache`, the graph also takes
  * `past_key_values.{i}.key|value` `[B, K, P, D]` (P ≥ 0), `attention_mask` covers past and new positions
  * `[B, S]` (S = P + T), and it returns `present.{i}.key|value` `[B, K, S, D]` (the Hugging Face/optimum names).
@@ -15,11 +17,13 @@ import {
   mul,
   rmsNorm,
   ropeTablesFromFrequencies,
+  softcapped,
   type Tensor,
 } from "../../engine";
 import type { DecoderConfig } from "../arch";
 import type { LoraInjector } from "../lora";
 import {
+  type AttentionInputs,
   CACHE_LENGTH,
   cachedAttentionBias,
   type KvPair,
@@ -122,28 +126,39 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   let x = gather(embed, inputIds);
   if (dropoutSeed && options.neftuneAlpha) x = neftuneNoise(x, dropoutSeed, options.neftuneAlpha);
   if (c.embedScale !== 1) x = mul(x, c.embedScale);
-  const shared = {
-    rope: ropeTablesFromFrequencies(positionIds, c.rope.invFreq, c.rope),
-    bias: cached ? cachedAttentionBias(inputIds, attentionMask) : attentionBias(inputIds, { attentionMask }),
-  };
+  const shared = attentionInputs(c, positionIds, (window) =>
+    cached
+      ? cachedAttentionBias(inputIds, attentionMask, window)
+      : attentionBias(inputIds, { attentionMask, window }),
+  );
   const norm = (t: Tensor, name: string) =>
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
   const present: KvPair[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
+    const layerInputs = c.slidingWindow?.layers[i] ? shared.sliding : shared.full;
     const h = norm(x, `${p}.input_layernorm.weight`);
+    let attn: Tensor;
     if (past) {
-      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, shared, past[i]);
+      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, layerInputs, past[i]);
       present.push(r.present);
-      x = add(x, r.out);
-    } else x = add(x, selfAttention(ctx, h, `${p}.self_attn`, shared));
-    x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
+      attn = r.out;
+    } else attn = selfAttention(ctx, h, `${p}.self_attn`, layerInputs);
+    if (c.sandwichNorms) {
+      x = add(x, norm(attn, `${p}.post_attention_layernorm.weight`));
+      const m = gatedMlp(ctx, norm(x, `${p}.pre_feedforward_layernorm.weight`), `${p}.mlp`);
+      x = add(x, norm(m, `${p}.post_feedforward_layernorm.weight`));
+    } else {
+      x = add(x, attn);
+      x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
+    }
   }
   const hidden = norm(x, "model.norm.weight");
   const head = options.lastLogitsOnly
     ? gather(hidden, graph.constant(BigInt64Array.of(-1n), "int64", [1]), 1)
     : hidden;
-  const logits = lmHead(ctx, head, embed);
+  const raw = lmHead(ctx, head, embed);
+  const logits = c.finalLogitSoftcap ? softcapped(raw, c.finalLogitSoftcap) : raw;
   const trainableParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
   return {
     graph,
@@ -153,6 +168,22 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     trainableParams,
     ...(past ? { present } : {}),
   };
+}
+
+/**
+ * RoPE tables and attention bias of the full-attention layers, and of the sliding-window layers when the config
+ * has any (their own bias, and Gemma 3's local RoPE); otherwise both are the same objects.
+ */
+function attentionInputs(
+  c: DecoderConfig,
+  positionIds: Tensor,
+  bias: (window?: number) => Tensor,
+): { full: AttentionInputs; sliding: AttentionInputs } {
+  const rope = (r: DecoderConfig["rope"]) => ropeTablesFromFrequencies(positionIds, r.invFreq, r);
+  const full = { rope: rope(c.rope), bias: bias() };
+  if (!c.slidingWindow) return { full, sliding: full };
+  const sliding = { rope: c.slidingRope ? rope(c.slidingRope) : full.rope, bias: bias(c.slidingWindow.size) };
+  return { full, sliding };
 }
 
 /** The `past_key_values.{i}.key|value` inputs `[B, K, P, D]` of a KV-cache graph. */
