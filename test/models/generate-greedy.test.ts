@@ -1,5 +1,6 @@
 /**
- * Greedy generation with the KV cache is exact: for llama, qwen3 and gemma (with LoRA on qwen3), on a
+ * Greedy generation with the KV cache is exact: for llama, qwen3, gemma, and gemma2, gemma3_text and mistral
+ * with a sliding window shorter than the sequences (with LoRA on qwen3), on a
  * left-padded batch of two prompts of different lengths, every generated token equals the argmax of a fresh
  * no-cache forward (`backbone.logits`) over the whole sequence so far, and the tokens equal Hugging
  * Face-style greedy decoding in the independent PyTorch reference (`test/reference`, eos stopping as HF).
@@ -24,6 +25,10 @@ const CASES: { label: string; options: TinyCheckpointOptions; lora?: boolean }[]
     lora: true,
   },
   { label: "gemma", options: { arch: "gemma", seed: 13 } },
+  // Sliding window 4 < prompt + new tokens: the cache graph's windowed bias must close the older keys.
+  { label: "gemma2, window 4", options: { arch: "gemma2", seed: 14, slidingWindow: 4 } },
+  { label: "gemma3_text, window 4", options: { arch: "gemma3_text", seed: 15, layers: 3, slidingWindow: 4 } },
+  { label: "mistral, window 4", options: { arch: "mistral", seed: 16, slidingWindow: 4 } },
 ];
 
 const backbones: Backbone[] = [];

@@ -3,7 +3,7 @@
  * checkpoints with a window of 8 and sequences of 24 (gemma2 with biting soft-caps, gemma3_text with a scaled
  * global RoPE and a final soft-cap, the gemma3 image-text layout, Mistral, Qwen2 with `max_window_layers`) give
  * the reference's logits to ≤ 1e-5, and the window really changes them (the same checkpoint with a window
- * longer than the sequence differs). A LoRA run on gemma2 and gemma3_text lowers the loss. Config errors name
+ * longer than the sequence differs); KV-cache decode steps past the window give the full forward's logits. A LoRA run on gemma2 and gemma3_text lowers the loss. Config errors name
  * the field. B batch, T sequence, V vocabulary.
  */
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { ConfigError } from "../../sdk/errors";
-import { Backbone } from "../../sdk/models";
+import { Backbone, cachedSession, decodeStep, emptyCache } from "../../sdk/models";
 import { normalizeConfig } from "../../sdk/models/arch";
 import { Experiment, LoRAConfig, type StepEvent } from "../../sdk/train";
 import { makeTinyCheckpoint, type TinyCheckpointOptions } from "../reference";
@@ -104,6 +104,46 @@ test("sliding-window families match the PyTorch reference beyond the window", as
     await backbone.dispose();
   }
   console.log(`# ${report.join("; ")}`);
+});
+
+test("KV-cache steps past the window give the full forward's logits (teacher forcing)", async () => {
+  // A left-padded row and a full one: prefill 6 positions, then one token per step up to T = 24 (window 8).
+  const ids = [[...Array(3).fill(0), ...IDS[0].slice(3)], IDS[1]];
+  const mask = [[...Array(3).fill(0), ...Array(T - 3).fill(1)], Array(T).fill(1)];
+  const positions = mask.map((m) => {
+    let seen = 0;
+    return m.map((v) => (v ? seen++ : 1));
+  });
+  const report: string[] = [];
+  for (const c of [CASES[0], CASES[1], CASES[5]]) {
+    const backbone = await Backbone.load(await tinyWith(c.options, c.fields), { tokenizer: false });
+    backbones.push(backbone);
+    const full = await backbone.logits(ids, mask, positions);
+    const V = full.dims[2];
+    const session = await cachedSession(backbone);
+    let cache = emptyCache(backbone, 2);
+    let worst = 0;
+    for (let end = 6; end <= T; end++) {
+      const start = end === 6 ? 0 : end - 1;
+      const step = await decodeStep(session, {
+        ids: ids.map((r) => r.slice(start, end)),
+        mask: mask.map((r) => r.slice(0, end)),
+        positions: positions.map((r) => r.slice(start, end)),
+        cache,
+      });
+      cache = step.cache;
+      for (let b = 0; b < 2; b++) {
+        for (let v = 0; v < V; v++) {
+          const want = full.data[(b * T + end - 1) * V + v];
+          worst = Math.max(worst, Math.abs(step.lastLogits[b * V + v] - want));
+        }
+      }
+    }
+    report.push(`${c.label}: ${worst.toExponential(2)}`);
+    assert.ok(worst <= 1e-4, `${c.label}: cached vs full logits differ by ${worst}`);
+    await backbone.dispose();
+  }
+  console.log(`# cache vs full forward, max abs error: ${report.join("; ")}`);
 });
 
 test("gemma2 and gemma3_text normalise as transformers reads them", () => {
