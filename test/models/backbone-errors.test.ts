@@ -25,7 +25,16 @@ async function editedCheckpoint(name: string, edit: (cfg: Record<string, unknown
 }
 
 test("every family of the reference is supported", () => {
-  assert.deepEqual(supportedModelTypes(), ["gemma", "llama", "mistral", "qwen2", "qwen3"]);
+  assert.deepEqual(supportedModelTypes(), [
+    "gemma",
+    "gemma2",
+    "gemma3",
+    "gemma3_text",
+    "llama",
+    "mistral",
+    "qwen2",
+    "qwen3",
+  ]);
 });
 
 test("an unknown model_type throws, listing the supported ones", async () => {
@@ -35,7 +44,10 @@ test("an unknown model_type throws, listing the supported ones", async () => {
   await assert.rejects(Backbone.load(dir, { tokenizer: false }), (e: unknown) => {
     assert.ok(e instanceof UnknownModelTypeError);
     assert.equal(e.modelType, "gpt2");
-    assert.match(e.message, /Unsupported model_type "gpt2".*supported: gemma, llama, mistral, qwen2, qwen3/);
+    assert.match(
+      e.message,
+      /Unsupported model_type "gpt2".*supported: gemma, gemma2, gemma3, gemma3_text, llama, mistral, qwen2, qwen3/,
+    );
     return true;
   });
 });
