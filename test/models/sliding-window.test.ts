@@ -12,10 +12,18 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { ConfigError } from "../../sdk/errors";
-import { Backbone, cachedSession, decodeStep, emptyCache } from "../../sdk/models";
+import {
+  Backbone,
+  cachedSession,
+  decodeStep,
+  ExportError,
+  emptyCache,
+  exportMergedModel,
+  saveLoraAdapter,
+} from "../../sdk/models";
 import { normalizeConfig } from "../../sdk/models/arch";
 import { Experiment, LoRAConfig, type StepEvent } from "../../sdk/train";
-import { makeTinyCheckpoint, type TinyCheckpointOptions } from "../reference";
+import { makeTinyCheckpoint, readSafetensors, type TinyCheckpointOptions } from "../reference";
 import { torchReferences } from "../reference/torch-reference";
 import { arithmeticDataset, experimentsRoot } from "../train/fixtures";
 import { maxAbsError } from "./compare";
@@ -144,6 +152,49 @@ test("KV-cache steps past the window give the full forward's logits (teacher for
     await backbone.dispose();
   }
   console.log(`# cache vs full forward, max abs error: ${report.join("; ")}`);
+});
+
+test("a gemma3 image-text checkpoint: merged LoRA export keeps its layout and reloads equal; adapter names", async () => {
+  const base = await makeTinyCheckpoint({ arch: "gemma3", seed: 41, layers: 3, slidingWindow: W });
+  const lora = await Backbone.load(base, {
+    lora: { r: 2, alpha: 4, targetModules: ["q_proj", "down_proj"], seed: 5 },
+  });
+  backbones.push(lora);
+  const trained = new Map<string, Float32Array>();
+  for (const [name, v] of lora.lora?.tensors() ?? []) {
+    trained.set(
+      name,
+      Float32Array.from(v, (x, i) => x + 0.3 * Math.cos(i)),
+    );
+  }
+  await lora.updateParameters(trained);
+  const root = await mkdtemp(path.join(os.tmpdir(), "tunebook-gemma3-export-"));
+  dirs.push(root);
+  const out = await exportMergedModel({ backbone: lora, dir: path.join(root, "merged") });
+  assert.equal(out.mergedModules.length, 2 * 3);
+  const names = (dir: string) =>
+    Object.keys(readSafetensors(path.join(dir, "model.safetensors")).tensors).sort();
+  assert.deepEqual(names(out.dir), names(base), "the exported tensors keep the image-text names");
+  assert.ok(names(out.dir).includes("language_model.model.layers.0.self_attn.q_proj.weight"));
+  const merged = await Backbone.load(out.dir);
+  backbones.push(merged);
+  const want = await lora.logits(IDS, MASK);
+  const got = await merged.logits(IDS, MASK);
+  let worst = 0;
+  for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(want.data[i] - got.data[i]));
+  assert.ok(worst <= 1e-5, `merged vs LoRA logits differ by ${worst}`);
+  // PEFT names of transformers' Gemma3ForCausalLM (the text tower loaded on its own).
+  const adapter = await saveLoraAdapter({ dir: path.join(root, "adapter"), backbone: lora });
+  const adapterNames = Object.keys(readSafetensors(path.join(adapter, "adapter_model.safetensors")).tensors);
+  assert.ok(adapterNames.includes("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"));
+  // A LoRA on the tied head cannot be merged into this layout: refused with the reason.
+  const headLora = await Backbone.load(base, { lora: { r: 2, alpha: 4, targetModules: ["lm_head"] } });
+  backbones.push(headLora);
+  await assert.rejects(
+    exportMergedModel({ backbone: headLora, dir: path.join(root, "head") }),
+    (e: unknown) => e instanceof ExportError && /tied LM head of a gemma3 checkpoint/.test(e.message),
+  );
+  console.log(`# gemma3 image-text merged export: max abs logits error ${worst.toExponential(2)}`);
 });
 
 test("gemma2 and gemma3_text normalise as transformers reads them", () => {
