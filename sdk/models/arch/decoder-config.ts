@@ -36,6 +36,8 @@ export interface DecoderConfig {
   readonly normUnitOffset: boolean;
   /** Embeddings are multiplied by this (Gemma: √hidden; others 1). */
   readonly embedScale: number;
+  /** Where each layer's RMSNorms sit; absent: {@link PRE_NORMS} (Llama). */
+  readonly layerNorms?: LayerNorms;
   /**
    * Sliding-window attention (Mistral `sliding_window`, Qwen2 `use_sliding_window`, Gemma 2/3): the layers marked
    * `true` in `layers` let a query see only the `size` most recent positions, itself included. Absent: none.
@@ -50,16 +52,32 @@ export interface DecoderConfig {
   /** Logits become `c·tanh(logits/c)` (Gemma 2's `final_logit_softcapping`); absent: none. */
   readonly finalLogitSoftcap?: number;
   /**
-   * Gemma 2/3 "sandwich" norms: `post_attention_layernorm` normalises the attention output before the residual
-   * add, and `pre_feedforward_layernorm` / `post_feedforward_layernorm` wrap the MLP.
-   */
-  readonly sandwichNorms?: boolean;
-  /**
    * `[graph prefix, stored prefix]` pairs tried in order when a tensor name is not in the checkpoint (Gemma 3's
    * text tower: `model.` is stored as `language_model.model.`).
    */
   readonly tensorAliases?: readonly (readonly [string, string])[];
 }
+
+/**
+ * The RMSNorms around one sublayer: `pre` normalises its input, `post` its output before the residual add.
+ * Values are weight names under `model.layers.{i}.` without `.weight`.
+ */
+export interface SublayerNorms {
+  readonly pre?: string;
+  readonly post?: string;
+}
+
+/** The RMSNorms around each layer's attention and MLP. */
+export interface LayerNorms {
+  readonly attention: SublayerNorms;
+  readonly mlp: SublayerNorms;
+}
+
+/** Llama's layout: `input_layernorm` before attention, `post_attention_layernorm` before the MLP. */
+export const PRE_NORMS: LayerNorms = {
+  attention: { pre: "input_layernorm" },
+  mlp: { pre: "post_attention_layernorm" },
+};
 
 /** Which layers attend through a sliding window, and its size. */
 export interface SlidingWindow {

@@ -1,5 +1,14 @@
 import type { Architecture } from "./architecture";
-import { type DecoderConfig, parseHfDecoderConfig } from "./decoder-config";
+import { type DecoderConfig, type LayerNorms, parseHfDecoderConfig } from "./decoder-config";
+
+/**
+ * Gemma 2/3's norms: `post_attention_layernorm` on the attention output, `pre_feedforward_layernorm` and
+ * `post_feedforward_layernorm` around the MLP (besides `input_layernorm` before attention).
+ */
+export const SANDWICH_NORMS: LayerNorms = {
+  attention: { pre: "input_layernorm", post: "post_attention_layernorm" },
+  mlp: { pre: "pre_feedforward_layernorm", post: "post_feedforward_layernorm" },
+};
 
 /**
  * The conventions every Gemma generation shares, on top of the Llama-style fields: `hidden_activation`

@@ -1,6 +1,6 @@
 import { ConfigError } from "../../errors";
 import type { Architecture } from "./architecture";
-import { gemmaConventions } from "./gemma";
+import { gemmaConventions, SANDWICH_NORMS } from "./gemma";
 import { slidingWindowOf } from "./sliding-window";
 
 /** Gemma2Config's defaults for the fields that shape attention (real configs carry them; `null` turns a cap off). */
@@ -60,7 +60,7 @@ export const gemma2: Architecture = {
       attentionScale: (positiveField(raw, "query_pre_attn_scalar", source, false) as number) ** -0.5,
       attnLogitSoftcap: positiveField(raw, "attn_logit_softcapping", source, true),
       finalLogitSoftcap: positiveField(raw, "final_logit_softcapping", source, true),
-      sandwichNorms: true,
+      layerNorms: SANDWICH_NORMS,
       slidingWindow: slidingWindowOf(raw, base.numLayers, source, (i) => i % 2 === 0),
     };
   },

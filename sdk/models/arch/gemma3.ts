@@ -1,7 +1,7 @@
 import { ConfigError } from "../../errors";
 import type { Architecture } from "./architecture";
 import type { DecoderConfig } from "./decoder-config";
-import { gemmaConventions } from "./gemma";
+import { gemmaConventions, SANDWICH_NORMS } from "./gemma";
 import { positiveField } from "./gemma2";
 import { ropeParameters } from "./rope";
 import { slidingWindowOf } from "./sliding-window";
@@ -87,7 +87,7 @@ function normalizeText(stored: Raw, modelType: string, source: string): DecoderC
     attentionScale: (positiveField(raw, "query_pre_attn_scalar", source, false) as number) ** -0.5,
     attnLogitSoftcap: positiveField(raw, "attn_logit_softcapping", source, true),
     finalLogitSoftcap: positiveField(raw, "final_logit_softcapping", source, true),
-    sandwichNorms: true,
+    layerNorms: SANDWICH_NORMS,
     slidingWindow: slidingWindowOf(raw, base.numLayers, source, (i) => (i + 1) % pattern !== 0),
     slidingRope: ropeParameters({ rope_theta: localTheta }, base.headDim, source),
   };

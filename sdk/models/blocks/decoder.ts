@@ -1,7 +1,8 @@
 /**
- * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N pre-norm layers
- * (attention + gated MLP, residual; Gemma 2/3 also normalise each sub-block's output), final RMSNorm and the LM
- * head (tied to the embeddings or not; soft-capped for Gemma 2). Sliding-window layers get their own attention
+ * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N layers (attention + gated
+ * MLP, each with a residual and the RMSNorms the config places before and/or after it: Llama's pre-norms by
+ * default, Gemma 2/3's on both sides), final RMSNorm and the LM head (tied to the embeddings or not; soft-capped
+ * for Gemma 2). Sliding-window layers get their own attention
  * bias (and Gemma 3 its local RoPE), built only when the config has such layers.
  * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. With `kvCache`, the graph also takes
  * `past_key_values.{i}.key|value` `[B, K, P, D]` (P ≥ 0), `attention_mask` covers past and new positions
@@ -20,7 +21,7 @@ import {
   softcapped,
   type Tensor,
 } from "../../engine";
-import type { DecoderConfig } from "../arch";
+import { type DecoderConfig, PRE_NORMS, type SublayerNorms } from "../arch";
 import type { LoraInjector } from "../lora";
 import {
   type AttentionInputs,
@@ -133,25 +134,18 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   );
   const norm = (t: Tensor, name: string) =>
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
+  const norms = c.layerNorms ?? PRE_NORMS;
   const present: KvPair[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
-    const layerInputs = c.slidingWindow?.layers[i] ? shared.sliding : shared.full;
-    const h = norm(x, `${p}.input_layernorm.weight`);
-    let attn: Tensor;
-    if (past) {
-      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, layerInputs, past[i]);
+    const layerShared = c.slidingWindow?.layers[i] ? shared.sliding : shared.full;
+    x = residual(x, p, norms.attention, norm, (h) => {
+      if (!past) return selfAttention(ctx, h, `${p}.self_attn`, layerShared);
+      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, layerShared, past[i]);
       present.push(r.present);
-      attn = r.out;
-    } else attn = selfAttention(ctx, h, `${p}.self_attn`, layerInputs);
-    if (c.sandwichNorms) {
-      x = add(x, norm(attn, `${p}.post_attention_layernorm.weight`));
-      const m = gatedMlp(ctx, norm(x, `${p}.pre_feedforward_layernorm.weight`), `${p}.mlp`);
-      x = add(x, norm(m, `${p}.post_feedforward_layernorm.weight`));
-    } else {
-      x = add(x, attn);
-      x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
-    }
+      return r.out;
+    });
+    x = residual(x, p, norms.mlp, norm, (h) => gatedMlp(ctx, h, `${p}.mlp`));
   }
   const hidden = norm(x, "model.norm.weight");
   const head = options.lastLogitsOnly
@@ -168,6 +162,19 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     trainableParams,
     ...(past ? { present } : {}),
   };
+}
+
+/** `x + post(f(pre(x)))` with each RMSNorm present only when `norms` names it (layer prefix `p`). */
+function residual(
+  x: Tensor,
+  p: string,
+  norms: SublayerNorms,
+  norm: (t: Tensor, name: string) => Tensor,
+  f: (h: Tensor) => Tensor,
+): Tensor {
+  const h = norms.pre ? norm(x, `${p}.${norms.pre}.weight`) : x;
+  const out = f(h);
+  return add(x, norms.post ? norm(out, `${p}.${norms.post}.weight`) : out);
 }
 
 /**
