@@ -60,6 +60,16 @@ const CASES: { label: string; options: TinyCheckpointOptions }[] = [
       lora: { r: 2, alpha: 4, targets: ["q_proj", "v_proj", "up_proj", "down_proj"] },
     },
   },
+  {
+    label: "gemma3 image-text (PEFT names under language_model.model.)",
+    options: {
+      arch: "gemma3",
+      seed: 10,
+      layers: 3,
+      slidingWindow: 4,
+      lora: { r: 2, alpha: 4, targets: ["k_proj", "o_proj", "gate_proj"] },
+    },
+  },
 ];
 
 const backbones: Backbone[] = [];

@@ -160,7 +160,10 @@ class LoraAdapter:
         r, alpha = cfg["r"], cfg["lora_alpha"]
         self.scale = alpha / math.sqrt(r) if cfg.get("use_rslora") else alpha / r
         self.tensors = {}
+        root = "base_model.model."
         for name, value in read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors")).items():
+            if name.startswith(root):  # PEFT on Gemma3ForConditionalGeneration names the text tower's modules
+                name = root + text_tower_name(name[len(root):])
             self.tensors[name] = torch.tensor(value, dtype=dtype)
         self.targets = cfg["target_modules"]
 
