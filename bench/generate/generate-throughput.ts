@@ -33,6 +33,12 @@ const ROUNDS = Number(arg("rounds", "3"));
 
 const MODELS: { label: string; options: TinyCheckpointOptions }[] = [
   { label: "tiny llama (64 hidden, 2 layers)", options: { arch: "llama", seed: 1 } },
+  // Sliding windows shorter than the prompt: transformers.js runs the same graph, so the windowed bias is exercised.
+  { label: "tiny gemma2 (window 16)", options: { arch: "gemma2", seed: 1, slidingWindow: 16 } },
+  {
+    label: "tiny gemma3_text (window 16)",
+    options: { arch: "gemma3_text", seed: 1, layers: 3, slidingWindow: 16 },
+  },
   {
     label: "SmolLM2-135M-shaped llama (random)",
     options: {
