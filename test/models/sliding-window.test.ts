@@ -15,6 +15,7 @@ import { ConfigError } from "../../sdk/errors";
 import {
   Backbone,
   cachedSession,
+  contextLengthOf,
   decodeStep,
   ExportError,
   emptyCache,
@@ -160,6 +161,7 @@ test("a gemma3 image-text checkpoint: merged LoRA export keeps its layout and re
     lora: { r: 2, alpha: 4, targetModules: ["q_proj", "down_proj"], seed: 5 },
   });
   backbones.push(lora);
+  assert.equal(contextLengthOf(lora), 2048, "max_position_embeddings from text_config");
   const trained = new Map<string, Float32Array>();
   for (const [name, v] of lora.lora?.tensors() ?? []) {
     trained.set(
