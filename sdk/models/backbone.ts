@@ -116,7 +116,7 @@ export class Backbone {
     const lora = Backbone.injector(opts.lora, adapter);
     const root = path.resolve(opts.cacheDir ?? path.join(os.tmpdir(), "tunebook-onnx"));
     const folder = await createModelFolder(root, config.modelType);
-    const weights = new WeightSource(modelDir.weights, folder, config.tensorAliases);
+    const weights = new WeightSource(modelDir.weights, folder, { tensorAliases: config.tensorAliases });
     const backbone = new Backbone(modelDir, config, folder, weights, lora, {
       device: opts.device,
       threads: opts.threads,

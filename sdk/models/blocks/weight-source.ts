@@ -13,6 +13,15 @@ import { WeightMismatchError } from "./weight-mismatch-error";
 /** The side file holding float16/bfloat16 weights converted to float32. */
 export const CONVERTED_FILE = "converted-f32.bin";
 
+/** Options of {@link WeightSource}. */
+export interface WeightSourceOptions {
+  /**
+   * `[graph prefix, stored prefix]` pairs tried in order for a name the checkpoint lacks (the config's
+   * `tensorAliases`: Gemma 3's text tower stored under `language_model.model.`).
+   */
+  readonly tensorAliases?: readonly (readonly [string, string])[];
+}
+
 /** Reads a float tensor from its file and converts it to float32. */
 function toFloat32(ref: TensorRef): Float32Array {
   const raw = new Uint8Array(ref.byteLength);
@@ -38,13 +47,12 @@ export class WeightSource {
   /**
    * @param weights - the model directory's weights
    * @param folder - the folder the ONNX model will be written to (must exist)
-   * @param aliases - `[prefix, stored prefix]` pairs tried in order for a name the checkpoint lacks (the
-   *   config's `tensorAliases`)
+   * @param options - `tensorAliases`: names the checkpoint stores under other prefixes
    */
   constructor(
     readonly weights: WeightIndex,
     readonly folder: string,
-    private readonly aliases: readonly (readonly [string, string])[] = [],
+    readonly options: WeightSourceOptions = {},
   ) {}
 
   /**
@@ -58,7 +66,7 @@ export class WeightSource {
    */
   storedName(name: string): string {
     if (this.weights.tensors.has(name)) return name;
-    for (const [from, to] of this.aliases) {
+    for (const [from, to] of this.options.tensorAliases ?? []) {
       const stored = to + name.slice(from.length);
       if (name.startsWith(from) && this.weights.tensors.has(stored)) return stored;
     }
