@@ -5,7 +5,7 @@
  * peer: the same KV-cache graph written as a transformers.js folder (`onnx/model.onnx`) and run greedily with
  * `@huggingface/transformers` beside our `streamGeneration`, same prompts and N (see peer-comparison.ts).
  *
- *   node --import tsx bench/generate/generate-throughput.ts [--prompt 128] [--new 32] [--only tiny|phi3|smollm3|olmo2|smol] [--threads N]
+ *   node --import tsx bench/generate/generate-throughput.ts [--prompt 128] [--new 32] [--only tiny|gemma|phi3|smollm3|olmo2|smol] [--threads N]
  *     [--no-peer] [--rounds 3]
  *
  * Engine lines: prefill tokens/s = B·T_prompt / time of the first step (one run over the whole prompt, cache
@@ -33,6 +33,12 @@ const ROUNDS = Number(arg("rounds", "3"));
 
 const MODELS: { label: string; options: TinyCheckpointOptions }[] = [
   { label: "tiny llama (64 hidden, 2 layers)", options: { arch: "llama", seed: 1 } },
+  // Sliding windows shorter than the prompt: transformers.js runs the same graph, so the windowed bias is exercised.
+  { label: "tiny gemma2 (window 16)", options: { arch: "gemma2", seed: 1, slidingWindow: 16 } },
+  {
+    label: "tiny gemma3_text (window 16)",
+    options: { arch: "gemma3_text", seed: 1, layers: 3, slidingWindow: 16 },
+  },
   {
     label: "tiny phi3 (fused qkv/gate_up, partial rotary 0.75)",
     options: { arch: "phi3", seed: 3, partialRotary: 0.75 },

@@ -22,7 +22,14 @@ import {
 } from "./generate";
 import { loadModelDir, type ModelDir } from "./hf-dir";
 import { resolveModel } from "./hub";
-import { AdapterError, type LoraAdapter, LoraInjector, LoraOptionsSchema, loadLoraAdapter } from "./lora";
+import {
+  AdapterError,
+  type LoraAdapter,
+  LoraInjector,
+  LoraOptionsSchema,
+  loadLoraAdapter,
+  withTensorAliases,
+} from "./lora";
 import { createModelFolder, releaseModelFolder } from "./model-folders";
 
 /** Schema of {@link BackboneOptions}. */
@@ -104,11 +111,12 @@ export class Backbone {
     const dir = await resolveModel({ model });
     const modelDir = await loadModelDir({ dir, tokenizer: opts.tokenizer });
     const config = normalizeConfig(modelDir.config, modelDir.dir);
-    const adapter = opts.adapter ? await loadLoraAdapter({ dir: opts.adapter }) : undefined;
+    const stored = opts.adapter ? await loadLoraAdapter({ dir: opts.adapter }) : undefined;
+    const adapter = stored && withTensorAliases(stored, config.tensorAliases ?? []);
     const lora = Backbone.injector(opts.lora, adapter);
     const root = path.resolve(opts.cacheDir ?? path.join(os.tmpdir(), "tunebook-onnx"));
     const folder = await createModelFolder(root, config.modelType);
-    const weights = new WeightSource(modelDir.weights, folder);
+    const weights = new WeightSource(modelDir.weights, folder, { tensorAliases: config.tensorAliases });
     const backbone = new Backbone(modelDir, config, folder, weights, lora, {
       device: opts.device,
       threads: opts.threads,

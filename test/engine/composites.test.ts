@@ -11,6 +11,7 @@ import {
   grad,
   linear,
   reduceSum,
+  softcapped,
   split,
   type Tensor,
   tensorValue,
@@ -75,6 +76,33 @@ test("attention bias: causal, padding and packed segments", async () => {
   // rows = queries, columns = keys: causal within segment {0,1} and {2}; key 3 is padding.
   assert.deepEqual(open, [1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
   await s.release();
+});
+
+test("attentionBias with a sliding window W opens q − W < k ≤ q (transformers' sliding_window_overlay); softcapped", async () => {
+  const g = new Graph();
+  const ids = g.input("ids", "int64", ["B", "T"]);
+  const mask = g.input("mask", "int64", ["B", "T"]);
+  const x = g.input("x", "float32", ["N"]);
+  const s = await compile(g, {
+    bias: attentionBias(ids, { attentionMask: mask, window: 2 }),
+    capped: softcapped(x, 2),
+  });
+  const i64 = (v: number[]) => tensorValue("int64", [1, 5], BigInt64Array.from(v.map(BigInt)));
+  const xs = [-100, -1, 0, 0.5, 3];
+  const out = await s.run({
+    ids: i64([5, 6, 7, 8, 9]),
+    mask: i64([0, 1, 1, 1, 1]),
+    x: tensorValue("float32", [5], Float32Array.from(xs)),
+  });
+  const open = Array.from(out.bias.data as Float32Array, (v) => (v === 0 ? 1 : 0));
+  // rows = queries, columns = keys: each query sees itself and the key before it; key 0 is padding.
+  assert.deepEqual(open, [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1]);
+  const capped = Array.from(out.capped.data as Float32Array);
+  for (const [i, v] of xs.entries()) {
+    assert.ok(Math.abs(capped[i] - 2 * Math.tanh(v / 2)) < 1e-6, `${v} → ${capped[i]}`);
+  }
+  await s.release();
+  assert.throws(() => attentionBias(ids, { window: 0 }), /sliding window must be a positive integer, got 0/);
 });
 
 test("a frozen weight gets no weight gradient: the backward of linear(x, W) holds one Gemm, not two", () => {

@@ -27,6 +27,9 @@ async function editedCheckpoint(name: string, edit: (cfg: Record<string, unknown
 test("every family of the reference is supported", () => {
   assert.deepEqual(supportedModelTypes(), [
     "gemma",
+    "gemma2",
+    "gemma3",
+    "gemma3_text",
     "llama",
     "mistral",
     "olmo2",
@@ -46,7 +49,7 @@ test("an unknown model_type throws, listing the supported ones", async () => {
     assert.equal(e.modelType, "gpt2");
     assert.match(
       e.message,
-      /Unsupported model_type "gpt2".*supported: gemma, llama, mistral, olmo2, phi3, qwen2, qwen3, smollm3\. .*one file/,
+      /Unsupported model_type "gpt2".*supported: gemma, gemma2, gemma3, gemma3_text, llama, mistral, olmo2, phi3, qwen2, qwen3, smollm3\. .*one file/,
     );
     return true;
   });

@@ -54,6 +54,35 @@ const CASES: { label: string; options: TinyCheckpointOptions }[] = [
       lora: { r: 3, alpha: 6, targets: ["q_proj", "down_proj", "lm_head"] },
     },
   },
+  {
+    label: "gemma2 (soft-caps, window 4 < T)",
+    options: {
+      arch: "gemma2",
+      seed: 8,
+      slidingWindow: 4,
+      lora: { r: 2, alpha: 4, targets: ["q_proj", "k_proj", "o_proj", "gate_proj"] },
+    },
+  },
+  {
+    label: "gemma3_text (q/k norms, local RoPE, window 4 < T)",
+    options: {
+      arch: "gemma3_text",
+      seed: 9,
+      layers: 3,
+      slidingWindow: 4,
+      lora: { r: 2, alpha: 4, targets: ["q_proj", "v_proj", "up_proj", "down_proj"] },
+    },
+  },
+  {
+    label: "gemma3 image-text (PEFT names under language_model.model.)",
+    options: {
+      arch: "gemma3",
+      seed: 10,
+      layers: 3,
+      slidingWindow: 4,
+      lora: { r: 2, alpha: 4, targets: ["k_proj", "o_proj", "gate_proj"] },
+    },
+  },
 ];
 
 const backbones: Backbone[] = [];

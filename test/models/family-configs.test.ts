@@ -3,8 +3,8 @@
  * `config.json` fields of DeepSeek-R1-Distill (qwen2, llama) and H2O Danube 2/3 (mistral, llama) give the PyTorch
  * reference's logits; mixture-of-experts `model_type`s are refused naming the dense alternatives; SmolLM3's
  * `no_rope_layers` / `no_rope_layer_interval` select the NoPE layers as SmolLM3Config does (and matter); Phi-3's
- * old `"su"` rope type and default `original_max_position_embeddings` are read as Phi3Config reads them, and
- * LongRoPE's long factors match PyTorch past the switch. B batch, T sequence.
+ * old `"su"` rope type, default `original_max_position_embeddings` and `sliding_window` (every layer) are read
+ * as Phi3Config/Phi3Model read them, and LongRoPE's long factors match PyTorch past the switch. B batch, T sequence.
  */
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -141,7 +141,10 @@ test("mixture-of-experts model_types are refused, saying so and naming the dense
       assert.match(e.message, new RegExp(`"${modelType}" is a mixture-of-experts architecture`));
       assert.match(e.message, /mixture-of-experts models are not supported/);
       assert.match(e.message, alternatives);
-      assert.match(e.message, /supported: gemma, llama, mistral, olmo2, phi3, qwen2, qwen3, smollm3/);
+      assert.match(
+        e.message,
+        /supported: gemma, gemma2, gemma3, gemma3_text, llama, mistral, olmo2, phi3, qwen2, qwen3, smollm3/,
+      );
       return true;
     });
   }
@@ -248,6 +251,12 @@ test('Phi-3: the old "su" rope type means longrope, original_max_position_embedd
   );
   const defaulted = normalizeConfig({ ...config, original_max_position_embeddings: undefined });
   assert.equal(defaulted.rope.long?.fromPosition, 4096);
+  // As transformers' Phi3Model: sliding_window (Phi-3-mini-4k: 2047) on every layer; null means none.
+  assert.deepEqual(normalizeConfig({ ...config, sliding_window: 2047 }).slidingWindow, {
+    size: 2047,
+    layers: [true, true],
+  });
+  assert.equal(normalizeConfig({ ...config, sliding_window: null }).slidingWindow, undefined);
   const suDir = await withFields(options, { rope_scaling: { ...config.rope_scaling, type: "su" } });
   const [ref] = await torchReferences({
     runs: [{ model: suDir, inputIds: LONG.ids, attentionMask: LONG.mask }],

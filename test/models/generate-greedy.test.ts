@@ -1,6 +1,7 @@
 /**
  * Greedy generation with the KV cache is exact: for llama, qwen3, gemma, phi3, smollm3 and olmo2 (with LoRA on
- * qwen3 and on phi3's fused modules), on a
+ * qwen3 and on phi3's fused modules), and gemma2, gemma3_text, mistral and phi3 with a sliding window shorter than
+ * the sequences, on a
  * left-padded batch of two prompts of different lengths, every generated token equals the argmax of a fresh
  * no-cache forward (`backbone.logits`) over the whole sequence so far, and the tokens equal Hugging
  * Face-style greedy decoding in the independent PyTorch reference (`test/reference`, eos stopping as HF).
@@ -42,6 +43,11 @@ const CASES: { label: string; options: TinyCheckpointOptions; lora?: boolean }[]
   { label: "olmo2", options: { arch: "olmo2", seed: 16 } },
   // Prompts of 8 and 3 tokens plus 10 new ones cross original_max_position_embeddings 12: the cache is re-run.
   { label: "phi3 LongRoPE crossing to the long factors", options: { arch: "phi3", seed: 17, longrope: 12 } },
+  // Sliding window 4 < prompt + new tokens: the cache graph's windowed bias must close the older keys.
+  { label: "gemma2, window 4", options: { arch: "gemma2", seed: 14, slidingWindow: 4 } },
+  { label: "gemma3_text, window 4", options: { arch: "gemma3_text", seed: 15, layers: 3, slidingWindow: 4 } },
+  { label: "mistral, window 4", options: { arch: "mistral", seed: 16, slidingWindow: 4 } },
+  { label: "phi3, window 4", options: { arch: "phi3", seed: 18, slidingWindow: 4 } },
 ];
 
 const backbones: Backbone[] = [];

@@ -21,7 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import DTYPE_NAMES, write_safetensors  # noqa: E402
 from tiny_bpe import build_tokenizer_json  # noqa: E402
 
-ARCHS = ("llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "smollm3", "olmo2")
+ARCHS = (
+    "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3", "phi3", "smollm3", "olmo2",
+)
+GEMMAS = ("gemma", "gemma2", "gemma3_text", "gemma3")
 NUM_MERGES = 253
 TRANSFORMERS_VERSION = "4.51.0"
 CHATML_TEMPLATE = (
@@ -37,6 +40,10 @@ FAMILY = {
     "qwen2": dict(cls="Qwen2ForCausalLM", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=False),
     "qwen3": dict(cls="Qwen3ForCausalLM", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=True),
     "gemma": dict(cls="GemmaForCausalLM", theta=10000.0, eps=1e-6, kv=1, explicit_head_dim=True),
+    "gemma2": dict(cls="Gemma2ForCausalLM", theta=10000.0, eps=1e-6, kv=2, explicit_head_dim=True),
+    "gemma3_text": dict(cls="Gemma3ForCausalLM", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=True),
+    # The image-text checkpoint: config.json holds the text tower in text_config, its weights under language_model.
+    "gemma3": dict(cls="Gemma3ForConditionalGeneration", theta=1000000.0, eps=1e-6, kv=2, explicit_head_dim=True),
     "phi3": dict(cls="Phi3ForCausalLM", theta=10000.0, eps=1e-5, kv=2, explicit_head_dim=False),
     "smollm3": dict(cls="SmolLM3ForCausalLM", theta=5000000.0, eps=1e-6, kv=2, explicit_head_dim=False),
     "olmo2": dict(cls="Olmo2ForCausalLM", theta=500000.0, eps=1e-6, kv=2, explicit_head_dim=False),
@@ -55,7 +62,15 @@ def parse_args(argv):
     p.add_argument("--kv-heads", type=int, default=None, help="default: 2 (gemma: 1)")
     p.add_argument("--head-dim", type=int, default=None, help="default: hidden/heads (qwen3, gemma: 2×that)")
     p.add_argument("--vocab", type=int, default=None, help="model vocab size ≥ tokenizer size (default: equal)")
-    p.add_argument("--tie", action="store_true", help="tie lm_head to embed_tokens (gemma: always tied)")
+    p.add_argument("--tie", action="store_true", help="tie lm_head to embed_tokens (gemma*: always tied)")
+    p.add_argument(
+        "--sliding-window",
+        type=int,
+        default=None,
+        help="sliding window size (mistral, phi3: every layer; qwen2/qwen3: use_sliding_window on layers >= "
+        "--max-window-layers; gemma2/gemma3*: their layer pattern). Default: the family's usual config",
+    )
+    p.add_argument("--max-window-layers", type=int, default=None, help="qwen2/qwen3 (default: layers // 2)")
     p.add_argument("--shards", type=int, default=1)
     p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
     p.add_argument("--partial-rotary", type=float, default=None, help="write partial_rotary_factor (phi3: 0.75 as Phi-4-mini)")
@@ -85,7 +100,7 @@ def model_dims(args, tokenizer_vocab):
     kv = args.kv_heads or fam["kv"]
     if args.heads % kv:
         raise SystemExit(f"--heads {args.heads} must be a multiple of --kv-heads {kv}")
-    tie = args.tie or args.arch == "gemma"
+    tie = args.tie or args.arch in GEMMAS
     return dict(head_dim=head_dim, vocab=vocab, kv=kv, tie=tie, inter=args.intermediate or 2 * args.hidden)
 
 
@@ -123,9 +138,13 @@ def make_config(args, dims, ids):
     if args.arch == "qwen3":
         cfg["rope_scaling"] = None
     if args.arch == "mistral":
-        cfg["sliding_window"] = 4096
+        cfg["sliding_window"] = args.sliding_window or 4096
     if args.arch in ("qwen2", "qwen3"):
-        cfg.update(max_window_layers=args.layers, sliding_window=None, use_sliding_window=False)
+        if args.sliding_window:
+            mwl = args.layers // 2 if args.max_window_layers is None else args.max_window_layers
+            cfg.update(max_window_layers=mwl, sliding_window=args.sliding_window, use_sliding_window=True)
+        else:
+            cfg.update(max_window_layers=args.layers, sliding_window=None, use_sliding_window=False)
     if args.partial_rotary is not None:
         cfg["partial_rotary_factor"] = args.partial_rotary
     if args.arch == "phi3":
@@ -147,6 +166,8 @@ def make_config(args, dims, ids):
         )
     if args.arch == "olmo2":
         cfg.update(attention_bias=False, rope_scaling=None, pad_token_id=ids["<|endoftext|>"])
+    if args.arch in ("gemma2", "gemma3_text", "gemma3"):
+        return gemma2_or_3_config(args, dims, cfg, ids)
     if args.arch == "gemma":
         # Real Gemma configs omit tie_word_embeddings (GemmaConfig defaults it to true) and carry both keys.
         del cfg["tie_word_embeddings"]
@@ -161,7 +182,8 @@ def make_config(args, dims, ids):
 
 def phi3_fields(args, dims, cfg):
     """Phi-3's config fields (dropouts, sliding_window, original_max_position_embeddings; longrope as Phi-3.5)."""
-    cfg.update(attention_bias=False, embd_pdrop=0.0, resid_pdrop=0.0, sliding_window=262144, rope_scaling=None)
+    window = args.sliding_window or 262144
+    cfg.update(attention_bias=False, embd_pdrop=0.0, resid_pdrop=0.0, sliding_window=window, rope_scaling=None)
     cfg["original_max_position_embeddings"] = args.longrope or 4096
     if args.longrope:
         pairs = int(dims["head_dim"] * (args.partial_rotary or 1.0)) // 2
@@ -174,10 +196,52 @@ def phi3_fields(args, dims, cfg):
         }
 
 
+def gemma2_or_3_config(args, dims, cfg, ids):
+    """Gemma 2 / Gemma 3 fields; query_pre_attn_scalar differs from head_dim so the scale is visible."""
+    del cfg["tie_word_embeddings"]
+    cfg["hidden_act"] = "gelu_pytorch_tanh"
+    cfg.update(
+        attention_bias=False,
+        hidden_activation="gelu_pytorch_tanh",
+        pad_token_id=ids["<|endoftext|>"],
+        query_pre_attn_scalar=args.hidden // args.heads,
+        sliding_window=args.sliding_window or 4096,
+    )
+    if args.arch == "gemma2":
+        cfg.update(attn_logit_softcapping=50.0, final_logit_softcapping=30.0, cache_implementation="hybrid")
+        return dict(sorted(cfg.items()))
+    # Gemma 3: global RoPE base rope_theta (+ rope_scaling), local rope_local_base_freq; one global layer in 2.
+    cfg.update(
+        attn_logit_softcapping=None,
+        final_logit_softcapping=None,
+        rope_local_base_freq=10000.0,
+        rope_scaling=None,
+        sliding_window_pattern=2,
+    )
+    if args.arch == "gemma3_text":
+        return dict(sorted(cfg.items()))
+    text = {k: v for k, v in cfg.items() if k not in ("architectures", "transformers_version", "torch_dtype")}
+    text["model_type"] = "gemma3_text"
+    return {
+        "architectures": [FAMILY["gemma3"]["cls"]],
+        "boi_token_index": ids["<|im_start|>"],
+        "eoi_token_index": ids["<|im_end|>"],
+        "eos_token_id": ids["<|im_end|>"],
+        "image_token_index": ids["<|endoftext|>"],
+        "mm_tokens_per_image": 4,
+        "model_type": "gemma3",
+        "text_config": dict(sorted(text.items())),
+        "torch_dtype": args.dtype,
+        "transformers_version": TRANSFORMERS_VERSION,
+        "vision_config": {"hidden_size": 8, "model_type": "siglip_vision_model", "num_hidden_layers": 1},
+    }
+
+
 def make_weights(args, dims, rng):
     """Random weights with HF names and [out, in] layout, scaled so activations stay O(1)."""
     H, hd, nh, kv, inter = args.hidden, dims["head_dim"], args.heads, dims["kv"], dims["inter"]
-    gemma = args.arch == "gemma"
+    gemma = args.arch in GEMMAS
+    sandwich = args.arch in ("gemma2", "gemma3_text", "gemma3")
 
     def linear(out_dim, in_dim):
         return rng.standard_normal((out_dim, in_dim)) / np.sqrt(in_dim)
@@ -199,13 +263,16 @@ def make_weights(args, dims, rng):
             w[p + "self_attn.q_proj.bias"] = 0.1 * rng.standard_normal(nh * hd)
             w[p + "self_attn.k_proj.bias"] = 0.1 * rng.standard_normal(kv * hd)
             w[p + "self_attn.v_proj.bias"] = 0.1 * rng.standard_normal(kv * hd)
-        if args.arch == "qwen3":
+        if args.arch in ("qwen3", "gemma3_text", "gemma3"):
             w[p + "self_attn.q_norm.weight"] = norm(hd)
             w[p + "self_attn.k_norm.weight"] = norm(hd)
         if args.arch == "olmo2":
             w[p + "self_attn.q_norm.weight"] = norm(nh * hd)
             w[p + "self_attn.k_norm.weight"] = norm(kv * hd)
         w[p + "post_attention_layernorm.weight"] = norm(H)
+        if sandwich:
+            w[p + "pre_feedforward_layernorm.weight"] = norm(H)
+            w[p + "post_feedforward_layernorm.weight"] = norm(H)
         w[p + "mlp.gate_proj.weight"] = linear(inter, H)
         w[p + "mlp.up_proj.weight"] = linear(inter, H)
         w[p + "mlp.down_proj.weight"] = linear(H, inter)
@@ -221,6 +288,9 @@ def make_weights(args, dims, rng):
     lm_head = linear(dims["vocab"], H)
     if not dims["tie"]:
         w["lm_head.weight"] = lm_head
+    if args.arch == "gemma3":  # the image-text layout: text tower under language_model., plus a vision tensor
+        w = {"language_model." + k: v for k, v in w.items()}
+        w["vision_tower.vision_model.post_layernorm.weight"] = norm(8)
     return {k: v.astype(np.float32) for k, v in w.items()}
 
 

@@ -8,7 +8,19 @@ import { z } from "zod";
 import { ConfigError } from "../../sdk/errors";
 import { DEFAULT_PYTHON, runReferenceScript } from "./run-script";
 
-const ARCHS = ["llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "smollm3", "olmo2"] as const;
+const ARCHS = [
+  "llama",
+  "mistral",
+  "qwen2",
+  "qwen3",
+  "gemma",
+  "gemma2",
+  "gemma3_text",
+  "gemma3",
+  "phi3",
+  "smollm3",
+  "olmo2",
+] as const;
 const positive = z.number().int().positive();
 
 /** Options of {@link makeTinyCheckpoint}; every field maps to a `make_tiny_checkpoint.py` flag. */
@@ -29,8 +41,15 @@ export const TinyCheckpointOptionsSchema = z
     headDim: positive.optional(),
     /** Model vocab ≥ the tokenizer's 512 tokens; default 512. */
     vocab: positive.optional(),
-    /** Tie lm_head to embed_tokens (gemma is always tied). */
+    /** Tie lm_head to embed_tokens (the gemma families are always tied). */
     tie: z.boolean().default(false),
+    /**
+     * Sliding window size: mistral on every layer, qwen2/qwen3 `use_sliding_window` on layers ≥
+     * `maxWindowLayers`, gemma2/gemma3 on their pattern (default: each family's usual config).
+     */
+    slidingWindow: positive.optional(),
+    /** qwen2/qwen3 with `slidingWindow`: the first sliding layer (default layers / 2). */
+    maxWindowLayers: z.number().int().nonnegative().optional(),
     shards: positive.default(1),
     /** `partial_rotary_factor` to write (Phi-4-mini: 0.75). */
     partialRotary: z.number().gt(0).lte(1).optional(),
@@ -162,6 +181,8 @@ function checkpointArgs(o: z.output<typeof TinyCheckpointOptionsSchema>, dir: st
     ["--partial-rotary", o.partialRotary],
     ["--longrope", o.longrope],
     ["--no-rope-layers", o.noRopeLayers?.join(",")],
+    ["--sliding-window", o.slidingWindow],
+    ["--max-window-layers", o.maxWindowLayers],
     ["--lora-out", o.lora && path.join(dir, "adapter")],
     ["--lora-r", o.lora?.r],
     ["--lora-alpha", o.lora?.alpha],

@@ -19,6 +19,7 @@ import {
   mul,
   neg,
   sin,
+  tanh,
   where,
 } from "./elementwise";
 import { apply1 } from "./helpers";
@@ -53,14 +54,21 @@ export const MASKED = -1e9;
  * @param ids - `[B, T]` token ids (only its shape is used)
  * @param options.attentionMask - `[B, T]` int64, 1 for real tokens and 0 for padding (keys closed)
  * @param options.segmentIds - `[B, T]` int64; tokens attend only within their segment (sequence packing)
+ * @param options.window - sliding window W: query `q` also needs `k > q − W` (the W most recent positions,
+ *   itself included, as transformers' `sliding_window_overlay`)
  * @param options.dtype - float dtype of the bias
  */
 export function attentionBias(
   ids: Tensor,
-  options: { attentionMask?: Tensor; segmentIds?: Tensor; dtype?: "float32" | "float64" } = {},
+  options: {
+    attentionMask?: Tensor;
+    segmentIds?: Tensor;
+    window?: number;
+    dtype?: "float32" | "float64";
+  } = {},
 ): Tensor {
   const pos = arangeLike(ids, 1);
-  let allowed = lessOrEqual(unsqueeze(pos, [0]), unsqueeze(pos, [1])); // [T(q), T(k)]: k ≤ q
+  let allowed = causalAllowed(pos, pos, options.window); // [T(q), T(k)]
   allowed = unsqueeze(allowed, [0, 1]); // [1, 1, T, T]
   if (options.attentionMask) allowed = and(allowed, unsqueeze(equal(options.attentionMask, 1), [1, 2]));
   if (options.segmentIds) {
@@ -71,6 +79,23 @@ export function attentionBias(
   const zero = ids.graph.constant(typedArrayOf(dtype, [0]), dtype, []);
   const closed = ids.graph.constant(typedArrayOf(dtype, [MASKED]), dtype, []);
   return where(allowed, zero, closed);
+}
+
+/**
+ * `[Tq, Tk]` booleans: key position `k` is open to query position `q` when `k ≤ q` and, with a sliding window W,
+ * `k > q − W`.
+ * @param queries - int64 `[Tq]` absolute positions of the queries
+ * @param keys - int64 `[Tk]` absolute positions of the keys
+ * @param window - W, or undefined for plain causal attention
+ */
+export function causalAllowed(queries: Tensor, keys: Tensor, window?: number): Tensor {
+  const k = unsqueeze(keys, [0]);
+  const q = unsqueeze(queries, [1]);
+  const causal = lessOrEqual(k, q);
+  if (window === undefined) return causal;
+  if (!(Number.isInteger(window) && window > 0))
+    throw new Error(`sliding window must be a positive integer, got ${window}`);
+  return and(causal, greater(addTensors(k, window), q));
 }
 
 /**
@@ -152,21 +177,41 @@ export function applyRope(x: Tensor, tables: { cos: Tensor; sin: Tensor }): Tens
 }
 
 /**
+ * Tanh soft-capping `c · tanh(x / c)` (Gemma 2's attention and final logits): about `x` for `|x| ≪ c`, bounded by c.
+ * @param x - any float tensor
+ * @param cap - c > 0
+ */
+export function softcapped(x: Tensor, cap: number): Tensor {
+  if (!(cap > 0)) throw new Error(`soft-cap must be a positive number, got ${cap}`);
+  return mul(tanh(mul(x, 1 / cap)), cap);
+}
+
+/**
  * Grouped-query scaled dot-product attention.
  * @param q - `[B, H, T, D]`
  * @param k - `[B, K, S, D]`
  * @param v - `[B, K, S, D]`
  * @param bias - additive `[B|1, 1, T, S]`
  * @param scale - usually `1/√D`
+ * @param softcap - Gemma 2's `attn_logit_softcapping` c: scaled scores become `c · tanh(scores / c)` before
+ *   the bias is added
  * @returns `[B, H, T, D]`
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number): Tensor {
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  bias: Tensor,
+  scale: number,
+  softcap?: number,
+): Tensor {
   const [b, h, t, d] = q.shape;
   const kv = k.shape[1] as number;
   const groups = (h as number) / kv;
   // Fold the G query heads that share a key/value head into the query axis: no copy of K or V.
   const qg = groups === 1 ? q : reshape(q, [b, kv, mulDims(groups, t), d]);
   let scores = mul(matmul(qg, transposeLast2(k)), scale); // [B, K, G·T, S]
+  if (softcap !== undefined) scores = softcapped(scores, softcap);
   const s = k.shape[2];
   if (groups > 1) scores = reshape(scores, [b, kv, groups, t, s]);
   const biasG = groups > 1 ? unsqueeze(bias, [2]) : bias;

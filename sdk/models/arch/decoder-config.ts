@@ -46,6 +46,24 @@ export interface DecoderConfig {
   readonly ropeLayers?: readonly boolean[];
   /** Where each layer's RMSNorms sit; absent: {@link PRE_NORMS} (Llama). */
   readonly layerNorms?: LayerNorms;
+  /**
+   * Sliding-window attention (Mistral `sliding_window`, Qwen2 `use_sliding_window`, Gemma 2/3): the layers marked
+   * `true` in `layers` let a query see only the `size` most recent positions, itself included. Absent: none.
+   */
+  readonly slidingWindow?: SlidingWindow;
+  /** RoPE of the sliding-window layers where it differs from {@link rope} (Gemma 3's `rope_local_base_freq`). */
+  readonly slidingRope?: RopeParameters;
+  /** Scale of the attention scores (Gemma 2/3: `query_pre_attn_scalar^-½`); absent: `1/√headDim`. */
+  readonly attentionScale?: number;
+  /** Attention scores become `c·tanh(scores/c)` (Gemma 2's `attn_logit_softcapping`); absent: none. */
+  readonly attnLogitSoftcap?: number;
+  /** Logits become `c·tanh(logits/c)` (Gemma 2's `final_logit_softcapping`); absent: none. */
+  readonly finalLogitSoftcap?: number;
+  /**
+   * `[graph prefix, stored prefix]` pairs tried in order when a tensor name is not in the checkpoint (Gemma 3's
+   * text tower: `model.` is stored as `language_model.model.`).
+   */
+  readonly tensorAliases?: readonly (readonly [string, string])[];
 }
 
 /**
@@ -68,6 +86,14 @@ export const PRE_NORMS: LayerNorms = {
   attention: { pre: "input_layernorm" },
   mlp: { pre: "post_attention_layernorm" },
 };
+
+/** Which layers attend through a sliding window, and its size. */
+export interface SlidingWindow {
+  /** W: a query at index q sees keys k with `q − W < k ≤ q`. */
+  readonly size: number;
+  /** One entry per layer: `true` for a sliding-window layer, `false` for full attention. */
+  readonly layers: readonly boolean[];
+}
 
 const int = z.number().int().positive();
 

@@ -6,6 +6,7 @@ export {
   type LayerNorms,
   PRE_NORMS,
   parseHfDecoderConfig,
+  type SlidingWindow,
   type SublayerNorms,
 } from "./decoder-config";
 export { ARCHITECTURES, architectureFor, normalizeConfig, supportedModelTypes } from "./registry";

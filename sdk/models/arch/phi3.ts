@@ -1,6 +1,7 @@
 import { ConfigError } from "../../errors";
 import type { Architecture } from "./architecture";
 import { parseHfDecoderConfig } from "./decoder-config";
+import { slidingWindowOf } from "./sliding-window";
 
 /** Phi3Config's pretrained length when `config.json` omits it (read by `longrope`). */
 const PHI3_ORIGINAL_MAX_POSITIONS = 4096;
@@ -37,7 +38,8 @@ function phi3RopeFields(raw: Readonly<Record<string, unknown>>): Record<string, 
  * one fused `gate_up_proj` (gate first), no biases, `partial_rotary_factor` (Phi-4-mini: 0.75), `longrope` with
  * the top-level `original_max_position_embeddings` (default 4096; the older `"su"` type name accepted), tied
  * or untied head. LoRA adapts the fused modules as PEFT does: one `qkv_proj` pair with B `[(H + 2K)·D, r]`.
- * `sliding_window` is not applied (Phi-3-mini-4k: results are exact for sequences up to 2047 tokens).
+ * `sliding_window` (when not null) limits every layer's attention to the window's most recent positions, as
+ * transformers does (Phi-3-mini-4k: 2047).
  * @example
  * ```ts
  * const config = phi3.normalize(JSON.parse(fs.readFileSync("config.json", "utf8")));
@@ -49,6 +51,13 @@ export const phi3: Architecture = {
   modelTypes: ["phi3"],
   normalize: (raw) => {
     const { base } = parseHfDecoderConfig(phi3RopeFields(raw), "phi3");
-    return { ...base, biases: { qkv: false, o: false, mlp: false }, fusedQkv: true, fusedGateUp: true };
+    const slidingWindow = slidingWindowOf(raw, base.numLayers, "config.json (model_type phi3)", () => true);
+    return {
+      ...base,
+      biases: { qkv: false, o: false, mlp: false },
+      fusedQkv: true,
+      fusedGateUp: true,
+      slidingWindow,
+    };
   },
 };

@@ -1,5 +1,6 @@
 import type { Architecture } from "./architecture";
 import { parseHfDecoderConfig } from "./decoder-config";
+import { qwenSlidingWindow } from "./sliding-window";
 
 /**
  * Qwen3 (dense): per-head RMSNorm of q and k before RoPE, an explicit `head_dim`, optional `attention_bias`.
@@ -13,6 +14,7 @@ export const qwen3: Architecture = {
   modelTypes: ["qwen3"],
   normalize: (raw) => {
     const { base } = parseHfDecoderConfig(raw, "qwen3");
-    return { ...base, qkNorm: true, biases: { ...base.biases, mlp: false } };
+    const slidingWindow = qwenSlidingWindow(raw, base.numLayers, "qwen3");
+    return { ...base, qkNorm: true, biases: { ...base.biases, mlp: false }, slidingWindow };
   },
 };

@@ -5,6 +5,8 @@
 import type { Architecture } from "./architecture";
 import type { DecoderConfig } from "./decoder-config";
 import { gemma } from "./gemma";
+import { gemma2 } from "./gemma2";
+import { gemma3 } from "./gemma3";
 import { llama } from "./llama";
 import { mistral } from "./mistral";
 import { mixtureOfExpertsReason } from "./mixture-of-experts";
@@ -22,6 +24,8 @@ export const ARCHITECTURES: readonly Architecture[] = [
   qwen2,
   qwen3,
   gemma,
+  gemma2,
+  gemma3,
   phi3,
   smollm3,
   olmo2,
@@ -40,7 +44,8 @@ for (const arch of ARCHITECTURES) {
  * @returns the names
  * @example
  * ```ts
- * supportedModelTypes(); // ["gemma", "llama", "mistral", "olmo2", "phi3", "qwen2", "qwen3", "smollm3"]
+ * supportedModelTypes();
+ * // ["gemma", "gemma2", "gemma3", "gemma3_text", "llama", "mistral", "olmo2", "phi3", "qwen2", "qwen3", "smollm3"]
  * ```
  */
 export function supportedModelTypes(): string[] {

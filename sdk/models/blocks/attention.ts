@@ -1,6 +1,7 @@
 /**
  * The self-attention block: q/k/v projections (optional biases; fused into one `qkv_proj` for Phi-3), optional
- * q/k RMSNorm per head (Qwen3) or over the whole projection (OLMo 2), RoPE (skipped in SmolLM3's NoPE layers),
+ * q/k RMSNorm per head (Qwen3; Gemma 3 with `(1 + w)`) or over the whole projection (OLMo 2), RoPE (skipped in
+ * SmolLM3's NoPE layers), the config's score scale and soft-cap (Gemma 2),
  * grouped-query attention and the output projection; and its KV-cache variant, which attends over past keys
  * and values plus the new ones and returns the concatenation (`present`). Dimension letters: B batch, T new
  * positions, P past positions, S = P + T, C hidden, H query heads, K key/value heads, D head size.
@@ -11,9 +12,9 @@ import {
   arangeLike,
   attention,
   attr,
+  causalAllowed,
   defineOp,
   equal,
-  lessOrEqual,
   MASKED,
   reshape,
   rmsNorm,
@@ -73,19 +74,21 @@ export interface KvPair {
 
 /**
  * Additive attention bias `[B, 1, T, S]` of a KV-cache step: query `i` (absolute position `S − T + i`) sees key
- * `j` when `j ≤ S − T + i` and `attentionMask[b, j] = 1`; closed entries get the engine's finite `MASKED`.
+ * `j` when `j ≤ S − T + i` (and, with a sliding window W, `j > S − T + i − W`) and `attentionMask[b, j] = 1`;
+ * closed entries get the engine's finite `MASKED`. The whole cache is kept: a window only closes older keys.
  * @param inputIds - the new ids `[B, T]` (only the shape is read)
  * @param attentionMask - int64 `[B, S]` over past and new positions, 0 at padding
+ * @param window - sliding window W of the layers this bias serves (absent: plain causal)
  * @returns the bias
  * @example
  * ```ts
  * const bias = cachedAttentionBias(inputIds, attentionMask);
  * ```
  */
-export function cachedAttentionBias(inputIds: Tensor, attentionMask: Tensor): Tensor {
+export function cachedAttentionBias(inputIds: Tensor, attentionMask: Tensor, window?: number): Tensor {
   const keys = arangeLike(attentionMask, 1); // [S]
   const queries = inputIds.graph.apply(CacheQueryPositions, [inputIds, attentionMask])[0]; // [T]
-  const causal = unsqueeze(lessOrEqual(unsqueeze(keys, [0]), unsqueeze(queries, [1])), [0, 1]); // [1,1,T,S]
+  const causal = unsqueeze(causalAllowed(queries, keys, window), [0, 1]); // [1, 1, T, S]
   const allowed = and(causal, unsqueeze(equal(attentionMask, 1), [1, 2])); // [B, 1, T, S]
   const g = inputIds.graph;
   return where(
@@ -144,10 +147,11 @@ function attend(ctx: BlockContext, h: Tensor, prefix: string, shared: AttentionI
   const [qp, kp, vp] = qkvProjections(ctx, h, prefix);
   const byHead = c.qkNormScope !== "projection";
   const split = (t: Tensor, n: number, norm?: string) => {
-    let x = t;
-    if (norm && !byHead) x = rmsNorm(x, frozenWeight(ctx, `${prefix}.${norm}.weight`, [n * D]), c.rmsNormEps);
+    const qkNorm = (x: Tensor, size: number) =>
+      rmsNorm(x, frozenWeight(ctx, `${prefix}.${norm}.weight`, [size]), c.rmsNormEps, c.normUnitOffset);
+    let x = norm && !byHead ? qkNorm(t, n * D) : t;
     x = reshape(x, ["B", "T", n, D]);
-    if (norm && byHead) x = rmsNorm(x, frozenWeight(ctx, `${prefix}.${norm}.weight`, [D]), c.rmsNormEps);
+    if (norm && byHead) x = qkNorm(x, D);
     return transpose(x, [0, 2, 1, 3]);
   };
   const rope = (t: Tensor) => (shared.rope ? applyRope(t, shared.rope) : t);
@@ -158,7 +162,7 @@ function attend(ctx: BlockContext, h: Tensor, prefix: string, shared: AttentionI
     k = ctx.graph.apply(KvConcat, [past.key, k])[0];
     v = ctx.graph.apply(KvConcat, [past.value, v])[0];
   }
-  const att = attention(q, k, v, shared.bias, 1 / Math.sqrt(D));
+  const att = attention(q, k, v, shared.bias, c.attentionScale ?? 1 / Math.sqrt(D), c.attnLogitSoftcap);
   const merged = reshape(transpose(att, [0, 2, 1, 3]), ["B", "T", H * D]);
   const out = projection(ctx, merged, `${prefix}.o_proj`, { out: C, in: H * D, bias: c.biases.o });
   return { out, key: k, value: v };

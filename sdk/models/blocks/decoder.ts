@@ -1,7 +1,9 @@
 /**
  * The shared decoder builder every architecture uses: embeddings (× √C for Gemma), N layers (attention + gated
- * MLP, each with a residual and the RMSNorms the config places before and/or after it: Llama's pre-norms by default,
- * OLMo 2's post-norms), final RMSNorm and the LM head (tied to the embeddings or not).
+ * MLP, each with a residual and the RMSNorms the config places before and/or after it: Llama's pre-norms by
+ * default, OLMo 2's post-norms, Gemma 2/3's on both sides), final RMSNorm and the LM head (tied to the embeddings
+ * or not; soft-capped for Gemma 2). Sliding-window layers get their own attention bias (and Gemma 3 its local
+ * RoPE), built only when the config has such layers; SmolLM3's NoPE layers skip RoPE.
  * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. With `kvCache`, the graph also takes
  * `past_key_values.{i}.key|value` `[B, K, P, D]` (P ≥ 0), `attention_mask` covers past and new positions
  * `[B, S]` (S = P + T), and it returns `present.{i}.key|value` `[B, K, S, D]` (the Hugging Face/optimum names).
@@ -16,11 +18,13 @@ import {
   mul,
   rmsNorm,
   ropeTablesFromFrequencies,
+  softcapped,
   type Tensor,
 } from "../../engine";
 import { type DecoderConfig, PRE_NORMS, type SublayerNorms } from "../arch";
 import type { LoraInjector } from "../lora";
 import {
+  type AttentionInputs,
   CACHE_LENGTH,
   cachedAttentionBias,
   type KvPair,
@@ -123,17 +127,19 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   let x = gather(embed, inputIds);
   if (dropoutSeed && options.neftuneAlpha) x = neftuneNoise(x, dropoutSeed, options.neftuneAlpha);
   if (c.embedScale !== 1) x = mul(x, c.embedScale);
-  const shared = {
-    rope: ropeTablesFromFrequencies(positionIds, c.rope.invFreq, c.rope),
-    bias: cached ? cachedAttentionBias(inputIds, attentionMask) : attentionBias(inputIds, { attentionMask }),
-  };
+  const shared = attentionInputs(c, positionIds, (window) =>
+    cached
+      ? cachedAttentionBias(inputIds, attentionMask, window)
+      : attentionBias(inputIds, { attentionMask, window }),
+  );
   const norm = (t: Tensor, name: string) =>
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
   const norms = c.layerNorms ?? PRE_NORMS;
   const present: KvPair[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
-    const layerShared = c.ropeLayers?.[i] === false ? { ...shared, rope: undefined } : shared;
+    const base = c.slidingWindow?.layers[i] ? shared.sliding : shared.full;
+    const layerShared = c.ropeLayers?.[i] === false ? { ...base, rope: undefined } : base;
     x = residual(x, p, norms.attention, norm, (h) => {
       if (!past) return selfAttention(ctx, h, `${p}.self_attn`, layerShared);
       const r = selfAttentionCached(ctx, h, `${p}.self_attn`, layerShared, past[i]);
@@ -146,7 +152,8 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   const head = options.lastLogitsOnly
     ? gather(hidden, graph.constant(BigInt64Array.of(-1n), "int64", [1]), 1)
     : hidden;
-  const logits = lmHead(ctx, head, embed);
+  const raw = lmHead(ctx, head, embed);
+  const logits = c.finalLogitSoftcap ? softcapped(raw, c.finalLogitSoftcap) : raw;
   const trainableParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
   return {
     graph,
@@ -169,6 +176,22 @@ function residual(
   const h = norms.pre ? norm(x, `${p}.${norms.pre}.weight`) : x;
   const out = f(h);
   return add(x, norms.post ? norm(out, `${p}.${norms.post}.weight`) : out);
+}
+
+/**
+ * RoPE tables and attention bias of the full-attention layers, and of the sliding-window layers when the config
+ * has any (their own bias, and Gemma 3's local RoPE); otherwise both are the same objects.
+ */
+function attentionInputs(
+  c: DecoderConfig,
+  positionIds: Tensor,
+  bias: (window?: number) => Tensor,
+): { full: AttentionInputs; sliding: AttentionInputs } {
+  const rope = (r: DecoderConfig["rope"]) => ropeTablesFromFrequencies(positionIds, r.invFreq, r);
+  const full = { rope: rope(c.rope), bias: bias() };
+  if (!c.slidingWindow) return { full, sliding: full };
+  const sliding = { rope: c.slidingRope ? rope(c.slidingRope) : full.rope, bias: bias(c.slidingWindow.size) };
+  return { full, sliding };
 }
 
 /** The `past_key_values.{i}.key|value` inputs `[B, K, P, D]` of a KV-cache graph. */

@@ -13,6 +13,15 @@ import { WeightMismatchError } from "./weight-mismatch-error";
 /** The side file holding float16/bfloat16 weights converted to float32. */
 export const CONVERTED_FILE = "converted-f32.bin";
 
+/** Options of {@link WeightSource}. */
+export interface WeightSourceOptions {
+  /**
+   * `[graph prefix, stored prefix]` pairs tried in order for a name the checkpoint lacks (the config's
+   * `tensorAliases`: Gemma 3's text tower stored under `language_model.model.`).
+   */
+  readonly tensorAliases?: readonly (readonly [string, string])[];
+}
+
 /** Reads a float tensor from its file and converts it to float32. */
 function toFloat32(ref: TensorRef): Float32Array {
   const raw = new Uint8Array(ref.byteLength);
@@ -38,15 +47,35 @@ export class WeightSource {
   /**
    * @param weights - the model directory's weights
    * @param folder - the folder the ONNX model will be written to (must exist)
+   * @param options - `tensorAliases`: names the checkpoint stores under other prefixes
    */
   constructor(
     readonly weights: WeightIndex,
     readonly folder: string,
+    readonly options: WeightSourceOptions = {},
   ) {}
 
   /**
+   * The checkpoint's name for a tensor: `name` itself, or its first alias the checkpoint has.
+   * @param name - tensor name as the graph spells it
+   * @returns the stored name (`name` when neither it nor an alias is stored)
+   * @example
+   * ```ts
+   * source.storedName("model.norm.weight"); // "language_model.model.norm.weight" in a Gemma 3 4B checkpoint
+   * ```
+   */
+  storedName(name: string): string {
+    if (this.weights.tensors.has(name)) return name;
+    for (const [from, to] of this.options.tensorAliases ?? []) {
+      const stored = to + name.slice(from.length);
+      if (name.startsWith(from) && this.weights.tensors.has(stored)) return stored;
+    }
+    return name;
+  }
+
+  /**
    * The parameter data of a float weight, checked against the shape the configuration implies.
-   * @param name - tensor name, e.g. `model.layers.0.self_attn.q_proj.weight`
+   * @param graphName - tensor name, e.g. `model.layers.0.self_attn.q_proj.weight` (or a stored alias)
    * @param shape - expected shape
    * @returns external data in `folder`
    * @throws {@link WeightMismatchError} when the tensor is missing, has another shape, or is not a float
@@ -55,7 +84,8 @@ export class WeightSource {
    * const data = source.data("model.norm.weight", [64]);
    * ```
    */
-  data(name: string, shape: readonly number[]): ParamData {
+  data(graphName: string, shape: readonly number[]): ParamData {
+    const name = this.storedName(graphName);
     const ref = this.check(name, shape);
     const override = this.overrides.get(name);
     if (override) return { kind: "inline", data: override };
@@ -70,7 +100,7 @@ export class WeightSource {
   /**
    * A weight's current values as float32 in memory (a trained value set by {@link override}, else read from
    * its file and converted), for graphs that train it.
-   * @param name - tensor name
+   * @param graphName - tensor name (or a stored alias)
    * @param shape - expected shape
    * @returns a fresh copy of the values
    * @throws {@link WeightMismatchError} when the tensor is missing, has another shape, or is not a float
@@ -79,7 +109,8 @@ export class WeightSource {
    * const w = source.values("model.norm.weight", [64]);
    * ```
    */
-  values(name: string, shape: readonly number[]): Float32Array {
+  values(graphName: string, shape: readonly number[]): Float32Array {
+    const name = this.storedName(graphName);
     const ref = this.check(name, shape);
     const override = this.overrides.get(name);
     if (override) return Float32Array.from(override);
@@ -88,7 +119,7 @@ export class WeightSource {
 
   /**
    * Replaces a weight's values (after full fine-tuning): graphs built afterwards hold them inline.
-   * @param name - tensor name (must exist)
+   * @param graphName - tensor name (must exist, itself or through an alias)
    * @param values - float32 values of the tensor's full size
    * @throws {@link WeightMismatchError} when the tensor is missing or the size differs
    * @example
@@ -96,7 +127,8 @@ export class WeightSource {
    * source.override("model.norm.weight", trained);
    * ```
    */
-  override(name: string, values: Float32Array): void {
+  override(graphName: string, values: Float32Array): void {
+    const name = this.storedName(graphName);
     const ref = this.weights.tensors.get(name);
     const size = ref?.shape.reduce((a, b) => a * b, 1);
     if (!ref || size !== values.length) {

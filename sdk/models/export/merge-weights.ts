@@ -90,8 +90,16 @@ export function planMergedWeights(backbone: Backbone, target: string): MergePlan
   const byWeight = new Map<string, string>(); // weight name → module
   let untied = false;
   for (const module of pairs.modules) {
-    let weight = `${module}.weight`;
+    // The checkpoint's own name (Gemma 3's text tower is stored under language_model.): exports keep the layout.
+    let weight = backbone.weights.storedName(`${module}.weight`);
     if (!index.has(weight) && module === "lm_head" && backbone.config.tieWordEmbeddings) {
+      if (backbone.config.tensorAliases?.length) {
+        throw new ExportError({
+          target,
+          problem: `a LoRA on the tied LM head of a ${backbone.config.modelType} checkpoint would untie it, and its layout has no place for a separate head`,
+          fix: "Train without lm_head in lora.targetModules, or save the adapter with saveLoraAdapter instead.",
+        });
+      }
       untied = true;
       weight = "lm_head.weight";
     } else if (!index.has(weight)) {

@@ -142,9 +142,14 @@ function nonEmptyPrompts(prompts: number[][], input: PromptInput, backbone: Back
   });
 }
 
-/** The context length of a backbone: `max_position_embeddings` from config.json, else unbounded. */
+/**
+ * The context length of a backbone: `max_position_embeddings` from config.json (or its `text_config`, as in
+ * Gemma 3 image-text checkpoints), else unbounded.
+ */
 export function contextLengthOf(backbone: Backbone): number {
-  const v = backbone.modelDir.config.max_position_embeddings;
+  const config = backbone.modelDir.config;
+  const text = config.text_config as Record<string, unknown> | undefined;
+  const v = config.max_position_embeddings ?? text?.max_position_embeddings;
   return typeof v === "number" && v > 0 ? v : Number.MAX_SAFE_INTEGER;
 }
 

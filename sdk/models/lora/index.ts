@@ -1,5 +1,5 @@
 export { AdapterError } from "./adapter-error";
-export { type LoraAdapter, loadLoraAdapter } from "./load-adapter";
+export { type LoraAdapter, loadLoraAdapter, withTensorAliases } from "./load-adapter";
 export { LoraInjector } from "./lora-injector";
 export {
   isLoraTarget,

@@ -69,3 +69,33 @@ export async function loadLoraAdapter(options: { dir: string }): Promise<LoraAda
   };
   return { dir, options: resolved, tensors };
 }
+
+/**
+ * The adapter with its tensor names mapped through a config's `tensorAliases`, read backwards: a PEFT adapter
+ * trained on Gemma 3's image-text model (`base_model.model.language_model.model.layers.0…`, or
+ * `base_model.model.model.language_model.layers.0…` with transformers ≥ 4.52) is named as the text tower's graph
+ * (`base_model.model.model.layers.0…`). Names matching no alias are kept.
+ * @param adapter - the loaded adapter
+ * @param aliases - `[graph prefix, stored prefix]` pairs (`DecoderConfig.tensorAliases`)
+ * @returns an adapter with renamed tensors (the same object when nothing is renamed)
+ * @example
+ * ```ts
+ * const adapter = withTensorAliases(await loadLoraAdapter({ dir }), config.tensorAliases ?? []);
+ * ```
+ */
+export function withTensorAliases(
+  adapter: LoraAdapter,
+  aliases: readonly (readonly [string, string])[],
+): LoraAdapter {
+  const root = "base_model.model.";
+  let renamed = false;
+  const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+  for (const [name, t] of adapter.tensors) {
+    const module = name.startsWith(root) ? name.slice(root.length) : undefined;
+    const alias = module === undefined ? undefined : aliases.find(([, stored]) => module.startsWith(stored));
+    const graphName = alias && module ? `${root}${alias[0]}${module.slice(alias[1].length)}` : name;
+    renamed ||= graphName !== name;
+    tensors.set(graphName, t);
+  }
+  return renamed ? { ...adapter, tensors } : adapter;
+}
