@@ -121,6 +121,22 @@ function hiddenGradient(ctx: LowerContext, sel: Selected, h: string, s: string, 
   return ctx.emit("ScatterND", [zeros, sel.rows, dRows])[0];
 }
 
+/** Writes `scale · Σ (m + log s − z_label)` over the labelled rows to `out`. */
+function rowLossTotal(
+  ctx: LowerContext,
+  sel: Selected,
+  m: string,
+  s: string,
+  scale: string,
+  out: string,
+): void {
+  const [product] = ctx.emit("Mul", [sel.hidden, sel.labelRows]);
+  const [labelScore] = ctx.emit("ReduceSum", [product, ctx.int64s([1])], { keepdims: attr.int(1) });
+  const [logSumExp] = ctx.emit("Add", [m, ctx.emit("Log", [s])[0]]);
+  const [total] = ctx.emit("ReduceSum", ctx.emit("Sub", [logSumExp, labelScore]), { keepdims: attr.int(0) });
+  ctx.emit("Reshape", [ctx.emit("Mul", [total, scale])[0], ctx.int64s([])], {}, { outputs: [out] });
+}
+
 export const LinearCrossEntropy = defineOp<LinearCrossEntropyAttrs>({
   name: "LinearCrossEntropy",
   infer: ([hidden, weight, labels, withGrad], a) => {
@@ -173,21 +189,7 @@ export const LinearCrossEntropy = defineOp<LinearCrossEntropyAttrs>({
         { numOutputs: 3 },
       );
     }
-    const [labelScore] = ctx.emit(
-      "ReduceSum",
-      [ctx.emit("Mul", [picked.hidden, picked.labelRows])[0], ctx.int64s([1])],
-      {
-        keepdims: attr.int(1),
-      },
-    );
-    const [rowLoss] = ctx.emit("Sub", [ctx.emit("Add", [m, ctx.emit("Log", [s])[0]])[0], labelScore]);
-    const [total] = ctx.emit("ReduceSum", [rowLoss], { keepdims: attr.int(0) });
-    ctx.emit(
-      "Reshape",
-      [ctx.emit("Mul", [total, scale])[0], ctx.int64s([])],
-      {},
-      { outputs: [a.outputs[0]] },
-    );
+    rowLossTotal(ctx, sel, m, s, scale, a.outputs[0]);
     ctx.emit("Identity", [dHidden], {}, { outputs: [a.outputs[1]] });
   },
   grad: ({ outputs: [, dHidden], dOut: [g, dGrad], wants }) => {
