@@ -117,6 +117,7 @@ test("the head counts as frozen only without LoRA on lm_head and without full fi
   const headLora = await tinyQwen(["q_proj", "lm_head"]);
   assert.equal(frozenLmHead(headLora.buildGraph({ training: true })), undefined, "LoRA on lm_head");
   assert.equal(frozenLmHead(tied.buildGraph({ training: true, trainBase: true })), undefined, "full");
+  await assert.rejects(createCausalLmStep({ backbone: tied, lossChunkSize: -1 }), /lossChunkSize must be 0/);
   // The plain path still trains the LoRA head.
   const { step, paramNames } = await createCausalLmStep({ backbone: headLora, fileName: "head-lora.onnx" });
   assert.ok(paramNames.some((n) => n.includes("lm_head")));

@@ -137,6 +137,7 @@ function rowLossTotal(
   ctx.emit("Reshape", [ctx.emit("Mul", [total, scale])[0], ctx.int64s([])], {}, { outputs: [out] });
 }
 
+/** The fused op: inputs `hidden [N, C]`, `weight [V, C]`, `labels [N]` (+ `withGrad`); outputs loss and dHidden. */
 export const LinearCrossEntropy = defineOp<LinearCrossEntropyAttrs>({
   name: "LinearCrossEntropy",
   infer: ([hidden, weight, labels, withGrad], a) => {

@@ -62,7 +62,8 @@ function isNoDecay(name: string): boolean {
  * Builds and compiles the training step for a backbone.
  * @param options - backbone, full or LoRA, optimizer, clipping, accumulation
  * @returns the step (fresh AdamW moments) and its trainable names
- * @throws Error when the backbone has nothing to train (no LoRA and no `trainBase`)
+ * @throws Error when the backbone has nothing to train (no LoRA and no `trainBase`), or for a `lossChunkSize`
+ *   that is neither 0 nor a positive integer
  * @example
  * ```ts
  * const { step } = await createCausalLmStep({ backbone, maxGradNorm: 1 });
@@ -104,6 +105,11 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
  * step's `train` input, so evaluation computes no gradient), the plain logits and `crossEntropy` otherwise.
  */
 function causalLmLoss(built: DecoderGraph, chunkSize?: number): { loss: Tensor; train?: Tensor } {
+  if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 0)) {
+    throw new Error(
+      `createCausalLmStep: lossChunkSize must be 0 (the plain head) or a positive integer, got ${chunkSize}`,
+    );
+  }
   const g = built.graph;
   const labels = reshape(g.input("labels", "int64", ["B", "T"]), ["B*T"]);
   const weight = chunkSize === 0 ? undefined : frozenLmHead(built);
