@@ -5,7 +5,8 @@
  * (ours, torch, ours, torch…) with the same thread count and `OMP_WAIT_POLICY=PASSIVE` for both.
  *
  *   npm run bench:train -- [--quick] [--model all|tiny|smollm|<dir>] [--steps 8] [--warmup 2] [--rounds 2]
- *                          [--threads 2] [--batch 8] [--seq 256] [--targets all|qv] [--json out.json]
+ *                          [--threads 2] [--batch 8] [--seq 256] [--targets all|qv] [--loss-chunk 8192]
+ *                          [--json out.json]
  *
  * Both sides: LoRA r 8, alpha 16, dropout 0 (default), AdamW (β 0.9/0.999, ε 1e-8, weight decay 0.01),
  * global-norm clipping at 1, mean cross-entropy over the labelled positions of random token batches.
@@ -41,6 +42,7 @@ interface BenchOptions {
   seq: number;
   targets: string;
   cacheDir: string;
+  lossChunk?: number;
   json?: string;
 }
 
@@ -77,6 +79,11 @@ function parseOptions(argv: string[]): BenchOptions {
       "--cache-dir <dir>",
       "where the random SmolLM2-shaped checkpoint is kept",
       path.join(os.tmpdir(), "tunebook-bench"),
+    )
+    .option(
+      "--loss-chunk <n>",
+      "ours: vocabulary rows per chunk of the fused head and loss (0: plain logits)",
+      int,
     )
     .option("--json <file>", "also write every run's raw result here");
   const o = cmd.parse(argv).opts<BenchOptions>();
@@ -149,6 +156,7 @@ function workerOptions(o: BenchOptions, dir: string): WorkerOptions {
     weightDecay: 0.01,
     maxGradNorm: 1,
     seed: 0,
+    ...(o.lossChunk === undefined ? {} : { lossChunkSize: o.lossChunk }),
   };
 }
 
@@ -160,7 +168,8 @@ function runOurs(w: WorkerOptions): Promise<WorkerResult> {
 
 function runTorch(w: WorkerOptions, root: string): Promise<WorkerResult> {
   const script = path.join(root, "bench/train/torch_lora_step.py");
-  const flags = Object.entries({ ...w, targets: w.targets.join(",") }).flatMap(([k, v]) => [
+  const { lossChunkSize: _ours, ...shared } = w;
+  const flags = Object.entries({ ...shared, targets: w.targets.join(",") }).flatMap(([k, v]) => [
     `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
     String(v),
   ]);

@@ -29,6 +29,8 @@ export interface WorkerOptions {
   weightDecay: number;
   maxGradNorm: number;
   seed: number;
+  /** Ours only: rows per chunk of the fused LM head and loss (absent: the default; 0: plain logits). */
+  lossChunkSize?: number;
 }
 
 /** What a worker prints (both implementations). */
@@ -97,6 +99,7 @@ async function run(o: WorkerOptions): Promise<WorkerResult> {
     backbone,
     optimizer: { weightDecay: o.weightDecay },
     maxGradNorm: o.maxGradNorm,
+    lossChunkSize: o.lossChunkSize,
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoadMB = mb(process.memoryUsage().rss);

@@ -9,7 +9,7 @@ import { onnx } from "onnx-proto";
 import { type AnyTypedArray, type DType, ONNX_DTYPE, typedArrayOf } from "../ir/dtype";
 import type { Graph, Node, Tensor } from "../ir/graph";
 import { type Dim, dimSymbols, numericFactor } from "../ir/shape";
-import type { LowerContext, OnnxAttr } from "../ops/registry";
+import type { LowerContext, OnnxAttr, SubgraphValue } from "../ops/registry";
 import { orderNodes } from "./order";
 
 /** The opset the engine emits. */
@@ -204,8 +204,31 @@ class Emitter {
       int64s: (values) => this.constant(typedArrayOf("int64", values), "int64", [values.length]),
       scalar: (value, dtype) => this.constant(typedArrayOf(dtype, [value]), dtype, []),
       dims: (dims) => this.dims(scope, emit, dims),
+      fresh: (prefix) => this.fresh(prefix),
+      subgraph: (inputs, build) => this.subgraph(scope, inputs, build),
       branch: (outputs, label) => this.branch(scope, outputs, label),
     };
+  }
+
+  /** A subgraph whose nodes a lowering emits itself (see {@link LowerContext.subgraph}). */
+  private subgraph(
+    scope: Scope,
+    inputs: readonly SubgraphValue[],
+    build: (inner: LowerContext) => readonly SubgraphValue[],
+  ): OnnxAttr {
+    const inner = new Scope(scope, new Set(scope.available));
+    const outputs = build(this.context(inner));
+    const info = (v: SubgraphValue): onnx.IValueInfoProto =>
+      v.shape
+        ? valueInfo(v.name, v.dtype, v.shape)
+        : { name: v.name, type: { tensorType: { elemType: ONNX_DTYPE[v.dtype] } } };
+    const value: onnx.IGraphProto = {
+      name: this.fresh("body"),
+      node: inner.nodes,
+      input: inputs.map(info),
+      output: outputs.map(info),
+    };
+    return { type: "graph", value };
   }
 
   private dims(scope: Scope, emit: LowerContext["emit"], dims: readonly Dim[]): string {

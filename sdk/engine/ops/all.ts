@@ -3,6 +3,7 @@
  */
 export * from "./control";
 export * from "./elementwise";
+export * from "./linear-cross-entropy";
 export * from "./loss";
 export * from "./matmul";
 export * from "./movement";

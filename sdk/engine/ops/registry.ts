@@ -38,6 +38,25 @@ export interface LowerContext {
   scalar(value: number, dtype: DType): string;
   /** A 1-D int64 tensor holding these dimensions at run time (symbols resolved from graph inputs). */
   dims(dims: readonly Dim[]): string;
+  /** A fresh value name (for the inputs of a subgraph). */
+  fresh(prefix: string): string;
+  /**
+   * Builds a subgraph (a `Loop` body or an `If` branch) as a graph attribute: `build` emits its nodes through
+   * the inner context and returns its outputs; the nodes may read any value of the enclosing scopes by name.
+   * @param inputs - the subgraph's formal inputs (a `Loop` body's iteration number, condition and carried values)
+   * @param build - emits the nodes and returns the outputs in order
+   */
+  subgraph(
+    inputs: readonly SubgraphValue[],
+    build: (inner: LowerContext) => readonly SubgraphValue[],
+  ): OnnxAttr;
+}
+
+/** A subgraph input or output: its name, element type and, where known, its shape (symbols allowed). */
+export interface SubgraphValue {
+  name: string;
+  dtype: DType;
+  shape?: readonly Dim[];
 }
 
 /** Arguments of a lowering. */

@@ -34,6 +34,11 @@ export interface StepGraphOptions {
   accumulate?: boolean;
   /** Extra outputs (e.g. logits), computed in both modes. */
   extraOutputs?: Record<string, Tensor>;
+  /**
+   * The bool scalar input `train`, when the loss already reads it (created with
+   * `graph.input("train", "bool", [])`, e.g. as `linearCrossEntropy`'s `withGrad`); created here otherwise.
+   */
+  train?: Tensor;
 }
 
 /** A built step graph: its outputs and the names involved. */
@@ -63,7 +68,16 @@ export function buildStepGraph(options: StepGraphOptions): StepGraph {
   const v = params.map((p, i) => g.input(`v.${names[i]}`, p.dtype, p.shape));
   const lr = g.input("lr", "float32", []);
   const step = g.input("step", "float32", []);
-  const train = g.input("train", "bool", []);
+  const train = options.train ?? g.input("train", "bool", []);
+  if (
+    train.source.kind !== "input" ||
+    train.source.name !== "train" ||
+    train.dtype !== "bool" ||
+    train.rank !== 0
+  )
+    throw new Error(
+      `StepGraphOptions.train must be the graph's bool scalar input named 'train', got ${train}`,
+    );
   const grads = grad(loss, params).map((gr, i) => {
     if (!gr) throw new Error(`the loss does not depend on trainable parameter '${names[i]}'`);
     return gr;

@@ -2,12 +2,23 @@
  * The causal-LM training step on a backbone: the forward graph with its trainable tensors (LoRA, or every
  * weight for full fine-tuning), the mean cross-entropy over labelled positions, and the fused AdamW step.
  * The trainer, the benchmarks and the examples all build their step here, so they measure the same thing.
- * Dimension letters: B batch, T time, V vocabulary.
+ * When the LM head is frozen (LoRA not on `lm_head`, no full fine-tuning), the head and the loss are one fused
+ * op over chunks of the vocabulary (`linearCrossEntropy`): the `[B·T, V]` logits are never materialised.
+ * Dimension letters: B batch, T time, C hidden, V vocabulary.
  */
 import path from "node:path";
 import type { Batch } from "../../data";
-import { crossEntropy, type Feeds, reshape, TrainStep, tensorValue } from "../../engine";
-import type { Backbone } from "../../models";
+import {
+  crossEntropy,
+  type Feeds,
+  linearCrossEntropy,
+  reshape,
+  type Tensor,
+  TrainStep,
+  tensorValue,
+} from "../../engine";
+import type { Backbone, DecoderGraph } from "../../models";
+import { frozenLmHead } from "./frozen-lm-head";
 
 /** Options of {@link createCausalLmStep}. */
 export interface CausalLmStepOptions {
@@ -25,6 +36,12 @@ export interface CausalLmStepOptions {
   accumulate?: boolean;
   /** File name of the step model inside the backbone's folder (default `train-step.onnx`). */
   fileName?: string;
+  /**
+   * Vocabulary rows per chunk of the fused LM head and cross-entropy, used when the head is frozen (default
+   * 8192, `DEFAULT_LOSS_CHUNK_SIZE`); 0 keeps the plain head and `crossEntropy`, which materialise the
+   * `[B·T, V]` logits (for comparisons).
+   */
+  lossChunkSize?: number;
 }
 
 /** A compiled causal-LM step and the names of what it trains. */
@@ -45,7 +62,8 @@ function isNoDecay(name: string): boolean {
  * Builds and compiles the training step for a backbone.
  * @param options - backbone, full or LoRA, optimizer, clipping, accumulation
  * @returns the step (fresh AdamW moments) and its trainable names
- * @throws Error when the backbone has nothing to train (no LoRA and no `trainBase`)
+ * @throws Error when the backbone has nothing to train (no LoRA and no `trainBase`), or for a `lossChunkSize`
+ *   that is neither 0 nor a positive integer
  * @example
  * ```ts
  * const { step } = await createCausalLmStep({ backbone, maxGradNorm: 1 });
@@ -63,9 +81,7 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
   if (params.length === 0) {
     throw new Error("nothing to train: load the backbone with `lora` settings, or train the full model");
   }
-  const V = backbone.config.vocabSize;
-  const labels = built.graph.input("labels", "int64", ["B", "T"]);
-  const loss = crossEntropy(reshape(built.logits, ["B*T", V]), reshape(labels, ["B*T"]));
+  const { loss, train } = causalLmLoss(built, options.lossChunkSize);
   const paramNames = params.map((p) => (p.source.kind === "param" ? p.source.name : ""));
   const step = await TrainStep.create({
     loss,
@@ -74,6 +90,7 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     noDecay: new Set(paramNames.filter(isNoDecay)),
     maxGradNorm: options.maxGradNorm || undefined,
     accumulate: options.accumulate,
+    train,
     compile: {
       modelPath: path.join(backbone.folder, options.fileName ?? "train-step.onnx"),
       ...backbone.sessionOptions,
@@ -81,6 +98,28 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
   });
   const shapes = Object.fromEntries(params.map((p, i) => [paramNames[i], [...p.shape] as number[]]));
   return { step, paramNames, shapes };
+}
+
+/**
+ * The mean cross-entropy over labelled positions: fused and chunked when the head is frozen (reading the
+ * step's `train` input, so evaluation computes no gradient), the plain logits and `crossEntropy` otherwise.
+ */
+function causalLmLoss(built: DecoderGraph, chunkSize?: number): { loss: Tensor; train?: Tensor } {
+  if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 0)) {
+    throw new Error(
+      `createCausalLmStep: lossChunkSize must be 0 (the plain head) or a positive integer, got ${chunkSize}`,
+    );
+  }
+  const g = built.graph;
+  const labels = reshape(g.input("labels", "int64", ["B", "T"]), ["B*T"]);
+  const weight = chunkSize === 0 ? undefined : frozenLmHead(built);
+  if (!weight) {
+    const V = built.logits.shape[built.logits.rank - 1];
+    return { loss: crossEntropy(reshape(built.logits, ["B*T", V]), labels) };
+  }
+  const train = g.input("train", "bool", []);
+  const hidden = reshape(built.hidden, ["B*T", built.hidden.shape[2]]);
+  return { loss: linearCrossEntropy(hidden, weight, labels, { chunkSize, withGrad: train }), train };
 }
 
 /**
