@@ -72,10 +72,11 @@ export function projection(
   const bias = sizes.bias ? frozenWeight(ctx, `${module}.bias`, [sizes.out]) : undefined;
   const q = ctx.trainBase ? undefined : ctx.weights.quantized(name, [sizes.out, sizes.in]);
   if (q) {
+    const level = ctx.weights.options.quantAccuracyLevel ?? 4;
     const y = overRows(
       x,
       sizes.out,
-      (rows) => matmulNBits(rows, quantizedParams(ctx, name, q, sizes.out, sizes.in)),
+      (rows) => matmulNBits(rows, quantizedParams(ctx, name, q, sizes.out, sizes.in), level),
       bias,
     );
     return ctx.lora ? ctx.lora.adapt(x, module, y, sizes, ctx.training) : y;

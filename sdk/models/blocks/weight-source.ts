@@ -27,6 +27,11 @@ export interface QuantizedParamData {
 export interface WeightSourceOptions {
   /** Quantize the frozen linear weights to this many bits (through the on-disk cache). */
   readonly quantBits?: QuantBits;
+  /**
+   * `MatMulNBits` accuracy level of the quantized forward: 4 (default, fastest here) quantizes the activations
+   * to int8 per block; 0 computes in float32 on the dequantized weights (for exact references).
+   */
+  readonly quantAccuracyLevel?: 0 | 4;
   /** Receives a line when a quantized cache is built or rebuilt. */
   readonly note?: (line: string) => void;
 }

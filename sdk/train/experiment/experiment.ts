@@ -486,6 +486,9 @@ async function execute(
   // Data warnings (truncated or dropped rows) are log events, so the CLI and the notebook view show them too.
   for (const message of run.warnings ?? [])
     await dispatchEvent(callbacks, { type: "log", level: "warn", message });
+  // Load notes (a quantized-weights cache built or rebuilt) are info lines.
+  for (const message of backbone.notes)
+    await dispatchEvent(callbacks, { type: "log", level: "info", message });
   const metrics = run.metrics.length ? run.metrics : configuredMetrics(config);
   const validation = prepared.validation;
   const result = await trainLoop({
