@@ -66,6 +66,24 @@ test("quantized logits stay within each dtype's tolerance of the float32 model's
   }
 });
 
+test("greedy generation on a quantized base follows that base's own logits", async () => {
+  const dir = tinyCopy();
+  const b = await Backbone.load(dir, { dtype: "int4" });
+  backbones.push(b);
+  const [r] = await b.generate({ inputIds: IDS, maxNewTokens: 4, doSample: false, minNewTokens: 4 });
+  assert.equal(r.tokenIds.length, 4);
+  // Each generated token is the argmax of the quantized forward over the sequence so far (KV cache and
+  // forward graph read the same quantized weights).
+  const seq = [...IDS[0]];
+  for (const token of r.tokenIds) {
+    const { data, dims } = await b.logits([seq]);
+    const V = dims[2];
+    const last = data.subarray((seq.length - 1) * V, seq.length * V);
+    assert.equal(token, last.indexOf(Math.max(...last)));
+    seq.push(token);
+  }
+});
+
 test("LoRA gradients on a quantized base equal central differences of that quantized model", async () => {
   const dir = tinyCopy();
   for (const bits of [8, 4] as const) {
