@@ -72,7 +72,7 @@ export function packWeight(w: Float32Array, rows: number, cols: number, bits: Qu
     const S = rowMax > 0 ? (bits === 8 ? rowMax / qmax : rowMax / (qmax * 16)) : 1;
     rowScales[o] = S;
     for (let b = 0; b < nb; b++) {
-      const m = bits === 8 ? 1 : Math.min(16, Math.max(1, Math.ceil(amax[b] / (qmax * S) - 1e-6)));
+      const m = bits === 8 ? 1 : bestMultiple(row, b, cols, S, amax[b]);
       const s = S * m;
       scales[o * nb + b] = s;
       const base = (o * nb + b) * blob;
@@ -92,6 +92,28 @@ export function packWeight(w: Float32Array, rows: number, cols: number, bits: Qu
     }
   }
   return { bits, rows, cols, packed, scales, rowValues, rowScales };
+}
+
+/**
+ * The int4 block multiple `m` (scale `S·m`) with the least squared error among the one covering the block's
+ * largest value and the next three smaller ones (which clip it): a small search that lowers the error of
+ * round-to-nearest.
+ */
+function bestMultiple(row: Float32Array, b: number, cols: number, S: number, amax: number): number {
+  const top = Math.min(16, Math.max(1, Math.ceil(amax / (7 * S) - 1e-6)));
+  let best = top;
+  let bestErr = Number.POSITIVE_INFINITY;
+  const end = Math.min(cols, (b + 1) * QUANT_BLOCK);
+  for (let m = top; m >= Math.max(1, top - 3); m--) {
+    const s = S * m;
+    let err = 0;
+    for (let i = b * QUANT_BLOCK; i < end; i++) {
+      const q = Math.min(7, Math.max(-8, Math.round(row[i] / s)));
+      err += (q * s - row[i]) ** 2;
+    }
+    if (err < bestErr) [best, bestErr] = [m, err];
+  }
+  return best;
 }
 
 /**

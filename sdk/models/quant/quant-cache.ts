@@ -27,7 +27,7 @@ import { type PackedWeight, packWeight, QUANT_BLOCK, type QuantBits } from "../.
 import type { TensorRef } from "../safetensors";
 
 /** Bumped whenever the quantization or the file layout changes: older caches are rebuilt. */
-export const QUANT_CACHE_VERSION = 1;
+export const QUANT_CACHE_VERSION = 2;
 const MAGIC = "TBQUANT1";
 
 /** Byte ranges of one quantized tensor's four parts in the cache file. */
