@@ -129,7 +129,9 @@ export class Experiment {
     settings: Omit<GroupInput<"architecture">, "backbone"> = {},
   ): Experiment {
     const dir = typeof model === "string" ? model : model.modelDir.dir;
-    const next = this.group("architecture", { ...settings, backbone: dir });
+    // A loaded backbone brings its dtype (backbone_dtype), unless the settings say otherwise.
+    const dtype = typeof model === "string" ? {} : { backboneDtype: model.dtype };
+    const next = this.group("architecture", { ...dtype, ...settings, backbone: dir });
     return typeof model === "string" ? next : next.with({ backbone: model });
   }
 
