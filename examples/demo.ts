@@ -3,17 +3,27 @@
  * to answer "How is '<word>' pronounced?" with CMU-dictionary phonemes (assets/demo-data), then the held-out
  * answer perplexity before and after, and one generated answer. About a minute or two on 2 CPU cores.
  *
- * Run: `npm run demo` (after `npm install`), or `npx tsx examples/demo.ts [--epochs N] [--quick]`.
+ * Run: `npm run demo` (after `npm install`), or `npx tsx examples/demo.ts [--epochs N] [--quick] [--dtype int8|int4|…]`.
  */
 import os from "node:os";
 import path from "node:path";
-import { Backbone, Dataset, type EvalEvent, Experiment, LoRAConfig, Metrics } from "../sdk";
+import {
+  Backbone,
+  type BackboneDtype,
+  Dataset,
+  type EvalEvent,
+  Experiment,
+  LoRAConfig,
+  Metrics,
+} from "../sdk";
 import { createProgressRenderer } from "../sdk/cli/progress";
 
 async function main(): Promise<void> {
   const epochs = Number(process.argv[process.argv.indexOf("--epochs") + 1]) || 1;
   const quick = process.argv.includes("--quick"); // CI: a tenth of the data, same code path
-  const backbone = await Backbone.load(path.resolve("assets/tiny-llama"));
+  const at = process.argv.indexOf("--dtype"); // float32 (default), bfloat16, float16, int8, int4
+  const dtype = (at > 0 ? process.argv[at + 1] : "float32") as BackboneDtype;
+  const backbone = await Backbone.load(path.resolve("assets/tiny-llama"), { dtype });
   const train = await Dataset.fromJsonl(path.resolve("assets/demo-data/train.jsonl"));
   const data = (quick ? train.sample({ fraction: 0.1, seed: 1 }) : train)
     .columns({ prompt: "prompt", answer: "answer" })

@@ -17,7 +17,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { BACKBONE_DTYPES, type BackboneDtype } from "../../sdk/models";
 import type { WorkerOptions, WorkerResult } from "./ours-worker";
 
 const ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
@@ -41,6 +42,7 @@ interface BenchOptions {
   batch: number;
   seq: number;
   targets: string;
+  dtype: BackboneDtype;
   cacheDir: string;
   lossChunk?: number;
   json?: string;
@@ -75,6 +77,11 @@ function parseOptions(argv: string[]): BenchOptions {
     .option("--batch <n>", "B", int, 8)
     .option("--seq <n>", "T", int, 256)
     .option("--targets <set>", "LoRA targets: all (q,k,v,o,gate,up,down) | qv", "all")
+    .addOption(
+      new Option("--dtype <dtype>", "our frozen base dtype (PyTorch stays float32)")
+        .choices([...BACKBONE_DTYPES])
+        .default("float32"),
+    )
     .option(
       "--cache-dir <dir>",
       "where the random SmolLM2-shaped checkpoint is kept",
@@ -143,6 +150,7 @@ function runWorker(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}
 function workerOptions(o: BenchOptions, dir: string): WorkerOptions {
   return {
     model: dir,
+    dtype: o.dtype,
     threads: o.threads,
     batch: o.batch,
     seq: o.seq,
@@ -168,7 +176,7 @@ function runOurs(w: WorkerOptions): Promise<WorkerResult> {
 
 function runTorch(w: WorkerOptions, root: string): Promise<WorkerResult> {
   const script = path.join(root, "bench/train/torch_lora_step.py");
-  const { lossChunkSize: _ours, ...shared } = w;
+  const { lossChunkSize: _chunk, dtype: _dtype, ...shared } = w;
   const flags = Object.entries({ ...shared, targets: w.targets.join(",") }).flatMap(([k, v]) => [
     `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
     String(v),

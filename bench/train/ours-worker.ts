@@ -10,12 +10,14 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Batch } from "../../sdk/data";
-import { Backbone } from "../../sdk/models";
+import { Backbone, type BackboneDtype } from "../../sdk/models";
 import { batchFeeds, createCausalLmStep } from "../../sdk/train";
 
 /** What the bench passes to a worker (the PyTorch worker gets the same fields as flags). */
 export interface WorkerOptions {
   model: string;
+  /** Our frozen base dtype (default float32). */
+  dtype?: BackboneDtype;
   threads: number;
   batch: number;
   seq: number;
@@ -92,6 +94,7 @@ async function run(o: WorkerOptions): Promise<WorkerResult> {
   const t0 = performance.now();
   const backbone = await Backbone.load(o.model, {
     threads: o.threads,
+    dtype: o.dtype,
     tokenizer: false,
     lora: { r: o.r, alpha: o.alpha, dropout: o.dropout, targetModules: nonEmpty(o.targets), seed: o.seed },
   });

@@ -50,7 +50,7 @@ async function checkCase(op: OpDef, c: GradCheckCase): Promise<void> {
   const feedMap = Object.fromEntries(feeds.map((v, i) => [`x${i}`, v]));
   const base = await session.run(feedMap);
   const h = dtype === "float64" ? 1e-6 : 1e-2;
-  const tol = dtype === "float64" ? 1e-6 : 2e-3;
+  const tol = c.tolerance ?? (dtype === "float64" ? 1e-6 : 2e-3);
   for (const [k, t] of diffInputs.entries()) {
     const idx = inputs.indexOf(t);
     const analytic = base[`g${k}`]?.data as Float64Array | Float32Array | undefined;

@@ -31,6 +31,8 @@ import {
   withTensorAliases,
 } from "./lora";
 import { createModelFolder, releaseModelFolder } from "./model-folders";
+import type { BackboneDtype } from "./quant";
+import { BACKBONE_DTYPES, checkDtypeOnDevice, quantBitsOf } from "./quant";
 
 /** Schema of {@link BackboneOptions}. */
 export const BackboneOptionsSchema = z
@@ -41,6 +43,11 @@ export const BackboneOptionsSchema = z
     adapter: z.string().min(1).optional(),
     /** Execution provider. */
     device: z.enum(["cpu", "cuda"]).default("cpu"),
+    /**
+     * How the frozen weights are held: `int8`/`int4` quantize the frozen linear weights (cached beside the
+     * model); `float16`/`bfloat16` run in float32 on the CPU provider (it has no faster 16-bit kernel).
+     */
+    dtype: z.enum(BACKBONE_DTYPES).default("float32"),
     /** Intra-op threads (default: one per core). */
     threads: z.number().int().positive().optional(),
     /**
@@ -89,17 +96,21 @@ export class Backbone {
     readonly lora: LoraInjector | undefined,
     /** Device and threads the sessions run with (reuse them when compiling a training graph). */
     readonly sessionOptions: { device: "cpu" | "cuda"; threads?: number },
+    /** How the frozen weights are held (`dtype` of {@link BackboneOptions}). */
+    readonly dtype: BackboneDtype,
+    /** Lines worth logging from the load (e.g. a quantized cache built or rebuilt). */
+    readonly notes: string[],
   ) {}
 
   /**
    * Loads a model directory (or a hub id, through `resolveModel`) and compiles its forward graph.
    * @param model - a local Hugging Face model directory, or `org/name`
-   * @param options - `lora`, `adapter`, `device`, `threads`, `cacheDir`, `tokenizer`
+   * @param options - `lora`, `adapter`, `device`, `dtype`, `threads`, `cacheDir`, `tokenizer`
    * @returns the backbone, ready for {@link logits}
    * @throws UnknownModelTypeError for an unsupported `model_type`; WeightMismatchError when a weight is missing
    *   or misshapen; ModelDirError / HubError when the directory cannot be found or read; AdapterError for a bad
-   *   adapter; ConfigError for invalid options or config fields, or `lora.targetModules` naming a module the
-   *   model does not have
+   *   adapter; ConfigError for invalid options or config fields, `lora.targetModules` naming a module the
+   *   model does not have, or a `dtype` the `device` cannot run
    * @example
    * ```ts
    * const backbone = await Backbone.load("models/tiny-llama", { lora: { r: 8, targetModules: "all-linear" } });
@@ -108,6 +119,7 @@ export class Backbone {
    */
   static async load(model: string, options: BackboneOptions = {}): Promise<Backbone> {
     const opts = parseOptions(BackboneOptionsSchema, options, "Backbone.load options");
+    checkDtypeOnDevice(opts.dtype, opts.device);
     const dir = await resolveModel({ model });
     const modelDir = await loadModelDir({ dir, tokenizer: opts.tokenizer });
     const config = normalizeConfig(modelDir.config, modelDir.dir);
@@ -116,11 +128,15 @@ export class Backbone {
     const lora = Backbone.injector(opts.lora, adapter);
     const root = path.resolve(opts.cacheDir ?? path.join(os.tmpdir(), "tunebook-onnx"));
     const folder = await createModelFolder(root, config.modelType);
-    const weights = new WeightSource(modelDir.weights, folder, { tensorAliases: config.tensorAliases });
-    const backbone = new Backbone(modelDir, config, folder, weights, lora, {
-      device: opts.device,
-      threads: opts.threads,
+    const notes: string[] = [];
+    const note = (line: string) => void notes.push(line);
+    const weights = new WeightSource(modelDir.weights, folder, {
+      tensorAliases: config.tensorAliases,
+      quantBits: quantBitsOf(opts.dtype),
+      note,
     });
+    const sessionOptions = { device: opts.device, threads: opts.threads };
+    const backbone = new Backbone(modelDir, config, folder, weights, lora, sessionOptions, opts.dtype, notes);
     try {
       await backbone.compileForward();
     } catch (e) {

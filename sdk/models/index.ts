@@ -10,3 +10,4 @@ export * from "./export";
 export * from "./generate";
 export * from "./io";
 export * from "./lora";
+export { BACKBONE_DTYPES, type BackboneDtype, QUANT_CACHE_VERSION } from "./quant";

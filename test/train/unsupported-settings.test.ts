@@ -18,8 +18,8 @@ const cases: [Record<string, Record<string, unknown>>, RegExp][] = [
     /augmentation.skip_parent_probability .* not supported yet/,
   ],
   [
-    { architecture: { backboneDtype: "int8" } },
-    /backbone_dtype "int8" is not supported yet.*Set architecture.backbone_dtype to float32/,
+    { architecture: { backboneDtype: "int4" }, environment: { device: "cuda" } },
+    /backbone_dtype "int4" is not available on the cuda execution provider.*float32/,
   ],
   [
     { architecture: { gradientCheckpointing: true } },
@@ -53,7 +53,7 @@ test("tunebook train --dry-run refuses the settings train refuses, with the same
   fs.writeFileSync(path.join(dir, "exp.yaml"), "architecture:\n  backbone: ./tiny\n");
   const bin = path.resolve("dist/sdk/cli/main.js");
   for (const [set, message] of [
-    ["architecture.backbone_dtype=int8", /backbone_dtype "int8" is not supported yet/],
+    ["architecture.intermediate_dropout=0.1", /intermediate_dropout 0.1 is not supported yet/],
     ["training.packing=true", /training.packing is not supported by the trainer yet/],
   ] as const) {
     const r = spawnSync(process.execPath, [bin, "train", "-c", "exp.yaml", "--set", set, "--dry-run"], {

@@ -1,10 +1,11 @@
 /** Element types the engine knows, named as in ONNX (lower case). */
-export type DType = "float32" | "float64" | "float16" | "int64" | "int32" | "uint8" | "bool";
+export type DType = "float32" | "float64" | "float16" | "int64" | "int32" | "int8" | "uint8" | "bool";
 
 /** ONNX `TensorProto.DataType` codes. */
 export const ONNX_DTYPE: Record<DType, number> = {
   float32: 1,
   uint8: 2,
+  int8: 3,
   int32: 6,
   int64: 7,
   bool: 9,
@@ -19,6 +20,7 @@ export const DTYPE_BYTES: Record<DType, number> = {
   float16: 2,
   int64: 8,
   int32: 4,
+  int8: 1,
   uint8: 1,
   bool: 1,
 };
@@ -34,7 +36,9 @@ export type TypedArrayFor<D extends DType> = D extends "float32"
         ? Int32Array
         : D extends "float16"
           ? Uint16Array
-          : Uint8Array;
+          : D extends "int8"
+            ? Int8Array
+            : Uint8Array;
 
 /** Any typed array the engine exchanges with onnxruntime. */
 export type AnyTypedArray =
@@ -43,6 +47,7 @@ export type AnyTypedArray =
   | BigInt64Array
   | Int32Array
   | Uint16Array
+  | Int8Array
   | Uint8Array;
 
 /** True for floating-point dtypes (those that can carry gradients). */
@@ -66,6 +71,8 @@ export function typedArrayOf(dtype: DType, values: ArrayLike<number>): AnyTypedA
       return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.round(v))));
     case "int32":
       return Int32Array.from(values);
+    case "int8":
+      return Int8Array.from(values);
     case "uint8":
     case "bool":
       return Uint8Array.from(values);

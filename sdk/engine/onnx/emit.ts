@@ -296,7 +296,10 @@ export function emitOnnx(
   const proto: onnx.IModelProto = {
     irVersion: 8,
     producerName: "tunebook",
-    opsetImport: [{ domain: "", version: OPSET }],
+    opsetImport: [
+      { domain: "", version: OPSET },
+      { domain: "com.microsoft", version: 1 },
+    ],
     graph: {
       name: options.name ?? (options.modelPath ? basename(options.modelPath) : "tunebook"),
       node: main.nodes,

@@ -8,5 +8,6 @@ export * from "./loss";
 export * from "./matmul";
 export * from "./movement";
 export * from "./norm";
+export * from "./quant";
 export * from "./reduce";
 export * from "./softmax";

@@ -99,6 +99,8 @@ export interface GradCheckCase {
   attrs?: Attrs;
   /** Run in float32 when onnxruntime's CPU kernel has no float64 version (looser tolerance). */
   float32Only?: boolean;
+  /** Relative tolerance instead of the default (for ops whose kernels quantize at run time). */
+  tolerance?: number;
 }
 
 /**

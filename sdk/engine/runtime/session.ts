@@ -36,6 +36,7 @@ const ORT_TYPE: Partial<Record<DType, ort.Tensor.Type>> = {
   int64: "int64",
   int32: "int32",
   bool: "bool",
+  int8: "int8",
   uint8: "uint8",
   float16: "float16",
 };

@@ -2,10 +2,18 @@
  * What every decoder block reads while building: the normalised config, the frozen weights, the optional LoRA
  * injector, and (in training graphs) the dropout seed. Dimension letters: I inputs, O outputs.
  */
-import { type Graph, linear, type Tensor } from "../../engine";
+import {
+  blocksPerRow,
+  type Graph,
+  linear,
+  matmulNBits,
+  overRows,
+  QUANT_BLOCK,
+  type Tensor,
+} from "../../engine";
 import type { DecoderConfig } from "../arch";
 import type { LoraInjector } from "../lora";
-import type { WeightSource } from "./weight-source";
+import type { QuantizedParamData, WeightSource } from "./weight-source";
 
 /** The state shared by the blocks of one graph. */
 export interface BlockContext {
@@ -60,8 +68,33 @@ export function projection(
   module: string,
   sizes: { out: number; in: number; bias: boolean },
 ): Tensor {
-  const weight = frozenWeight(ctx, `${module}.weight`, [sizes.out, sizes.in]);
+  const name = `${module}.weight`;
   const bias = sizes.bias ? frozenWeight(ctx, `${module}.bias`, [sizes.out]) : undefined;
+  const q = ctx.trainBase ? undefined : ctx.weights.quantized(name, [sizes.out, sizes.in]);
+  if (q) {
+    const level = ctx.weights.options.quantAccuracyLevel ?? 4;
+    const y = overRows(
+      x,
+      sizes.out,
+      (rows) => matmulNBits(rows, quantizedParams(ctx, name, q, sizes.out, sizes.in), level),
+      bias,
+    );
+    return ctx.lora ? ctx.lora.adapt(x, module, y, sizes, ctx.training) : y;
+  }
+  const weight = frozenWeight(ctx, name, [sizes.out, sizes.in]);
   if (ctx.lora) return ctx.lora.linear(x, module, weight, bias, ctx.training);
   return linear(x, weight, bias);
+}
+
+/** The four frozen parameters of a quantized weight `[O, I]` (see `packWeight` in the engine). */
+function quantizedParams(ctx: BlockContext, name: string, q: QuantizedParamData, o: number, i: number) {
+  const g = ctx.graph;
+  const nb = blocksPerRow(i);
+  return {
+    bits: q.bits,
+    packed: g.param(`${name}.q${q.bits}`, [o, nb, (QUANT_BLOCK * q.bits) / 8], q.packed, { dtype: "uint8" }),
+    scales: g.param(`${name}.q${q.bits}_scales`, [o * nb], q.scales),
+    rowValues: g.param(`${name}.rows_int8`, [o, i], q.rowValues, { dtype: "int8" }),
+    rowScales: g.param(`${name}.rows_scales`, [o], q.rowScales),
+  };
 }

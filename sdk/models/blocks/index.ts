@@ -4,4 +4,9 @@ export { type BuildDecoderOptions, buildDecoderGraph, type DecoderGraph } from "
 export { gatedMlp } from "./mlp";
 export { neftuneNoise } from "./neftune";
 export { WeightMismatchError } from "./weight-mismatch-error";
-export { CONVERTED_FILE, WeightSource, type WeightSourceOptions } from "./weight-source";
+export {
+  CONVERTED_FILE,
+  type QuantizedParamData,
+  WeightSource,
+  type WeightSourceOptions,
+} from "./weight-source";

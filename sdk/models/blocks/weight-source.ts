@@ -5,13 +5,23 @@
  */
 import { closeSync, copyFileSync, linkSync, openSync, readSync, writeSync } from "node:fs";
 import path from "node:path";
-import type { ParamData } from "../../engine";
+import type { ParamData, QuantBits } from "../../engine";
 import type { WeightIndex } from "../hf-dir";
+import { isQuantizedLinear, type QuantCacheFile, quantizedShard } from "../quant/quant-cache";
 import { bfloat16ToFloat32, float16ToFloat32, type TensorRef } from "../safetensors";
 import { WeightMismatchError } from "./weight-mismatch-error";
 
 /** The side file holding float16/bfloat16 weights converted to float32. */
 export const CONVERTED_FILE = "converted-f32.bin";
+
+/** The external data of a quantized frozen linear weight (see `packWeight` in the engine). */
+export interface QuantizedParamData {
+  readonly bits: QuantBits;
+  readonly packed: ParamData;
+  readonly scales: ParamData;
+  readonly rowValues: ParamData;
+  readonly rowScales: ParamData;
+}
 
 /** Options of {@link WeightSource}. */
 export interface WeightSourceOptions {
@@ -20,10 +30,19 @@ export interface WeightSourceOptions {
    * `tensorAliases`: Gemma 3's text tower stored under `language_model.model.`).
    */
   readonly tensorAliases?: readonly (readonly [string, string])[];
+  /** Quantize the frozen linear weights to this many bits (through the on-disk cache). */
+  readonly quantBits?: QuantBits;
+  /**
+   * `MatMulNBits` accuracy level of the quantized forward: 4 (default, fastest here) quantizes the activations
+   * to int8 per block; 0 computes in float32 on the dequantized weights (for exact references).
+   */
+  readonly quantAccuracyLevel?: 0 | 4;
+  /** Receives a line when a quantized cache is built or rebuilt. */
+  readonly note?: (line: string) => void;
 }
 
 /** Reads a float tensor from its file and converts it to float32. */
-function toFloat32(ref: TensorRef): Float32Array {
+export function toFloat32(ref: TensorRef): Float32Array {
   const raw = new Uint8Array(ref.byteLength);
   const fd = openSync(ref.file, "r");
   try {
@@ -43,11 +62,13 @@ export class WeightSource {
   private readonly overrides = new Map<string, Float32Array>();
   private convertedFd: number | undefined;
   private convertedBytes = 0;
+  private readonly shards = new Map<string, QuantCacheFile>();
 
   /**
    * @param weights - the model directory's weights
    * @param folder - the folder the ONNX model will be written to (must exist)
-   * @param options - `tensorAliases`: names the checkpoint stores under other prefixes
+   * @param options - `tensorAliases`: names the checkpoint stores under other prefixes; `quantBits` quantizes the
+   *   frozen linear weights; `note` receives cache lines
    */
   constructor(
     readonly weights: WeightIndex,
@@ -71,6 +92,55 @@ export class WeightSource {
       if (name.startsWith(from) && this.weights.tensors.has(stored)) return stored;
     }
     return name;
+  }
+
+  /**
+   * The quantized data of a frozen linear weight (`*_proj.weight`, `lm_head.weight`) when this source
+   * quantizes and the weight was not replaced by {@link override}; undefined otherwise.
+   * @param graphName - tensor name (or a stored alias)
+   * @param shape - expected `[O, I]`
+   * @returns external data in `folder` (the cache file, linked there)
+   * @throws {@link WeightMismatchError} when the tensor is missing, has another shape, or is not a float
+   * @example
+   * ```ts
+   * const q = source.quantized("model.layers.0.mlp.up_proj.weight", [256, 64]);
+   * ```
+   */
+  quantized(graphName: string, shape: readonly number[]): QuantizedParamData | undefined {
+    const name = this.storedName(graphName);
+    const ref = this.check(name, shape);
+    const bits = this.options.quantBits;
+    if (!bits || this.overrides.has(name) || !isQuantizedLinear(ref)) return undefined;
+    let shard = this.shards.get(ref.file);
+    if (!shard) {
+      const refs = [...this.weights.tensors.values()].filter((r) => r.file === ref.file);
+      const note = this.options.note ?? (() => {});
+      shard = quantizedShard({
+        modelDir: this.weights.dir,
+        source: ref.file,
+        bits,
+        refs,
+        read: toFloat32,
+        note,
+      });
+      this.shards.set(ref.file, shard);
+    }
+    const t = shard.tensors.get(name);
+    if (!t) return undefined;
+    const local = this.link(shard.file);
+    const at = ([offset, length]: readonly [number, number]): ParamData => ({
+      kind: "external",
+      file: local,
+      offset,
+      length,
+    });
+    return {
+      bits,
+      packed: at(t.packed),
+      scales: at(t.scales),
+      rowValues: at(t.rowValues),
+      rowScales: at(t.rowScales),
+    };
   }
 
   /**
@@ -178,17 +248,22 @@ export class WeightSource {
   }
 
   private inPlace(ref: TensorRef): ParamData {
-    let local = this.linked.get(ref.file);
+    return { kind: "external", file: this.link(ref.file), offset: ref.dataOffset, length: ref.byteLength };
+  }
+
+  /** `file` hard-linked (or copied) into `folder`, once. */
+  private link(file: string): string {
+    let local = this.linked.get(file);
     if (!local) {
-      local = path.join(this.folder, `w${this.linked.size}-${path.basename(ref.file)}`);
+      local = path.join(this.folder, `w${this.linked.size}-${path.basename(file)}`);
       try {
-        linkSync(ref.file, local);
+        linkSync(file, local);
       } catch {
-        copyFileSync(ref.file, local); // another file system, or links not allowed
+        copyFileSync(file, local); // another file system, or links not allowed
       }
-      this.linked.set(ref.file, local);
+      this.linked.set(file, local);
     }
-    return { kind: "external", file: local, offset: ref.dataOffset, length: ref.byteLength };
+    return local;
   }
 
   private converted(ref: TensorRef): ParamData {

@@ -117,9 +117,30 @@ export class LoraInjector {
    * @throws {@link AdapterError} when a loaded adapter lacks the module's tensors or they have other shapes
    */
   linear(x: Tensor, module: string, weight: Tensor, bias?: Tensor, training?: { seed: Tensor }): Tensor {
-    const y = linear(x, weight, bias);
-    if (!this.targets(module)) return y;
     const [out, inp] = weight.shape as number[];
+    return this.adapt(x, module, linear(x, weight, bias), { out, in: inp }, training);
+  }
+
+  /**
+   * Adds the LoRA branch to a frozen layer's output `y` (computed by any kernel, e.g. a quantized one) when
+   * the module is targeted.
+   * @param x - the layer's input `[..., I]`
+   * @param module - module path
+   * @param y - the frozen layer's output `[..., O]`
+   * @param sizes - `out` (O) and `in` (I)
+   * @param training - as {@link linear}
+   * @returns `[..., O]`
+   * @throws {@link AdapterError} when a loaded adapter lacks the module's tensors or they have other shapes
+   */
+  adapt(
+    x: Tensor,
+    module: string,
+    y: Tensor,
+    sizes: { out: number; in: number },
+    training?: { seed: Tensor },
+  ): Tensor {
+    if (!this.targets(module)) return y;
+    const { out, in: inp } = sizes;
     const names = peftNames(module);
     // A loaded adapter without this module (e.g. a tied lm_head PEFT did not save) leaves it unadapted.
     const stored = this.adapter?.tensors;

@@ -4,6 +4,7 @@
  * Each field's `.describe()` text is its documentation (shown by `tunebook train --help-config`).
  */
 import { z } from "zod";
+import { BACKBONE_DTYPES } from "../../models";
 
 /** A probability-like fraction in [lo, hi]. */
 const fraction = (lo = 0, hi = 1) => z.number().min(lo).max(hi);
@@ -128,9 +129,11 @@ export const architectureSchema = z
       .min(1)
       .describe("Hugging Face model directory or hub id, e.g. ./models/tiny-llama or Qwen/Qwen3-0.6B"),
     backboneDtype: z
-      .enum(["float32", "float16", "bfloat16", "int8"])
+      .enum(BACKBONE_DTYPES)
       .default("float32")
-      .describe("dtype of the frozen backbone weights (only float32 so far)"),
+      .describe(
+        "dtype of the frozen backbone weights: int8/int4 quantize the frozen linear layers (QLoRA-style); float16/bfloat16 compute in float32 on CPU",
+      ),
     gradientCheckpointing: z
       .boolean()
       .default(false)

@@ -81,8 +81,8 @@ const badValues: [string, string, unknown, RegExp][] = [
   [
     "architecture",
     "backbone_dtype",
-    "int4",
-    /backbone_dtype: expected one of float32 \| float16 \| bfloat16 \| int8/,
+    "int2",
+    /backbone_dtype: expected one of float32 \| bfloat16 \| float16 \| int8 \| int4/,
   ],
   ["lora", "r", 0, /lora\.r: expected an integer ≥ 1 and ≤ 1024, got 0/],
   ["lora", "alpha", -1, /lora\.alpha: expected a number > 0 and ≤ 4096, got -1/],

@@ -131,7 +131,9 @@ export class Experiment {
     settings: Omit<GroupInput<"architecture">, "backbone"> = {},
   ): Experiment {
     const dir = typeof model === "string" ? model : model.modelDir.dir;
-    const next = this.group("architecture", { ...settings, backbone: dir });
+    // A loaded backbone brings its dtype (backbone_dtype), unless the settings say otherwise.
+    const dtype = typeof model === "string" ? {} : { backboneDtype: model.dtype };
+    const next = this.group("architecture", { ...dtype, ...settings, backbone: dir });
     return typeof model === "string" ? next : next.with({ backbone: model });
   }
 
@@ -528,6 +530,9 @@ async function execute(
   // Data warnings (truncated or dropped rows) are log events, so the CLI and the notebook view show them too.
   for (const message of run.warnings ?? [])
     await dispatchEvent(callbacks, { type: "log", level: "warn", message });
+  // Load notes (a quantized-weights cache built or rebuilt) are info lines.
+  for (const message of backbone.notes)
+    await dispatchEvent(callbacks, { type: "log", level: "info", message });
   const metrics = run.metrics.length ? run.metrics : configuredMetrics(config);
   const validation = prepared.validation;
   const result = await trainLoop({

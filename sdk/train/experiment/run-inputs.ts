@@ -183,10 +183,11 @@ export async function backboneForTraining(
         given.lora.options.dropout === lora.dropout &&
         JSON.stringify(given.lora.options.targetModules) === JSON.stringify(lora.targetModules)
       : given.lora === undefined);
-  if (given && matches) return given;
+  if (given && matches && given.dtype === config.architecture.backboneDtype) return given;
   const env = config.environment;
   return Backbone.load(given?.modelDir.dir ?? config.architecture.backbone, {
     lora,
+    dtype: config.architecture.backboneDtype,
     device: env.device,
     threads: env.threads > 0 ? env.threads : undefined,
   });

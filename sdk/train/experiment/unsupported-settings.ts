@@ -26,11 +26,11 @@ const UNSUPPORTED: readonly Unsupported[] = [
     fix: "Set both to 0; token_mask_probability and neftune_noise_alpha are supported.",
   },
   {
-    applies: (c) => c.architecture.backboneDtype !== "float32",
+    applies: (c) => c.architecture.backboneDtype !== "float32" && c.environment.device === "cuda",
     problem: (c) =>
-      `architecture.backbone_dtype "${c.architecture.backboneDtype}" is not supported yet (frozen weights are ` +
-      "held in float32; float16 and bfloat16 checkpoints are converted when loaded)",
-    fix: "Set architecture.backbone_dtype to float32.",
+      `architecture.backbone_dtype "${c.architecture.backboneDtype}" is not available on the cuda execution ` +
+      "provider yet (the quantized and 16-bit paths are implemented and tested on the CPU provider only)",
+    fix: 'Set architecture.backbone_dtype to float32 on cuda, or environment.device to "cpu".',
   },
   {
     applies: (c) => c.architecture.gradientCheckpointing,
