@@ -9,6 +9,7 @@
 import {
   add,
   attentionBias,
+  checkpoint,
   Graph,
   gather,
   linear,
@@ -56,6 +57,12 @@ export interface BuildDecoderOptions {
    * needs no others, and the LM head over every prompt position is a large share of a prefill's work.
    */
   lastLogitsOnly?: boolean;
+  /**
+   * Recomputation (H2O LLM Studio's `gradient_checkpointing`): the backward keeps only each layer's input and
+   * recomputes the rest of the layer, so activation memory no longer grows with the number of layers, for
+   * about one more forward pass per step. Affects training graphs only; ignored with `kvCache`.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 /** A built decoder graph: its inputs, outputs and trainable LoRA parameters. */
@@ -129,15 +136,20 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   const norm = (t: Tensor, name: string) =>
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
   const present: KvPair[] = [];
+  const recompute = options.gradientCheckpointing === true && !cached;
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
-    const h = norm(x, `${p}.input_layernorm.weight`);
-    if (past) {
-      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, shared, past[i]);
-      present.push(r.present);
-      x = add(x, r.out);
-    } else x = add(x, selfAttention(ctx, h, `${p}.self_attn`, shared));
-    x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
+    const layer = () => {
+      const h = norm(x, `${p}.input_layernorm.weight`);
+      if (past) {
+        const r = selfAttentionCached(ctx, h, `${p}.self_attn`, shared, past[i]);
+        present.push(r.present);
+        x = add(x, r.out);
+      } else x = add(x, selfAttention(ctx, h, `${p}.self_attn`, shared));
+      x = add(x, gatedMlp(ctx, norm(x, `${p}.post_attention_layernorm.weight`), `${p}.mlp`));
+    };
+    if (recompute) checkpoint(graph, p, layer);
+    else layer();
   }
   const hidden = norm(x, "model.norm.weight");
   const head = options.lastLogitsOnly
