@@ -29,6 +29,8 @@ export interface WorkerOptions {
   weightDecay: number;
   maxGradNorm: number;
   seed: number;
+  /** Recompute each decoder layer in the backward (`architecture.gradient_checkpointing`). */
+  gradientCheckpointing: boolean;
 }
 
 /** What a worker prints (both implementations). */
@@ -97,6 +99,7 @@ async function run(o: WorkerOptions): Promise<WorkerResult> {
     backbone,
     optimizer: { weightDecay: o.weightDecay },
     maxGradNorm: o.maxGradNorm,
+    gradientCheckpointing: o.gradientCheckpointing,
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoadMB = mb(process.memoryUsage().rss);

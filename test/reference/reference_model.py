@@ -159,6 +159,19 @@ class ReferenceModel:
         gated = act(self.linear(x, prefix + "gate_proj")) * self.linear(x, prefix + "up_proj")
         return self.linear(gated, prefix + "down_proj")
 
+    def layer(self, x, p, cos, sin, mask):
+        """One pre-norm decoder layer (attention and MLP, each with its residual) of module prefix `p`."""
+        c, w = self.cfg, self.weights
+        gemma = c["family"] == "gemma"
+        h = rms_norm(x, w[p + "input_layernorm.weight"], c["eps"], gemma)
+        x = x + self.attention(h, p + "self_attn.", cos, sin, mask)
+        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
+        return x + self.mlp(h, p + "mlp.")
+
+    def run_layer(self, x, p, cos, sin, mask):
+        """Runs `layer`; a subclass may wrap it (e.g. in torch.utils.checkpoint)."""
+        return self.layer(x, p, cos, sin, mask)
+
     def forward(self, input_ids, attention_mask, position_ids, hidden_states=None):
         """Logits [B, T, V] and the final normed hidden states [B, T, H].
 
@@ -178,11 +191,7 @@ class ReferenceModel:
         cos, sin = rope_cos_sin(position_ids, inv_freq, attention_factor, self.dtype)
         for i in range(c["layers"]):
             collect(x)
-            p = f"model.layers.{i}."
-            h = rms_norm(x, w[p + "input_layernorm.weight"], c["eps"], gemma)
-            x = x + self.attention(h, p + "self_attn.", cos, sin, mask)
-            h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
-            x = x + self.mlp(h, p + "mlp.")
+            x = self.run_layer(x, f"model.layers.{i}.", cos, sin, mask)
         hidden = rms_norm(x, w["model.norm.weight"], c["eps"], gemma)
         collect(hidden)
         head = w["model.embed_tokens.weight"] if c["tie"] else w["lm_head.weight"]
