@@ -1,14 +1,17 @@
 /**
  * Recomputation (`gradientCheckpointing`) on the tiny Llama with LoRA on every linear module: two training
  * steps give the same losses, gradient norms and updated LoRA tensors as the plain step (1e-5), with LoRA
- * dropout on (the recomputed masks must be the forward's) and off.
+ * dropout on (the recomputed masks must be the forward's) and off; and `architecture.gradient_checkpointing`
+ * reaches the trainer's step (an Experiment with it trains the same losses).
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
+import { Dataset } from "../../sdk/data";
 import { type Feeds, seededRandom, tensorValue } from "../../sdk/engine";
 import { Backbone } from "../../sdk/models";
+import { Experiment, LoRAConfig, type StepEvent } from "../../sdk/train";
 import { createCausalLmStep } from "../../sdk/train/trainer";
-import { tinyLlama } from "./fixtures";
+import { arithmeticRecords, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
 
 const B = 2;
 const T = 12;
@@ -87,4 +90,23 @@ test("recomputation: two LoRA steps equal the plain steps (1e-5), LoRA dropout o
 
 test("recomputation: two LoRA steps equal the plain steps (1e-5), dropout off", async () => {
   await assertSameSteps(-1);
+});
+
+test("architecture.gradient_checkpointing: an Experiment trains the same losses with it", async () => {
+  const losses = async (gradientCheckpointing: boolean) => {
+    const exp = Experiment.create({ name: `gc-${gradientCheckpointing}`, root: experimentsRoot() })
+      .backbone(await tinyLlama(), { gradientCheckpointing })
+      .dataset(Dataset.fromRecords(arithmeticRecords(8)).columns({ prompt: "question", answer: "answer" }))
+      .lora(new LoRAConfig({ r: 4, alpha: 8, dropout: 0.1, targetModules: "all-linear" }))
+      .train({ epochs: 1, batchSize: 4, learningRate: 1e-2, schedule: "constant", evaluationEpochs: 1 })
+      .environment({ seed: 2, threads: 1 });
+    assert.equal(exp.config.architecture.gradientCheckpointing, gradientCheckpointing);
+    const run = await fitCompleted(exp);
+    return run.history.flatMap((r) => (r.type === "step" ? [(r as StepEvent).loss] : []));
+  };
+  const plain = await losses(false);
+  const recomputed = await losses(true);
+  assert.equal(plain.length, 2);
+  for (const [i, l] of recomputed.entries())
+    assert.ok(Math.abs(l - plain[i]) <= 1e-5, `step ${i + 1}: ${l} vs ${plain[i]}`);
 });
