@@ -6,10 +6,12 @@
  *
  *   npm run bench:train -- [--quick] [--model all|tiny|smollm|<dir>] [--steps 8] [--warmup 2] [--rounds 2]
  *                          [--threads 2] [--batch 8] [--seq 256] [--targets all|qv] [--loss-chunk 8192]
- *                          [--json out.json]
+ *                          [--json out.json] [--checkpointing [on|off|both]]
  *
  * Both sides: LoRA r 8, alpha 16, dropout 0 (default), AdamW (β 0.9/0.999, ε 1e-8, weight decay 0.01),
  * global-norm clipping at 1, mean cross-entropy over the labelled positions of random token batches.
+ * `--checkpointing` recomputes each decoder layer in the backward on both sides (ours: `gradientCheckpointing`;
+ * PyTorch: `torch.utils.checkpoint` per layer); `both` measures each model without and then with it.
  * Tokens/s = B·T / median steady-state step time (warm-up steps excluded); peak RSS = the process's ru_maxrss.
  * Dimension letters: B batch, T sequence.
  */
@@ -46,6 +48,7 @@ interface BenchOptions {
   cacheDir: string;
   lossChunk?: number;
   json?: string;
+  checkpointing: "on" | "off" | "both";
 }
 
 /** One model to measure. */
@@ -92,10 +95,15 @@ function parseOptions(argv: string[]): BenchOptions {
       "ours: vocabulary rows per chunk of the fused head and loss (0: plain logits)",
       int,
     )
-    .option("--json <file>", "also write every run's raw result here");
-  const o = cmd.parse(argv).opts<BenchOptions>();
+    .option("--json <file>", "also write every run's raw result here")
+    .option("--checkpointing [mode]", "recompute each layer in the backward: on | off | both", "off");
+  const o = cmd.parse(argv).opts<Omit<BenchOptions, "checkpointing"> & { checkpointing: string | true }>();
+  const mode = o.checkpointing === true ? "on" : o.checkpointing;
+  if (mode !== "on" && mode !== "off" && mode !== "both") {
+    throw new Error(`--checkpointing must be on, off or both, got ${mode}`);
+  }
   if (o.quick) Object.assign(o, { steps: 2, warmup: 1, rounds: 1 });
-  return o;
+  return { ...o, checkpointing: mode };
 }
 
 /** Creates the SmolLM2-135M-shaped random checkpoint once (rope_theta 100000, as SmolLM2's config). */
@@ -147,7 +155,7 @@ function runWorker(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}
   });
 }
 
-function workerOptions(o: BenchOptions, dir: string): WorkerOptions {
+function workerOptions(o: BenchOptions, dir: string, gradientCheckpointing: boolean): WorkerOptions {
   return {
     model: dir,
     dtype: o.dtype,
@@ -165,6 +173,7 @@ function workerOptions(o: BenchOptions, dir: string): WorkerOptions {
     maxGradNorm: 1,
     seed: 0,
     ...(o.lossChunk === undefined ? {} : { lossChunkSize: o.lossChunk }),
+    gradientCheckpointing,
   };
 }
 
@@ -203,10 +212,16 @@ function describeRun(r: WorkerResult, o: BenchOptions): string {
 }
 
 /** Measures one model: `rounds` alternating pairs; returns every run. */
-async function measure(t: Target, o: BenchOptions, root: string): Promise<WorkerResult[]> {
-  const w = workerOptions(o, t.dir);
+async function measure(
+  t: Target,
+  o: BenchOptions,
+  root: string,
+  gradientCheckpointing: boolean,
+): Promise<WorkerResult[]> {
+  const w = workerOptions(o, t.dir, gradientCheckpointing);
+  const recompute = gradientCheckpointing ? ", recomputation on" : "";
   console.log(
-    `\n${t.label}: B=${o.batch} T=${o.seq}, LoRA r 8 on ${w.targets.join(",")}, ${o.threads} threads`,
+    `\n${t.label}: B=${o.batch} T=${o.seq}, LoRA r 8 on ${w.targets.join(",")}, ${o.threads} threads${recompute}`,
   );
   const runs: WorkerResult[] = [];
   for (let i = 0; i < o.rounds; i++) {
@@ -275,9 +290,13 @@ async function main(): Promise<void> {
   );
   const results: Record<string, WorkerResult[]> = {};
   const rows: string[][] = [];
+  const modes = { off: [false], on: [true], both: [false, true] }[o.checkpointing];
   for (const t of targets(o, root)) {
-    results[t.label] = await measure(t, o, root);
-    rows.push(summaryRow(t.label, results[t.label], o));
+    for (const gc of modes) {
+      const label = gc ? `${t.label} + recompute` : t.label;
+      results[label] = await measure(t, o, root, gc);
+      rows.push(summaryRow(label, results[label], o));
+    }
   }
   printTable(rows);
   console.log(

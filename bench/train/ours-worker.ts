@@ -33,6 +33,8 @@ export interface WorkerOptions {
   seed: number;
   /** Ours only: rows per chunk of the fused LM head and loss (absent: the default; 0: plain logits). */
   lossChunkSize?: number;
+  /** Recompute each decoder layer in the backward (`architecture.gradient_checkpointing`). */
+  gradientCheckpointing: boolean;
 }
 
 /** What a worker prints (both implementations). */
@@ -103,6 +105,7 @@ async function run(o: WorkerOptions): Promise<WorkerResult> {
     optimizer: { weightDecay: o.weightDecay },
     maxGradNorm: o.maxGradNorm,
     lossChunkSize: o.lossChunkSize,
+    gradientCheckpointing: o.gradientCheckpointing,
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoadMB = mb(process.memoryUsage().rss);

@@ -23,6 +23,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "reference"))
 from reference_model import ReferenceModel, read_config  # noqa: E402
@@ -45,6 +46,12 @@ def parse_args(argv):
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--max-grad-norm", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--gradient-checkpointing",
+        default="false",
+        choices=["true", "false"],
+        help="recompute each layer in the backward (torch.utils.checkpoint, non-reentrant)",
+    )
     return p.parse_args(argv)
 
 
@@ -84,7 +91,8 @@ def load_weights(model_dir):
 class LoraModel(ReferenceModel):
     """The reference decoder with trainable PEFT-style LoRA adapters on the target modules."""
 
-    def __init__(self, model_dir, r, alpha, dropout, targets, seed):
+    def __init__(self, model_dir, r, alpha, dropout, targets, seed, checkpointing=False):
+        self.checkpointing = checkpointing
         self.cfg = read_config(model_dir)
         self.dtype = torch.float32
         self.weights = load_weights(model_dir)
@@ -101,6 +109,12 @@ class LoraModel(ReferenceModel):
             a = torch.empty(r, w.shape[1])
             torch.nn.init.kaiming_uniform_(a, a=math.sqrt(5))
             self.lora[module] = (a.requires_grad_(), torch.zeros(w.shape[0], r, requires_grad=True))
+
+    def run_layer(self, x, p, cos, sin, mask):
+        """The layer, recomputed in the backward with --gradient-checkpointing true (as HF's checkpointing)."""
+        if not self.checkpointing:
+            return self.layer(x, p, cos, sin, mask)
+        return torch.utils.checkpoint.checkpoint(self.layer, x, p, cos, sin, mask, use_reentrant=False)
 
     def params(self):
         return [t for pair in self.lora.values() for t in pair]
@@ -139,7 +153,8 @@ def main(argv):
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     targets = [t for t in args.targets.split(",") if t]
-    model = LoraModel(args.model, args.r, args.alpha, args.dropout, targets, args.seed)
+    checkpointing = args.gradient_checkpointing == "true"
+    model = LoraModel(args.model, args.r, args.alpha, args.dropout, targets, args.seed, checkpointing)
     params = model.params()
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.weight_decay)
     load_s = time.perf_counter() - t0

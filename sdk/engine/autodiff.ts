@@ -2,13 +2,15 @@
  * Reverse-mode automatic differentiation over the tensor graph. Walks the nodes that lie between the
  * requested tensors and the loss in reverse topological order, asks each op's gradient rule for the
  * gradients of the inputs that need one, and sums fan-in. Nodes no requested tensor depends on are pruned,
- * so a frozen weight never gets a weight gradient.
+ * so a frozen weight never gets a weight gradient. Nodes built inside `checkpoint` are differentiated on their
+ * recomputed values (see `recompute.ts`).
  */
 import { isFloat } from "./ir/dtype";
 import type { Node, Tensor } from "./ir/graph";
 import { add } from "./ops/elementwise";
 import { scalarLike } from "./ops/helpers";
 import { expandAs } from "./ops/reduce";
+import { Recomputation } from "./recompute";
 
 /**
  * Gradients of a scalar `loss` with respect to each tensor in `wrt`.
@@ -31,6 +33,7 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): (Tens
     const prev = grads.get(t);
     grads.set(t, prev ? add(prev, g) : g);
   };
+  const recompute = new Recomputation(order);
   accumulate(loss, seed ?? (loss.rank === 0 ? scalarLike(loss, 1) : expandAs(scalarLike(loss, 1), loss)));
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k];
@@ -41,10 +44,11 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): (Tens
     if (node.op.grad === "none") {
       throw new Error(`op ${node.op.name} has no gradient, but a differentiated tensor flows through it`);
     }
+    const view = node.region ? recompute.view(node, doneGradients(dOut, wrt, grads)) : node;
     const dIn = node.op.grad({
       node,
-      inputs: node.inputs,
-      outputs: node.outputs,
+      inputs: view.inputs,
+      outputs: view.outputs,
       attrs: node.attrs,
       dOut,
       wants,
@@ -57,6 +61,15 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): (Tens
     for (const o of node.outputs) if (!targets.has(o)) grads.delete(o);
   }
   return wrt.map((t) => grads.get(t));
+}
+
+/** The gradients computed so far that a recomputation must wait for: `dOut` and the requested tensors'. */
+function doneGradients(
+  dOut: readonly (Tensor | undefined)[],
+  wrt: readonly Tensor[],
+  grads: ReadonlyMap<Tensor, Tensor>,
+): Tensor[] {
+  return [...dOut, ...wrt.map((t) => grads.get(t))].filter((g): g is Tensor => !!g);
 }
 
 /** Op nodes `t` depends on, producers before consumers. */

@@ -162,7 +162,8 @@ export class Backbone {
    * Compile it with `modelPath` inside {@link folder}.
    * @param options - `training: true` adds the `dropout_seed` input that drives LoRA dropout; `trainBase: true`
    *   makes every backbone weight trainable (full fine-tuning); `neftuneAlpha` adds NEFTune noise to the
-   *   embeddings of a training graph
+   *   embeddings of a training graph; `gradientCheckpointing` recomputes each layer in the backward instead of
+   *   keeping its activations (less memory, about one more forward pass per step)
    * @returns the graph, its inputs, logits, hidden states and trainable parameters
    * @throws WeightMismatchError when a weight is missing or misshapen
    * @example
@@ -171,7 +172,14 @@ export class Backbone {
    * const loss = crossEntropy(reshape(built.logits, ["B*T", V]), reshape(labels, ["B*T"]));
    * ```
    */
-  buildGraph(options: { training?: boolean; trainBase?: boolean; neftuneAlpha?: number } = {}): DecoderGraph {
+  buildGraph(
+    options: {
+      training?: boolean;
+      trainBase?: boolean;
+      neftuneAlpha?: number;
+      gradientCheckpointing?: boolean;
+    } = {},
+  ): DecoderGraph {
     return buildDecoderGraph({ config: this.config, weights: this.weights, lora: this.lora, ...options });
   }
 

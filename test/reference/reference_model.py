@@ -283,6 +283,29 @@ class ReferenceModel:
         gated = act(gate) * up
         return self.linear(gated, prefix + "down_proj")
 
+    def layer(self, x, p, cos, sin, mask):
+        """One decoder layer of module prefix `p` (attention and MLP, each with its norms and residual)."""
+        c, w = self.cfg, self.weights
+        gemma = c["gemma"]
+        i = int(p.split(".")[2])
+        if c["family"] == "olmo2":  # norms on the sublayer outputs, none on their inputs
+            out = self.attention(x, p + "self_attn.", cos, sin, mask)
+            x = x + rms_norm(out, w[p + "post_attention_layernorm.weight"], c["eps"])
+            return x + rms_norm(self.mlp(x, p + "mlp."), w[p + "post_feedforward_layernorm.weight"], c["eps"])
+        h = rms_norm(x, w[p + "input_layernorm.weight"], c["eps"], gemma)
+        a = self.attention(h, p + "self_attn.", cos, sin, mask, c["use_rope"][i])
+        if c["sandwich"]:
+            x = x + rms_norm(a, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
+            m = self.mlp(rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], c["eps"], gemma), p + "mlp.")
+            return x + rms_norm(m, w[p + "post_feedforward_layernorm.weight"], c["eps"], gemma)
+        x = x + a
+        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
+        return x + self.mlp(h, p + "mlp.")
+
+    def run_layer(self, x, p, cos, sin, mask):
+        """Runs `layer`; a subclass may wrap it (e.g. in torch.utils.checkpoint)."""
+        return self.layer(x, p, cos, sin, mask)
+
     def forward(self, input_ids, attention_mask, position_ids, hidden_states=None):
         """Logits [B, T, V] and the final normed hidden states [B, T, H].
 
@@ -312,22 +335,7 @@ class ReferenceModel:
             p = f"model.layers.{i}."
             sliding = c["sliding"][i]
             cos, sin = local if sliding else tables
-            mask = window_mask if sliding else full_mask
-            if c["family"] == "olmo2":  # norms on the sublayer outputs, none on their inputs
-                out = self.attention(x, p + "self_attn.", cos, sin, mask)
-                x = x + rms_norm(out, w[p + "post_attention_layernorm.weight"], c["eps"])
-                x = x + rms_norm(self.mlp(x, p + "mlp."), w[p + "post_feedforward_layernorm.weight"], c["eps"])
-                continue
-            h = rms_norm(x, w[p + "input_layernorm.weight"], c["eps"], gemma)
-            a = self.attention(h, p + "self_attn.", cos, sin, mask, c["use_rope"][i])
-            if c["sandwich"]:
-                x = x + rms_norm(a, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
-                m = self.mlp(rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], c["eps"], gemma), p + "mlp.")
-                x = x + rms_norm(m, w[p + "post_feedforward_layernorm.weight"], c["eps"], gemma)
-            else:
-                x = x + a
-                h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["eps"], gemma)
-                x = x + self.mlp(h, p + "mlp.")
+            x = self.run_layer(x, p, cos, sin, window_mask if sliding else full_mask)
         hidden = rms_norm(x, w["model.norm.weight"], c["eps"], gemma)
         collect(hidden)
         head = w["model.embed_tokens.weight"] if c["tie"] else w["lm_head.weight"]

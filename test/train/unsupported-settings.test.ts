@@ -22,10 +22,6 @@ const cases: [Record<string, Record<string, unknown>>, RegExp][] = [
     /backbone_dtype "int4" is not available on the cuda execution provider.*float32/,
   ],
   [
-    { architecture: { gradientCheckpointing: true } },
-    /gradient_checkpointing is not supported yet.*grad_accumulation/,
-  ],
-  [
     { architecture: { intermediateDropout: 0.1 } },
     /intermediate_dropout 0.1 is not supported yet.*lora.dropout/,
   ],

@@ -47,9 +47,20 @@ export class Tensor {
   }
 }
 
+/**
+ * A recomputation region: nodes built inside `checkpoint(graph, fn)`. The backward does not read their forward
+ * values; it rebuilds them from the region's inputs when it first needs one (see `sdk/engine/recompute.ts`).
+ */
+export interface RecomputeRegion {
+  /** For messages, e.g. `model.layers.3`. */
+  readonly label: string;
+}
+
 /** One op application. */
 export class Node {
   outputs: Tensor[] = [];
+  /** The recomputation region the node was built in, if any. */
+  region?: RecomputeRegion;
   constructor(
     readonly op: OpDef,
     readonly inputs: readonly Tensor[],
@@ -73,6 +84,25 @@ export class Graph {
   /** For each symbolic dimension name, a graph input and axis where it can be read at run time. */
   readonly symbolSources = new Map<string, { tensor: Tensor; axis: number }>();
   private readonly names = new Set<string>();
+  /** The region new nodes are recorded in (set by {@link Graph.inRegion}). */
+  private region?: RecomputeRegion;
+
+  /**
+   * Runs `build` with every node it applies recorded in `region` (a region already open stays in force:
+   * regions do not nest).
+   * @param region - the region
+   * @param build - builds the region's nodes
+   * @returns what `build` returns
+   */
+  inRegion<T>(region: RecomputeRegion, build: () => T): T {
+    if (this.region) return build();
+    this.region = region;
+    try {
+      return build();
+    } finally {
+      this.region = undefined;
+    }
+  }
 
   /**
    * Declares a graph input.
@@ -138,6 +168,7 @@ export class Graph {
       throw new ShapeError(op.name, inputs.map(String), (e as Error).message);
     }
     const node = new Node(op, inputs, attrs as Attrs);
+    if (this.region) node.region = this.region;
     node.outputs = types.map(
       (ty, index) => new Tensor(this, ty.dtype, ty.shape, { kind: "op", node, index }),
     );

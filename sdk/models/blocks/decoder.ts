@@ -12,6 +12,7 @@
 import {
   add,
   attentionBias,
+  checkpoint,
   Graph,
   gather,
   linear,
@@ -61,6 +62,12 @@ export interface BuildDecoderOptions {
    * needs no others, and the LM head over every prompt position is a large share of a prefill's work.
    */
   lastLogitsOnly?: boolean;
+  /**
+   * Recomputation (H2O LLM Studio's `gradient_checkpointing`): the backward keeps only each layer's input and
+   * recomputes the rest of the layer, so activation memory no longer grows with the number of layers, for
+   * about one more forward pass per step. Affects training graphs only; ignored with `kvCache`.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 /** A built decoder graph: its inputs, outputs and trainable LoRA parameters. */
@@ -136,17 +143,22 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
   const norms = c.layerNorms ?? PRE_NORMS;
   const present: KvPair[] = [];
+  const recompute = options.gradientCheckpointing === true && !cached;
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
     const base = c.slidingWindow?.layers[i] ? shared.sliding : shared.full;
     const layerShared = c.ropeLayers?.[i] === false ? { ...base, rope: undefined } : base;
-    x = residual(x, p, norms.attention, norm, (h) => {
-      if (!past) return selfAttention(ctx, h, `${p}.self_attn`, layerShared);
-      const r = selfAttentionCached(ctx, h, `${p}.self_attn`, layerShared, past[i]);
-      present.push(r.present);
-      return r.out;
-    });
-    x = residual(x, p, norms.mlp, norm, (h) => gatedMlp(ctx, h, `${p}.mlp`));
+    const layer = () => {
+      x = residual(x, p, norms.attention, norm, (h) => {
+        if (!past) return selfAttention(ctx, h, `${p}.self_attn`, layerShared);
+        const r = selfAttentionCached(ctx, h, `${p}.self_attn`, layerShared, past[i]);
+        present.push(r.present);
+        return r.out;
+      });
+      x = residual(x, p, norms.mlp, norm, (h) => gatedMlp(ctx, h, `${p}.mlp`));
+    };
+    if (recompute) checkpoint(graph, p, layer);
+    else layer();
   }
   const hidden = norm(x, "model.norm.weight");
   const head = options.lastLogitsOnly

@@ -137,7 +137,9 @@ export const architectureSchema = z
     gradientCheckpointing: z
       .boolean()
       .default(false)
-      .describe("recompute activations in the backward pass to save memory (not supported yet)"),
+      .describe(
+        "recompute each decoder layer in the backward instead of keeping its activations: activation memory stops growing with the number of layers, steps take longer",
+      ),
     intermediateDropout: fraction(0, 0.5)
       .default(0)
       .describe("dropout inside the backbone during training (not supported yet)"),

@@ -538,6 +538,7 @@ async function execute(
   const result = await trainLoop({
     backbone,
     trainBase: !config.lora.enabled,
+    gradientCheckpointing: config.architecture.gradientCheckpointing,
     train: prepared.train,
     validation,
     training: config.training,

@@ -33,11 +33,6 @@ const UNSUPPORTED: readonly Unsupported[] = [
     fix: 'Set architecture.backbone_dtype to float32 on cuda, or environment.device to "cpu".',
   },
   {
-    applies: (c) => c.architecture.gradientCheckpointing,
-    problem: () => "architecture.gradient_checkpointing is not supported yet",
-    fix: "Set it to false; to use less memory lower training.batch_size or tokenizer.max_length and raise training.grad_accumulation.",
-  },
-  {
     applies: (c) => c.architecture.intermediateDropout > 0,
     problem: (c) =>
       `architecture.intermediate_dropout ${c.architecture.intermediateDropout} is not supported yet (dropout is applied to the LoRA adapters' input only)`,

@@ -34,6 +34,8 @@ export interface CausalLmStepOptions {
   neftuneAlpha?: number;
   /** Build the gradient-accumulation variant. */
   accumulate?: boolean;
+  /** Recompute each decoder layer in the backward instead of keeping its activations (less memory, slower). */
+  gradientCheckpointing?: boolean;
   /** File name of the step model inside the backbone's folder (default `train-step.onnx`). */
   fileName?: string;
   /**
@@ -76,6 +78,7 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     training: true,
     trainBase: options.trainBase,
     neftuneAlpha: options.neftuneAlpha,
+    gradientCheckpointing: options.gradientCheckpointing,
   });
   const params = built.trainableParams;
   if (params.length === 0) {

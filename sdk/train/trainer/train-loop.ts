@@ -21,6 +21,8 @@ export interface TrainLoopOptions {
   backbone: Backbone;
   /** Full fine-tuning of every backbone weight. */
   trainBase: boolean;
+  /** Recompute each decoder layer in the backward (`architecture.gradient_checkpointing`). */
+  gradientCheckpointing?: boolean;
   train: TokenizedDataset;
   validation?: TokenizedDataset;
   training: ExperimentConfig["training"];
@@ -99,6 +101,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     maxGradNorm: t.maxGradNorm,
     neftuneAlpha: o.augmentation?.neftuneNoiseAlpha,
     accumulate: t.gradAccumulation > 1,
+    gradientCheckpointing: o.gradientCheckpointing,
   });
   if (o.resume) ts.importState(o.resume.optimizer);
   const state: TrainerState = o.resume?.state ?? {
