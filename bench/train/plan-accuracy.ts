@@ -14,7 +14,10 @@ import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
 import { normalizeConfig } from "../../sdk/models";
-import { formatBytes, matmulThroughput, planMemory, stepSeconds } from "../../sdk/train";
+import { matmulThroughput, planMemory, stepSeconds } from "../../sdk/train";
+
+const formatBytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+
 import type { WorkerOptions } from "./ours-worker";
 import { runOurs } from "./run-worker";
 import { MID_SHAPE, randomCheckpoint, repoRoot, smollmCheckpoint } from "./shapes";

@@ -75,6 +75,7 @@ export function planInputs(config: ExperimentConfig, model: DecoderConfig): Plan
     gradientCheckpointing: config.architecture.gradientCheckpointing,
     gradAccumulation: config.training.gradAccumulation,
     generationDuringTraining: hasValidation && config.prediction.metric !== "perplexity",
+    experiment: true,
   };
 }
 

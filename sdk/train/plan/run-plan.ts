@@ -29,6 +29,8 @@ export interface PlanInputs {
   readonly gradAccumulation?: number;
   /** Metrics scoring generated text are computed during training (an inference session at each evaluation). */
   readonly generationDuringTraining?: boolean;
+  /** Plan a whole `fit()` (tokenizer, data, subscribers) rather than the bare training step of the benchmark. */
+  readonly experiment?: boolean;
 }
 
 /** One named part of the predicted peak. */
@@ -117,7 +119,11 @@ export function planMemory(inputs: PlanInputs, k: PlanCoefficients = PLAN_COEFFI
       bytes: trainable * 4 * copies,
       provisional: false,
     },
-    { name: "runtime", bytes: k.runtimeBytes, provisional: false },
+    {
+      name: inputs.experiment ? "runtime, tokenizer and data" : "runtime",
+      bytes: k.runtimeBytes + (inputs.experiment ? k.experimentRuntimeBytes : 0),
+      provisional: false,
+    },
   ];
   if (inputs.generationDuringTraining && !full) {
     components.push({
