@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { liveSessionCount } from "../../sdk/engine";
+import { Metrics } from "../../sdk/eval";
 import { Backbone } from "../../sdk/models";
 import { Experiment, type TrainCallbacks } from "../../sdk/train";
 import { arithmeticDataset, experimentsRoot, tinyLlama } from "./fixtures";
@@ -72,6 +73,32 @@ test("fit() holds only the step session while training; chat and evaluate after 
       await fresh.dispose();
     }
     assert.ok(Number.isFinite(evaluation.metrics.perplexity));
+  } finally {
+    await run.backbone.dispose();
+  }
+  assert.equal(liveSessionCount() - base, 0);
+});
+
+test("generated-text metrics during training release their inference session before the next step", async () => {
+  const dir = await tinyLlama();
+  const base = liveSessionCount();
+  const during: number[] = [];
+  const counter: TrainCallbacks = { onStep: () => void during.push(liveSessionCount() - base) };
+  const run = await Experiment.create({ root: experimentsRoot() })
+    .backbone(dir)
+    .dataset(arithmeticDataset(16))
+    .lora({ r: 4, alpha: 8, targetModules: "all-linear" })
+    .prediction({ maxNewTokens: 2 })
+    .metrics(Metrics.bleu())
+    .train({ epochs: 1, batchSize: 4, learningRate: 1e-2, evaluationEpochs: 0.34 })
+    .fit({ display: false, callbacks: [counter] });
+  try {
+    assert.equal(run.status, "completed", run.error?.message);
+    assert.ok(
+      run.history.some((r) => r.type === "eval" && "bleu" in r.metrics),
+      "BLEU was computed",
+    );
+    assert.deepEqual(new Set(during), new Set([1]), `live sessions at each step: ${during}`);
   } finally {
     await run.backbone.dispose();
   }
