@@ -15,25 +15,17 @@
  * Tokens/s = B·T / median steady-state step time (warm-up steps excluded); peak RSS = the process's ru_maxrss.
  * Dimension letters: B batch, T sequence.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { BACKBONE_DTYPES, type BackboneDtype } from "../../sdk/models";
 import type { WorkerOptions, WorkerResult } from "./ours-worker";
+import { runOurs, runWorker } from "./run-worker";
+import { repoRoot, smollmCheckpoint } from "./shapes";
 
 const ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 const PYTHON = "/usr/bin/python3";
-/** SmolLM2-135M's shape (HuggingFaceTB/SmolLM2-135M config.json), random weights. */
-const SMOLLM_SHAPE = ["--layers", "30", "--hidden", "576", "--heads", "9", "--kv-heads", "3"].concat([
-  "--intermediate",
-  "1536",
-  "--vocab",
-  "49152",
-  "--tie",
-]);
-
 interface BenchOptions {
   quick: boolean;
   model: string;
@@ -55,17 +47,6 @@ interface BenchOptions {
 interface Target {
   label: string;
   dir: string;
-}
-
-/** The repository root: the nearest folder above this file with a package.json. */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
 }
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -106,22 +87,6 @@ function parseOptions(argv: string[]): BenchOptions {
   return { ...o, checkpointing: mode };
 }
 
-/** Creates the SmolLM2-135M-shaped random checkpoint once (rope_theta 100000, as SmolLM2's config). */
-function smollmCheckpoint(root: string, cacheDir: string): string {
-  const dir = path.join(cacheDir, "smollm2-135m-shape");
-  const config = path.join(dir, "config.json");
-  if (existsSync(config) && existsSync(path.join(dir, "model.safetensors"))) return dir;
-  console.log(`creating the SmolLM2-135M-shaped random checkpoint in ${dir} …`);
-  const script = path.join(root, "test/reference/make_tiny_checkpoint.py");
-  const r = spawnSync(PYTHON, [script, "--arch", "llama", ...SMOLLM_SHAPE, "--out", dir], {
-    stdio: "inherit",
-  });
-  if (r.status !== 0) throw new Error(`make_tiny_checkpoint.py failed (exit ${r.status})`);
-  const cfg = JSON.parse(readFileSync(config, "utf8"));
-  writeFileSync(config, `${JSON.stringify({ ...cfg, rope_theta: 100000 }, null, 2)}\n`);
-  return dir;
-}
-
 function targets(o: BenchOptions, root: string): Target[] {
   const tiny = path.join(root, "assets/tiny-llama");
   const out: Target[] = [];
@@ -134,25 +99,6 @@ function targets(o: BenchOptions, root: string): Target[] {
   }
   if (!["all", "tiny", "smollm"].includes(o.model)) out.push({ label: path.basename(o.model), dir: o.model });
   return out;
-}
-
-/** Runs one worker process and parses the JSON line it prints last. */
-function runWorker(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerResult> {
-  const env = { ...process.env, OMP_WAIT_POLICY: "PASSIVE", ...extraEnv };
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const last = stdout.trim().split("\n").pop() ?? "";
-      if (code !== 0 || !last.startsWith("{")) {
-        reject(new Error(`${cmd} ${args.at(-2) ?? ""} exited with ${code}; its output: ${stdout}`));
-      } else resolve(JSON.parse(last) as WorkerResult);
-    });
-  });
 }
 
 function workerOptions(o: BenchOptions, dir: string, gradientCheckpointing: boolean): WorkerOptions {
@@ -175,12 +121,6 @@ function workerOptions(o: BenchOptions, dir: string, gradientCheckpointing: bool
     ...(o.lossChunk === undefined ? {} : { lossChunkSize: o.lossChunk }),
     gradientCheckpointing,
   };
-}
-
-function runOurs(w: WorkerOptions): Promise<WorkerResult> {
-  const ext = path.extname(__filename);
-  const worker = path.join(__dirname, `ours-worker${ext}`);
-  return runWorker(process.execPath, [...process.execArgv, worker, JSON.stringify(w)]);
 }
 
 function runTorch(w: WorkerOptions, root: string): Promise<WorkerResult> {

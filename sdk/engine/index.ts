@@ -11,5 +11,12 @@ export { type Dim, formatShape, mulDims, type Shape } from "./ir/shape";
 export { type EmitOptions, type EmittedModel, emitOnnx, OPSET } from "./onnx/emit";
 export * from "./ops";
 export { checkpoint } from "./recompute";
-export { type Device, Session, type SessionOptions, type TensorValue, tensorValue } from "./runtime/session";
+export {
+  type Device,
+  liveSessionCount,
+  Session,
+  type SessionOptions,
+  type TensorValue,
+  tensorValue,
+} from "./runtime/session";
 export * from "./train";

@@ -17,7 +17,6 @@ import {
   type GenerationOptions,
   type GenerationResult,
   generate as generateText,
-  releaseCachedSession,
   streamGeneration,
 } from "./generate";
 import { loadModelDir, type ModelDir } from "./hf-dir";
@@ -78,9 +77,21 @@ function int64Matrix(rows: readonly (readonly number[])[], what: string, width?:
   return tensorValue("int64", [rows.length, T], BigInt64Array.from(rows.flat().map((v) => BigInt(v))));
 }
 
-/** A decoder model on the engine: config, weights, forward graph, optional LoRA. */
+/** The one inference session a backbone holds: what it computes, for which revision of the weights. */
+interface HeldSession {
+  readonly kind: string;
+  readonly revision: number;
+  readonly session: Promise<Session>;
+}
+
+/**
+ * A decoder model on the engine: config, weights, forward graph, optional LoRA. It holds at most one inference
+ * session (so one copy of the frozen weights), compiled when first needed: the forward graph for
+ * {@link logits}, or the KV-cache graph for generation.
+ */
 export class Backbone {
-  private session: Session | undefined;
+  private held: HeldSession | undefined;
+  private disposed = false;
   private revisionCount = 0;
 
   private constructor(
@@ -103,7 +114,9 @@ export class Backbone {
   ) {}
 
   /**
-   * Loads a model directory (or a hub id, through `resolveModel`) and compiles its forward graph.
+   * Loads a model directory (or a hub id, through `resolveModel`) and checks its weights and LoRA targets by
+   * building its forward graph; the graph is compiled when first used (by {@link logits}), so a backbone that
+   * is only trained or only generates never holds a forward session.
    * @param model - a local Hugging Face model directory, or `org/name`
    * @param options - `lora`, `adapter`, `device`, `dtype`, `threads`, `cacheDir`, `tokenizer`
    * @returns the backbone, ready for {@link logits}
@@ -138,7 +151,7 @@ export class Backbone {
     const sessionOptions = { device: opts.device, threads: opts.threads };
     const backbone = new Backbone(modelDir, config, folder, weights, lora, sessionOptions, opts.dtype, notes);
     try {
-      await backbone.compileForward();
+      backbone.checkGraph();
     } catch (e) {
       await backbone.dispose();
       throw e;
@@ -191,10 +204,11 @@ export class Backbone {
   }
 
   /**
-   * Sets trained values (LoRA tensors by PEFT name, backbone weights by Hugging Face name) and recompiles the
-   * forward graph, so {@link logits} and graphs built afterwards use them.
+   * Sets trained values (LoRA tensors by PEFT name, backbone weights by Hugging Face name) and releases the
+   * inference session, so {@link logits}, generation and graphs built afterwards use them (the session is
+   * compiled again when next needed).
    * @param values - name → float32 values of the tensor's full size
-   * @returns when the forward graph is rebuilt
+   * @returns when the values are set
    * @throws AdapterError / WeightMismatchError for an unknown name or a size mismatch
    * @example
    * ```ts
@@ -214,24 +228,70 @@ export class Backbone {
         });
       } else this.weights.override(name, v);
     }
-    await this.compileForward();
     this.revisionCount += 1;
+    await this.releaseSessions();
   }
 
-  private async compileForward(): Promise<void> {
-    const built = this.buildGraph();
-    const previous = this.session;
+  /** Builds the forward graph once to check the weights' shapes and the LoRA targets (nothing is compiled). */
+  private checkGraph(): void {
     try {
+      this.buildGraph();
       this.lora?.checkTargets();
-      this.session = await compile(
-        built.graph,
-        { logits: built.logits },
-        { modelPath: path.join(this.folder, "forward.onnx"), ...this.sessionOptions },
-      );
     } finally {
       this.weights.close();
     }
-    await previous?.release();
+  }
+
+  private async compileForward(): Promise<Session> {
+    const built = this.buildGraph();
+    try {
+      const modelPath = path.join(this.folder, "forward.onnx");
+      return await compile(built.graph, { logits: built.logits }, { modelPath, ...this.sessionOptions });
+    } finally {
+      this.weights.close();
+    }
+  }
+
+  /**
+   * The backbone's inference session of one kind for the current weights, compiled by `build` on first use. The
+   * backbone holds one inference session at a time: asking for another kind, or for the same kind after
+   * {@link updateParameters}, releases the one it holds first (do not run two kinds concurrently).
+   * @param kind - what the session computes, e.g. `forward` or `generate`
+   * @param build - compiles it (called only when the held session is of another kind or revision)
+   * @returns the session
+   * @throws ConfigError when disposed; the error of `build`
+   * @example
+   * ```ts
+   * const session = await backbone.inferenceSession("generate", () => compileKvCacheGraph(backbone));
+   * ```
+   */
+  async inferenceSession(kind: string, build: () => Promise<Session>): Promise<Session> {
+    if (this.disposed) throw new ConfigError([{ path: [], message: "this backbone was disposed" }]);
+    const held = this.held;
+    if (held && held.kind === kind && held.revision === this.revisionCount) return held.session;
+    await this.releaseSessions();
+    const session = build();
+    const entry = { kind, revision: this.revisionCount, session };
+    this.held = entry;
+    session.catch(() => {
+      if (this.held === entry) this.held = undefined;
+    });
+    return session;
+  }
+
+  /**
+   * Releases the inference session the backbone holds, if any (it is compiled again when next needed): call it
+   * before work that needs the memory, as the trainer does before it compiles its training step.
+   * @returns when released
+   * @example
+   * ```ts
+   * await backbone.releaseSessions();
+   * ```
+   */
+  async releaseSessions(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    if (held) await (await held.session.catch(() => undefined))?.release();
   }
 
   /**
@@ -251,7 +311,7 @@ export class Backbone {
     mask?: readonly (readonly number[])[],
     positions?: readonly (readonly number[])[],
   ): Promise<Logits> {
-    if (!this.session) throw new ConfigError([{ path: [], message: "this backbone was disposed" }]);
+    const session = await this.inferenceSession("forward", () => this.compileForward());
     const feeds = {
       input_ids: int64Matrix(ids, "ids"),
       attention_mask: mask ? int64Matrix(mask, "mask", ids[0].length) : undefined,
@@ -260,7 +320,7 @@ export class Backbone {
     const [B, T] = feeds.input_ids.dims as number[];
     const ones = tensorValue("int64", [B, T], new BigInt64Array(B * T).fill(1n));
     const arange = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T));
-    const out = await this.session.run({
+    const out = await session.run({
       input_ids: feeds.input_ids,
       attention_mask: feeds.attention_mask ?? ones,
       position_ids: feeds.position_ids ?? tensorValue("int64", [B, T], arange),
@@ -270,7 +330,7 @@ export class Backbone {
   }
 
   /**
-   * Releases the session and removes {@link folder}. Safe to call twice.
+   * Releases the inference session and removes {@link folder}. Safe to call twice.
    * @returns when done
    * @example
    * ```ts
@@ -278,10 +338,8 @@ export class Backbone {
    * ```
    */
   async dispose(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    await session?.release();
-    await releaseCachedSession(this);
+    this.disposed = true;
+    await this.releaseSessions();
     await releaseModelFolder(this.folder);
   }
 

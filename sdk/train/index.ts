@@ -6,6 +6,7 @@ export * from "./config";
 export * from "./events";
 export * from "./experiment";
 export * from "./lora-config";
+export * from "./plan";
 export * from "./run-defaults";
 export * from "./store";
 export * from "./trainer";

@@ -5,8 +5,11 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../errors";
 import { applyOverrides, configToYaml, type ExperimentConfig, loadConfigFile } from "../../train/config";
+import { Experiment } from "../../train/experiment/experiment";
+import { refuseOverMemory } from "../../train/experiment/memory-check";
 import { checkDataFiles } from "../../train/experiment/run-inputs";
-import { refuseUnsupported } from "../../train/experiment/unsupported-settings";
+import { isSupported, refuseUnsupported } from "../../train/experiment/unsupported-settings";
+import { formatPlan, planExperiment } from "../../train/plan";
 import { createProgressRenderer } from "../progress";
 import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
@@ -67,6 +70,11 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
       [],
     )
     .option("--dry-run", "validate and print the resolved config (with --resume: the plan), then stop")
+    .option(
+      "--plan",
+      "print the predicted peak memory and step time on this machine (nothing is loaded), then stop; " +
+        "exits 1 when the run would not fit, naming the settings that would",
+    )
     .option("--progress-interval <seconds>", "seconds between progress lines when not on a terminal", "10")
     .action(
       runAction(
@@ -77,6 +85,7 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
           checkpoint: string;
           set: string[];
           dryRun?: boolean;
+          plan?: boolean;
           progressInterval: string;
         }) => {
           if ((opts.config === undefined) === (opts.resume === undefined)) {
@@ -89,6 +98,14 @@ export function registerTrainCommand(program: Command, handlers: CliHandlers, io
             throw new ConfigError([{ path: ["checkpoint"], message }], { source: "tunebook train" });
           }
           const config = opts.config === undefined ? undefined : resolveTrainConfig(opts.config, opts.set);
+          if (opts.plan) {
+            const planned =
+              config ?? (await Experiment.planResume(opts.resume as string, { overrides: opts.set })).config;
+            const plan = await planExperiment(planned, { supported: isSupported });
+            io.out(`${formatPlan(plan)}\n`);
+            refuseOverMemory(plan);
+            return;
+          }
           if (opts.dryRun && config) {
             io.out(configToYaml(config));
             return;

@@ -19,6 +19,11 @@ export interface SessionOptions {
   memPattern?: boolean;
   /** Graph optimisation level (default `all`). */
   optimization?: "disabled" | "basic" | "extended" | "all";
+  /**
+   * Let onnxruntime prepack constant matmul weights into its own layout (default true). Prepacking holds a
+   * second copy of every frozen matmul weight; turning it off saves that copy at some cost in speed.
+   */
+  prepacking?: boolean;
   /** A label for error messages. */
   label?: string;
 }
@@ -51,6 +56,21 @@ function cudaHelp(cause: unknown): RuntimeError {
   );
 }
 
+let live = 0;
+
+/**
+ * How many sessions this process holds (created and not yet released): each holds its model's constant
+ * weights, so tests and benchmarks use it to check that weights are not held twice.
+ * @returns the number of live sessions
+ * @example
+ * ```ts
+ * const before = liveSessionCount(); const s = await Session.create("m.onnx"); // liveSessionCount() === before + 1
+ * ```
+ */
+export function liveSessionCount(): number {
+  return live;
+}
+
 /** An onnxruntime inference session with typed feeds and fetches. */
 export class Session {
   private released = false;
@@ -58,7 +78,9 @@ export class Session {
   private constructor(
     private readonly inner: ort.InferenceSession,
     readonly label: string,
-  ) {}
+  ) {
+    live += 1;
+  }
 
   /**
    * Creates a session from a model file path or model bytes.
@@ -75,6 +97,7 @@ export class Session {
       enableMemPattern: options.memPattern ?? false,
       graphOptimizationLevel: options.optimization ?? "all",
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...(options.prepacking === false ? { extra: { session: { disable_prepacking: "1" } } } : {}),
     };
     if (device === "cuda" && !ort.listSupportedBackends().some((b) => b.name === "cuda"))
       throw cudaHelp(undefined);
@@ -137,6 +160,7 @@ export class Session {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    live -= 1;
     await this.inner.release();
   }
 }

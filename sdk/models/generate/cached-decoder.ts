@@ -2,8 +2,10 @@
  * The KV-cache decoder of a `Backbone`: one ONNX graph (`generate.onnx` in the backbone's folder) with a past of
  * length P ≥ 0, so the same session runs the prefill (P = 0) and every decode step. Inputs and outputs use the
  * Hugging Face/optimum names (`input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value` →
- * `logits` (the last new position's only, `[B, 1, V]`), `present.{i}.key|value`). LoRA is baked in with the injector's current values; the session is
- * rebuilt when `backbone.revision` changes. Dimension letters: B batch, T new positions, P past, S = P + T,
+ * `logits` (the last new position's only, `[B, 1, V]`), `present.{i}.key|value`). LoRA is baked in with the
+ * injector's current values. The session is the backbone's one inference session (`backbone.inferenceSession`):
+ * compiled on first use, rebuilt when `backbone.revision` changes, and released when the backbone needs its
+ * forward session or its memory. Dimension letters: B batch, T new positions, P past, S = P + T,
  * K key/value heads, D head size, V vocabulary.
  */
 import path from "node:path";
@@ -20,8 +22,6 @@ export interface DecodeStep {
   readonly lastLogits: Float32Array;
   readonly cache: KvCache;
 }
-
-const sessions = new WeakMap<Backbone, { revision: number; session: Promise<Session> }>();
 
 /**
  * Builds and compiles the KV-cache graph of a backbone.
@@ -50,7 +50,8 @@ async function compileCached(backbone: Backbone, modelPath: string): Promise<Ses
 }
 
 /**
- * The KV-cache session of a backbone, compiled on first use and rebuilt after `updateParameters`.
+ * The KV-cache session of a backbone, compiled on first use and rebuilt after `updateParameters` (the backbone's
+ * forward session, if it held one, is released first).
  * @param backbone - the backbone
  * @returns its session for the current revision
  * @throws WeightMismatchError / RuntimeError when the graph cannot be built or loaded
@@ -60,19 +61,13 @@ async function compileCached(backbone: Backbone, modelPath: string): Promise<Ses
  * ```
  */
 export async function cachedSession(backbone: Backbone): Promise<Session> {
-  const known = sessions.get(backbone);
-  if (known && known.revision === backbone.revision) return known.session;
-  const revision = backbone.revision;
-  const modelPath = path.join(backbone.folder, `generate-r${revision}.onnx`);
-  const session = compileCached(backbone, modelPath);
-  sessions.set(backbone, { revision, session });
-  session.catch(() => sessions.delete(backbone));
-  if (known) void known.session.then((s) => s.release()).catch(() => undefined);
-  return session;
+  return backbone.inferenceSession("generate", () =>
+    compileCached(backbone, path.join(backbone.folder, `generate-r${backbone.revision}.onnx`)),
+  );
 }
 
 /**
- * Releases the KV-cache session of a backbone, if one was compiled.
+ * Releases the backbone's inference session (the KV-cache one, if that is what it holds).
  * @param backbone - the backbone
  * @returns when released
  * @example
@@ -81,9 +76,7 @@ export async function cachedSession(backbone: Backbone): Promise<Session> {
  * ```
  */
 export async function releaseCachedSession(backbone: Backbone): Promise<void> {
-  const known = sessions.get(backbone);
-  sessions.delete(backbone);
-  if (known) await (await known.session.catch(() => undefined))?.release();
+  await backbone.releaseSessions();
 }
 
 /**

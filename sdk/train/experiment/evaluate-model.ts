@@ -100,10 +100,17 @@ export async function evaluateModel(o: {
     .filter((p) => p.prompt.length > 0 && p.answer.length > 0);
   const needsText = o.metrics.some((m) => m.name !== "perplexity");
   const rows: EvaluationRow[] = [];
+  // All forward passes first, then all generation: the backbone holds one inference session at a time, so
+  // alternating per chunk would compile the forward and the KV-cache graphs again for every chunk.
+  const nlls: number[][] = [];
+  for (let i = 0; i < parts.length; i += batchSize) {
+    o.signal?.throwIfAborted();
+    nlls.push(await answerNll(o.backbone, parts.slice(i, i + batchSize)));
+  }
   for (let i = 0; i < parts.length; i += batchSize) {
     o.signal?.throwIfAborted();
     const chunk = parts.slice(i, i + batchSize);
-    const nll = await answerNll(o.backbone, chunk);
+    const nll = nlls[i / batchSize];
     const generated = needsText ? await generateAnswers(o.backbone, chunk, o.prediction, o.signal) : [];
     rows.push(
       ...chunk.map((p, k) => ({

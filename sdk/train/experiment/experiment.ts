@@ -19,6 +19,7 @@ import {
 } from "../config";
 import { dispatchEvent, type TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
+import { type ExperimentPlan, planExperiment, planLine } from "../plan";
 import { runDefaults } from "../run-defaults";
 import {
   type CheckpointFiles,
@@ -35,6 +36,7 @@ import {
   trainLoop,
 } from "../trainer";
 import { dataFingerprint } from "./data-fingerprint";
+import { refuseOverMemory } from "./memory-check";
 import {
   describeChanges,
   type PlanResumeOptions,
@@ -45,7 +47,7 @@ import {
 } from "./resume-plan";
 import { Run } from "./run";
 import { backboneForTraining, checkDataFiles, prepareRunData, trainingTokenizer } from "./run-inputs";
-import { refuseUnsupported } from "./unsupported-settings";
+import { isSupported, refuseUnsupported } from "./unsupported-settings";
 import { configuredMetrics, generatedMetricsHook } from "./validation-metrics";
 import { readWarmStart, withWarmStartLora } from "./warm-start";
 
@@ -306,15 +308,32 @@ export class Experiment {
   }
 
   /**
+   * Predicts the run's peak memory and step time on this machine, from the model's config.json and the settings
+   * alone (nothing is loaded): the components of the peak, the memory available, and, when it does not fit, the
+   * settings that would. `fit()` makes the same plan and refuses a run that does not fit.
+   * @returns the plan (print it with `formatPlan`)
+   * @throws ConfigError for invalid settings; ModelDirError / HubError when the model's config.json cannot be read
+   * @example
+   * ```ts
+   * const plan = await exp.plan();
+   * console.log(formatPlan(plan), plan.fits);
+   * ```
+   */
+  async plan(): Promise<ExperimentPlan> {
+    return planExperiment(this.config, { backbone: this.state.backbone, supported: isSupported });
+  }
+
+  /**
    * Trains: checks the settings and reads and tokenizes the data, then creates the experiment folder, writes
    * config.yaml, runs the loop, records metrics and checkpoints. A problem found before the first step (bad
-   * settings, an unreadable data file, a missing column, a model that does not load, a loop that fails before
-   * its first step) throws and leaves no folder behind (a folder holding a checkpoint stays, marked `failed`);
+   * settings, a plan that does not fit in the memory available, an unreadable data file, a missing column, a
+   * model that does not load, a loop that fails before its first step) throws and leaves no folder behind (a folder holding a checkpoint stays, marked `failed`);
    * later failures end the run with status `failed` (the error is on the returned run).
    * @param options - extra subscribers, an AbortSignal, whether to add the environment's display
    * @returns the run
    * @throws ConfigError for invalid settings or a missing data file; ExperimentSetupError when the backbone or
-   * data is missing; the data's or model's error when either cannot be read
+   * data is missing or the plan does not fit in memory (see {@link plan}); the data's or model's error when
+   * either cannot be read
    * @example
    * ```ts
    * const run = await exp.fit({ signal: AbortSignal.timeout(60_000) });
@@ -332,6 +351,8 @@ export class Experiment {
       : undefined;
     const adopted = warm ? withWarmStartLora(resolved, warm) : undefined;
     if (adopted) resolved = adopted.config;
+    const plan = await planExperiment(resolved, { backbone: this.state.backbone, supported: isSupported });
+    refuseOverMemory(plan);
     const backbone = await backboneForTraining(resolved, seed, this.state.backbone);
     const owned = backbone !== this.state.backbone;
     try {
@@ -357,7 +378,16 @@ export class Experiment {
         }
         const record = { config: configToPlain(resolved), dataFingerprint: dataFingerprint(prepared.train) };
         const run = await execute(
-          { config: resolved, backbone, prepared, store, metrics: this.state.metrics, record, warnings },
+          {
+            config: resolved,
+            backbone,
+            prepared,
+            store,
+            metrics: this.state.metrics,
+            record,
+            warnings,
+            plan,
+          },
           options,
         );
         if (run.status === "failed" && run.step === 0) {
@@ -425,6 +455,8 @@ export class Experiment {
       const { config } = plan;
       const checkpointDir = store.path("checkpoints", plan.checkpoint);
       const checkpoint = await readCheckpoint(checkpointDir);
+      const memory = await planExperiment(config, { backbone: options.backbone, supported: isSupported });
+      refuseOverMemory(memory);
       const backbone = await backboneForTraining(config, checkpoint.state.seed, options.backbone);
       try {
         const warnings: string[] = [];
@@ -436,7 +468,7 @@ export class Experiment {
         const metrics = options.metrics ?? [];
         const record = { config: configToPlain(config), dataFingerprint: fingerprint };
         return await execute(
-          { config, backbone, prepared, store, metrics, resume: checkpoint, record, warnings },
+          { config, backbone, prepared, store, metrics, resume: checkpoint, record, warnings, plan: memory },
           options,
         );
       } catch (error) {
@@ -517,6 +549,8 @@ async function execute(
     record: TrainLoopOptions["record"];
     /** Warnings from reading and tokenizing the data, shown as `log` events once the run starts. */
     warnings?: readonly string[];
+    /** The run's memory and time plan, announced as the first `log` event. */
+    plan?: ExperimentPlan;
   },
   options: FitOptions,
 ): Promise<Run> {
@@ -527,6 +561,7 @@ async function execute(
     ...(defaults.callbacks ?? []),
     ...(options.callbacks ?? []),
   ];
+  if (run.plan) await dispatchEvent(callbacks, { type: "log", level: "info", message: planLine(run.plan) });
   // Data warnings (truncated or dropped rows) are log events, so the CLI and the notebook view show them too.
   for (const message of run.warnings ?? [])
     await dispatchEvent(callbacks, { type: "log", level: "warn", message });

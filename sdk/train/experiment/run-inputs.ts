@@ -147,7 +147,8 @@ export function tokenizeOptions(config: ExperimentConfig): Omit<TokenizeOptions,
 
 /**
  * A backbone set up for the configured training: with fresh LoRA adapters of the configured shape, or
- * without LoRA for full fine-tuning. A given backbone is reused when it already matches.
+ * without LoRA for full fine-tuning. A given backbone is reused when it already matches (otherwise its inference
+ * session is released).
  * @param config - the configuration (architecture, lora, environment groups)
  * @param seed - seed of the adapters' initial values
  * @param given - a backbone loaded by the user, if any
@@ -184,6 +185,9 @@ export async function backboneForTraining(
         JSON.stringify(given.lora.options.targetModules) === JSON.stringify(lora.targetModules)
       : given.lora === undefined);
   if (given && matches && given.dtype === config.architecture.backboneDtype) return given;
+  // Another backbone is loaded for the run: the given one's inference session would be a second copy of the
+  // weights during training (it is compiled again if that backbone is used later).
+  await given?.releaseSessions();
   const env = config.environment;
   return Backbone.load(given?.modelDir.dir ?? config.architecture.backbone, {
     lora,

@@ -54,3 +54,16 @@ export function refuseUnsupported(config: ExperimentConfig): void {
   const found = UNSUPPORTED.find((u) => u.applies(config));
   if (found) throw new ExperimentSetupError(found.problem(config), found.fix);
 }
+
+/**
+ * Whether the trainer implements every setting of a configuration (what {@link refuseUnsupported} checks).
+ * @param config - the configuration
+ * @returns true when nothing would be refused
+ * @example
+ * ```ts
+ * isSupported({ ...config, architecture: { ...config.architecture, gradientCheckpointing: true } });
+ * ```
+ */
+export function isSupported(config: ExperimentConfig): boolean {
+  return !UNSUPPORTED.some((u) => u.applies(config));
+}

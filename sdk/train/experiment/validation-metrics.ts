@@ -37,7 +37,8 @@ export function configuredMetrics(config: ExperimentConfig): RunMetric[] {
  * the backbone, generates an answer for every validation row with the `prediction` settings (greedy unless
  * `temperature` > 0, at most `max_new_tokens` tokens, `stop_tokens`), scores the metrics, and writes the rows
  * (original columns, rendered prompt, reference, prediction, per-row scores) to `predictions/validation.csv`,
- * replaced at each evaluation.
+ * replaced at each evaluation. The backbone's inference session is released afterwards, so the training steps
+ * between evaluations hold the frozen weights once.
  * @param o - the backbone, the validation data, the configuration and the experiment folder
  * @returns the hook to pass to the trainer
  * @example
@@ -61,6 +62,8 @@ export function generatedMetricsHook(o: {
       batchSize: o.config.training.batchSize,
     });
     await o.store.writePredictions("validation", predictionRecords(evaluation), "csv");
+    // Training continues in the step session: the inference session's copy of the weights is not needed.
+    await o.backbone.releaseSessions();
     return { metrics: evaluation.metrics, warnings: evaluation.warnings };
   };
 }

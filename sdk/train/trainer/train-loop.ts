@@ -94,6 +94,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   };
   const evalEvery = Math.max(1, Math.round(t.evaluationEpochs * perEpoch));
   const byTokens = t.gradAccumulation > 1 && t.gradAccumulationAverage === "tokens";
+  // The step session holds the frozen weights; an inference session of the backbone would be a second copy.
+  await o.backbone.releaseSessions();
   const { step: ts, shapes } = await createCausalLmStep({
     backbone: o.backbone,
     trainBase: o.trainBase,

@@ -1,0 +1,83 @@
+/**
+ * The coefficients of the memory and time plan, in one table so they can be recalibrated (run
+ * `node dist/bench/train/plan-accuracy.js` after a change to the step graph or the engine, and update the values
+ * marked `measured`). Values marked `provisional` are estimates for settings this build cannot measure yet
+ * (quantized and half-precision bases, a chunked LM head, recomputation); replace them with measurements when those
+ * land. Dimension letters: B batch, T time (max length), C hidden, I intermediate, H heads, K key/value heads,
+ * D head size, V vocabulary, L layers.
+ */
+
+/** The dtypes a frozen backbone can be held in (`architecture.backbone_dtype`). */
+export type PlanDtype = "float32" | "float16" | "bfloat16" | "int8" | "int4";
+
+/** The plan's coefficients (bytes unless named otherwise). */
+export interface PlanCoefficients {
+  /** Bytes per frozen linear-layer weight, by `backbone_dtype` (scales of quantized blocks included). */
+  readonly linearBytes: Readonly<Record<PlanDtype, number>>;
+  /** Bytes per embedding and norm weight, by `backbone_dtype` (the embedding is not quantized). */
+  readonly embeddingBytes: Readonly<Record<PlanDtype, number>>;
+  /**
+   * onnxruntime's prepacked copy of the frozen matmul weights in the training session, in bytes per weight, by
+   * dtype (the LM head included): the forward `x·Wᵀ` and the backward `dY·W` may each pack their own layout.
+   */
+  readonly prepackBytes: Readonly<Record<PlanDtype, number>>;
+  /** Same, in an inference session (forward or generation), which packs one layout. */
+  readonly prepackInferenceBytes: Readonly<Record<PlanDtype, number>>;
+  /** Float32 values per token per decoder layer held for the backward: coefficients of C, (H+2K)·D, I and H·T. */
+  readonly activations: {
+    readonly perC: number;
+    readonly perQkv: number;
+    readonly perI: number;
+    readonly perHT: number;
+  };
+  /** Float32 values per token per layer kept with recomputation (`gradient_checkpointing`): coefficient of C. */
+  readonly checkpointedPerC: number;
+  /** `[B·T, V]`-sized float32 tensors alive at once around the LM head and the cross-entropy. */
+  readonly headTensors: number;
+  /** Tokens per chunk of a chunked LM head (its `[chunk, V]` tensors replace the `[B·T, V]` ones). */
+  readonly headChunkTokens: number;
+  /** Float32 copies per trainable value: value, gradient, AdamW moments, and the step's outputs. */
+  readonly trainableCopies: number;
+  /** Extra float32 copies per trainable value with gradient accumulation. */
+  readonly accumulationCopies: number;
+  /** Node.js and onnxruntime: the process before any model is compiled (the benchmark's worker). */
+  readonly runtimeBytes: number;
+  /** What `fit()` adds to that: the tokenizer, the data and its tokenized batches, the event subscribers. */
+  readonly experimentRuntimeBytes: number;
+  /** Step FLOPs per forward FLOP: LoRA (data gradients only) and full fine-tuning (weight gradients too). */
+  readonly backwardFactor: { readonly lora: number; readonly full: number };
+  /** A whole training step's FLOP/s over the calibration matmul's (above 1: the step's matmuls are larger). */
+  readonly stepEfficiency: number;
+}
+
+/**
+ * The one table of coefficients.
+ * @example
+ * ```ts
+ * const weightsBytes = params * PLAN_COEFFICIENTS.linearBytes.int8;
+ * ```
+ */
+export const PLAN_COEFFICIENTS: PlanCoefficients = {
+  // float32 measured; float16/bfloat16 provisional (half-precision storage, today converted to float32 at load);
+  // int8 provisional (1 byte + a float32 scale per row); int4 provisional (MatMulNBits, block 32: 0.5 byte +
+  // a float32 scale and a 4-bit zero point per block).
+  linearBytes: { float32: 4, float16: 2, bfloat16: 2, int8: 1, int4: 0.64 },
+  embeddingBytes: { float32: 4, float16: 2, bfloat16: 2, int8: 4, int4: 4 },
+  // float32 measured (see docs/benchmarks.md, "The plan against measurements"); the others provisional: a
+  // half-precision base computed in float32 packs a float32 copy, a quantized base a second orientation.
+  prepackBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 1, int4: 0.64 },
+  prepackInferenceBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 0, int4: 0 },
+  activations: { perC: 8, perQkv: 3, perI: 4, perHT: 1 }, // measured (fitted on the tiny and mid shapes, checked on SmolLM2)
+  checkpointedPerC: 2, // provisional
+  headTensors: 6, // measured
+  headChunkTokens: 1024, // provisional
+  trainableCopies: 10, // provisional (value, gradient, two moments, the step's three outputs, their feeds)
+  accumulationCopies: 1,
+  runtimeBytes: 140 * 2 ** 20, // measured
+  experimentRuntimeBytes: 300 * 2 ** 20, // measured once (mid shape: fit() against the benchmark's worker)
+  backwardFactor: { lora: 2, full: 3 },
+  // Provisional: the step's larger matmuls on prepacked weights run faster than the 1024³ calibration product with
+  // fed weights. From quiet-machine figures of earlier sessions (SmolLM2-135M shape, B 8, T 256: 4.4 s per step,
+  // 1.17 TFLOP, so 267 GFLOP/s; the calibration product ≈ 190 GFLOP/s); this session's machine was never quiet.
+  stepEfficiency: 1.4,
+};
