@@ -144,11 +144,13 @@ test("the demo model: f32 and f16 give our greedy ids; q8_0 and q4_0 keep the he
       const out = await exportTo(backbone, `demo-${type}`, type);
       const cpp = await loadLlamaCpp(out.file);
       assert.deepEqual(cpp.warnings, []);
-      const theirs = mean(await cpp.logProbs(text));
-      console.log(
-        `${type}: mean log-prob ${theirs.toFixed(4)} vs ours f32 ${ours.toFixed(4)}, ${out.bytes} bytes`,
-      );
+      const perToken = await cpp.logProbs(text);
+      const theirs = mean(perToken);
+      const drift = mean(perToken.map((v, i) => Math.abs(v - oursPerToken[i])));
+      const ppl = `perplexity ${Math.exp(-theirs).toFixed(3)} vs ours f32 ${Math.exp(-ours).toFixed(3)}`;
+      console.log(`${type}: ${ppl}, mean |Δ log p| per token ${drift.toFixed(4)}, ${out.bytes} bytes`);
       assert.ok(Math.abs(theirs - ours) < margin, `${type}: ${theirs} vs ${ours} (margin ${margin})`);
+      assert.ok(drift < 4 * margin, `${type}: per-token drift ${drift}`);
       await cpp.dispose();
     }
   } finally {
