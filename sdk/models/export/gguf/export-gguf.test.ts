@@ -5,7 +5,7 @@
  * within stated margins of ours in f32. Also the encoders, the q/k permutation and the refusals.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -20,7 +20,7 @@ import { Backbone } from "../../backbone";
 import { ExportError } from "../export-error";
 import { exportGguf, type GGUF_TYPES } from "./export-gguf";
 import { decodeTensor, encodeTensor } from "./ggml-types";
-import { permuteRotaryRows } from "./gguf-arch";
+import { ggufArch, permuteRotaryRows } from "./gguf-arch";
 
 const DEMO = path.resolve(__dirname, "../../../../../assets/tiny-llama");
 const PROMPT = "The fisherman checked his nets and";
@@ -180,6 +180,46 @@ test("the folder holds the Modelfile (ChatML template, stop token) and refuses w
       /type.*expected one of f32, f16, q4_0, q8_0/s,
     );
     await assert.rejects(exportGguf({ backbone, dir: DEMO, overwrite: true }), /base model folder/);
+  } finally {
+    await backbone.dispose();
+  }
+});
+
+test("what llama.cpp cannot express is refused, saying why", async () => {
+  const backbone = await Backbone.load(DEMO);
+  try {
+    const config = backbone.config;
+    assert.throws(
+      () => ggufArch({ ...config, modelType: "phi3" }, false, "/x"),
+      /does not support model_type 'phi3' \(it supports llama, mistral, qwen2, qwen3, gemma\)/,
+    );
+    const gemma = { ...config, modelType: "gemma", hiddenAct: "gelu_pytorch_tanh", tieWordEmbeddings: true };
+    assert.throws(() => ggufArch(gemma, true, "/x"), /always uses the token embedding as the output layer/);
+    assert.throws(
+      () => ggufArch({ ...gemma, hiddenAct: "gelu" }, false, "/x"),
+      /uses gelu_pytorch_tanh, but this model's activation is gelu/,
+    );
+    // A pre-tokenizer llama.cpp would split differently: refused, unless named explicitly.
+    const model = path.join(await tmp, "whitespace-model");
+    await cp(DEMO, model, { recursive: true });
+    const file = path.join(model, "tokenizer.json");
+    const json = JSON.parse(await readFile(file, "utf8"));
+    await writeFile(file, JSON.stringify({ ...json, pre_tokenizer: { type: "Whitespace" } }));
+    const other = await Backbone.load(model);
+    try {
+      await assert.rejects(
+        exportGguf({ backbone: other, dir: path.join(await tmp, "ws") }),
+        /would split text differently.*Pass tokenizerPre/s,
+      );
+      const named = await exportGguf({
+        backbone: other,
+        dir: path.join(await tmp, "ws"),
+        tokenizerPre: "gpt-2",
+      });
+      assert.equal(named.architecture, "llama");
+    } finally {
+      await other.dispose();
+    }
   } finally {
     await backbone.dispose();
   }
