@@ -9,21 +9,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { loadTrainedBackbone } from "../../sdk/train";
-import { cliWorkspace, onlyExperiment, tunebook } from "../support/cli-workspace";
+import { tunebook } from "../support/cli-workspace";
 import { greedyOurs, loadLlamaCpp } from "../support/llama-cpp";
-import { experimentsRoot, tinyLlama } from "./fixtures";
+import { cliTrainedExperiment } from "./fixtures";
 
 let ws = "";
 let trained = "";
 
 before(async () => {
-  ws = experimentsRoot();
-  const model = path.join(ws, "model");
-  fs.cpSync(await tinyLlama(), model, { recursive: true });
-  await cliWorkspace({ dir: ws, backbone: model });
-  const r = tunebook(["train", "--config", "exp.yaml"], ws);
-  assert.equal(r.code, 0, r.err);
-  trained = onlyExperiment(path.join(ws, "runs"));
+  ({ ws, trained } = await cliTrainedExperiment());
 });
 
 after(() => fs.rmSync(ws, { recursive: true, force: true }));
