@@ -120,6 +120,31 @@ test("a LoRA adapter on q, k and v is merged before the q/k permutation (llama.c
   }
 });
 
+for (const scaling of [
+  { rope_type: "linear", factor: 4 },
+  {
+    rope_type: "llama3",
+    factor: 8,
+    low_freq_factor: 1,
+    high_freq_factor: 4,
+    original_max_position_embeddings: 16,
+  },
+]) {
+  test(`RoPE scaling ${scaling.rope_type} is written as llama.cpp reads it (same greedy ids and log-probs)`, async () => {
+    const dir = path.join(await tmp, `model-rope-${scaling.rope_type}`);
+    await cp(await makeTinyCheckpoint({ arch: "llama", seed: 7 }), dir, { recursive: true });
+    const file = path.join(dir, "config.json");
+    const config = JSON.parse(await readFile(file, "utf8"));
+    await writeFile(file, JSON.stringify({ ...config, rope_scaling: scaling, max_position_embeddings: 256 }));
+    const backbone = await Backbone.load(dir);
+    try {
+      await checkF32(backbone, `rope-${scaling.rope_type}`);
+    } finally {
+      await backbone.dispose();
+    }
+  });
+}
+
 test("the demo model: f32 and f16 give our greedy ids; q8_0 and q4_0 keep the held-out log-probability", async () => {
   const backbone = await Backbone.load(DEMO);
   try {
