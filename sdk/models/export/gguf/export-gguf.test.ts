@@ -235,7 +235,7 @@ test("what llama.cpp cannot express is refused, saying why", async () => {
     try {
       await assert.rejects(
         exportGguf({ backbone: other, dir: path.join(await tmp, "ws") }),
-        /would split text differently.*Pass tokenizerPre/s,
+        /would split text differently.*option tokenizerPre/s,
       );
       const named = await exportGguf({
         backbone: other,

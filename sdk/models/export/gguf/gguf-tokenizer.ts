@@ -107,7 +107,7 @@ function preName(json: TokenizerJson, options: TokenizerMetadataOptions): string
   throw new ExportError({
     target: options.target,
     problem: `llama.cpp would split text differently: this tokenizer's pre-tokenizer (${pattern === undefined ? JSON.stringify(json.pre_tokenizer?.type ?? null) : `pattern ${pattern}`}) is none of those the export recognises (${KNOWN_PRE_TOKENIZERS.join(", ")})`,
-    fix: "Pass tokenizerPre (--gguf-pre) naming the llama.cpp pre-tokenizer that implements it (see llama.cpp's llama-vocab.cpp), or export --format merged.",
+    fix: "Pass exportGguf the option tokenizerPre naming the llama.cpp pre-tokenizer that implements it (see llama.cpp's llama-vocab.cpp), or export --format merged.",
   });
 }
 
