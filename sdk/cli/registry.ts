@@ -61,6 +61,8 @@ export interface CliHandlers {
     format: string;
     merge: boolean;
     overwrite?: boolean;
+    /** `--gguf-type` of `--format gguf`. */
+    ggufType?: string;
   }) => Promise<void>;
   /** `tunebook serve <model>`: OpenAI-compatible server; resolves when it stops. */
   serve?: (input: {

@@ -10,8 +10,8 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { cliWorkspace, onlyExperiment, tunebook } from "../support/cli-workspace";
-import { experimentsRoot, tinyLlama } from "./fixtures";
+import { tunebook } from "../support/cli-workspace";
+import { cliTrainedExperiment } from "./fixtures";
 
 /** Every entry under `dir` (not following symlinks): file → sha256, symlink → its target, folder → "dir". */
 function snapshot(dir: string): Record<string, string> {
@@ -38,13 +38,7 @@ let model = "";
 let n = 0;
 
 before(async () => {
-  ws = experimentsRoot();
-  model = path.join(ws, "model");
-  fs.cpSync(await tinyLlama(), model, { recursive: true });
-  await cliWorkspace({ dir: ws, backbone: model });
-  const r = tunebook(["train", "--config", "exp.yaml"], ws);
-  assert.equal(r.code, 0, r.err);
-  trained = onlyExperiment(path.join(ws, "runs"));
+  ({ ws, model, trained } = await cliTrainedExperiment());
 });
 
 after(() => fs.rmSync(ws, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
  * PyTorch reference script) and a small arithmetic question/answer dataset.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Dataset } from "../../sdk/data";
@@ -47,3 +47,22 @@ export async function fitCompleted(exp: Experiment): Promise<Run> {
 /** The validation losses of a run, in order. */
 export const evalLosses = (run: Run): number[] =>
   run.history.flatMap((r) => (r.type === "eval" ? [r.loss] : []));
+
+/**
+ * A workspace with a copy of the tiny Llama and an experiment trained there by the built `tunebook train`.
+ * @returns the workspace, the base model folder in it, and the trained experiment folder
+ * @example
+ * ```ts
+ * const { ws, trained } = await cliTrainedExperiment();
+ * ```
+ */
+export async function cliTrainedExperiment(): Promise<{ ws: string; model: string; trained: string }> {
+  const { cliWorkspace, onlyExperiment, tunebook } = await import("../support/cli-workspace");
+  const ws = experimentsRoot();
+  const model = path.join(ws, "model");
+  cpSync(await tinyLlama(), model, { recursive: true });
+  await cliWorkspace({ dir: ws, backbone: model });
+  const r = tunebook(["train", "--config", "exp.yaml"], ws);
+  assert.equal(r.code, 0, r.err);
+  return { ws, model, trained: onlyExperiment(path.join(ws, "runs")) };
+}

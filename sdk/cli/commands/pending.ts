@@ -10,6 +10,9 @@ import { type CliIo, runAction } from "../run-action";
 /** The formats `tunebook export --format` accepts. */
 const EXPORT_FORMATS = ["peft", "merged"];
 
+/** The GGUF export format (llama.cpp, Ollama), with its `--gguf-type`. */
+const GGUF_FORMAT = "gguf";
+
 /** The flags of `tunebook serve`. */
 interface ServeFlags {
   host: string;
@@ -102,17 +105,18 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
     )
     .addOption(
       new Option("-f, --format <format>", "peft (the LoRA adapter) or merged (a complete model)")
-        .choices(EXPORT_FORMATS)
+        .choices([...EXPORT_FORMATS, GGUF_FORMAT])
         .default("peft"),
     )
     .option("--no-merge", "keep the adapter separate (same as --format peft)")
+    .option("--gguf-type <type>", "with --format gguf: f32, f16 (default), q8_0 or q4_0")
     .option("--overwrite", "replace a previous export in the output folder (never another folder)")
     .action(
       runAction(
         io,
         async (
           experiment: string,
-          opts: { output: string; format: string; merge: boolean; overwrite?: boolean },
+          opts: { output: string; format: string; merge: boolean; overwrite?: boolean; ggufType?: string },
         ) => {
           await requireHandler(handlers, "export", "export")({ experiment, ...opts });
         },

@@ -3,7 +3,7 @@
  * exported folder out.
  */
 import { ConfigError } from "../../errors";
-import { EmptyPromptError } from "../../models";
+import { EmptyPromptError, type GgufType } from "../../models";
 import { exportExperiment, loadModelOrExperiment } from "../../train";
 import type { CliHandlers } from "../registry";
 
@@ -34,14 +34,16 @@ export const generateHandler: NonNullable<CliHandlers["generate"]> = async (inpu
   }
 };
 
-/** `tunebook export <experiment> --output DIR [--format peft|merged]`. */
+/** `tunebook export <experiment> --output DIR [--format peft|merged|gguf] [--gguf-type TYPE]`. */
 export const exportHandler: NonNullable<CliHandlers["export"]> = async (input) => {
-  const format = (input.merge === false ? "peft" : input.format) as "peft" | "merged"; // checked by exportExperiment
+  // Checked by exportExperiment (format and GGUF type).
+  const format = (input.merge === false ? "peft" : input.format) as "peft" | "merged" | "gguf";
   const dir = await exportExperiment({
     experiment: input.experiment,
     output: input.output,
     format,
     overwrite: input.overwrite,
+    ggufType: input.ggufType as GgufType | undefined,
   });
   process.stdout.write(`exported ${format} model to ${dir}\n`);
 };

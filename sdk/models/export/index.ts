@@ -19,6 +19,7 @@ export {
   isExportFolder,
   type ProtectedFolder,
 } from "./export-target";
+export * from "./gguf";
 export { addLoraDelta, type MergedTensor, type MergePlan, planMergedWeights } from "./merge-weights";
 export {
   type ModelCardFacts,

@@ -10,7 +10,10 @@ import {
   Backbone,
   type BackboneOptions,
   ExportError,
+  exportGguf,
   exportMergedModel,
+  GGUF_TYPES,
+  type GgufType,
   saveLoraAdapter,
 } from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
@@ -104,8 +107,13 @@ export interface ExportExperimentOptions {
   experiment: string;
   /** The folder to write. */
   output: string;
-  /** `peft`: the LoRA adapter alone; `merged`: a complete Hugging Face model with the adapters merged in. */
-  format: "peft" | "merged";
+  /**
+   * `peft`: the LoRA adapter alone; `merged`: a complete Hugging Face model with the adapters merged in;
+   * `gguf`: the merged model as a GGUF file for llama.cpp and Ollama (with a Modelfile).
+   */
+  format: "peft" | "merged" | "gguf";
+  /** Tensor type of a `gguf` export: `f32`, `f16` (default), `q8_0` or `q4_0`. */
+  ggufType?: GgufType;
   /** Which checkpoint (default: best if kept, else last). */
   checkpoint?: CheckpointChoice;
   /** Replace a non-empty output folder. */
@@ -126,11 +134,13 @@ export interface ExportExperimentOptions {
  */
 export async function exportExperiment(options: ExportExperimentOptions): Promise<string> {
   const store = ExperimentStore.open(options.experiment);
+  checkGgufType(options);
+  if (options.format === "gguf") return exportExperimentGguf(store, options);
   if (options.format !== "peft" && options.format !== "merged") {
     throw new ExportError({
       target: path.resolve(options.output),
       problem: `unknown export format '${String(options.format)}'`,
-      fix: "Choose peft (the LoRA adapter alone) or merged (a complete Hugging Face model).",
+      fix: "Choose peft (the LoRA adapter alone), merged (a complete Hugging Face model) or gguf (llama.cpp, Ollama).",
     });
   }
   const protect = [{ dir: store.dir, what: "the experiment folder being exported" }];
@@ -157,6 +167,44 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
         trainingConfig: config ? (configToPlain(config) as Record<string, unknown>) : undefined,
         metrics,
       },
+    });
+    return exported.dir;
+  } finally {
+    await backbone.dispose();
+  }
+}
+
+/** Refuses a GGUF type that does not exist, or one given for another format, before the (slow) model load. */
+function checkGgufType(options: ExportExperimentOptions): void {
+  const type = options.ggufType;
+  if (type === undefined) return;
+  const target = path.resolve(options.output);
+  if (options.format !== "gguf") {
+    const problem = `a GGUF type (${type}) was given for the ${options.format} format`;
+    throw new ExportError({ target, problem, fix: "Pass --gguf-type only with --format gguf." });
+  }
+  if (!(GGUF_TYPES as readonly string[]).includes(type)) {
+    const problem = `unknown GGUF type '${type}'`;
+    throw new ExportError({ target, problem, fix: `Choose one of ${GGUF_TYPES.join(", ")}.` });
+  }
+}
+
+/** The `gguf` format of {@link exportExperiment}: the trained model's merged weights in llama.cpp's format. */
+async function exportExperimentGguf(
+  store: ExperimentStore,
+  options: ExportExperimentOptions,
+): Promise<string> {
+  const protect = [{ dir: store.dir, what: "the experiment folder being exported" }];
+  assertSafeTarget(options.output, protect);
+  const backbone = await loadTrainedBackbone(options.experiment, { checkpoint: options.checkpoint });
+  try {
+    const exported = await exportGguf({
+      backbone,
+      dir: options.output,
+      type: options.ggufType,
+      overwrite: options.overwrite ?? false,
+      name: store.id,
+      protect,
     });
     return exported.dir;
   } finally {
