@@ -49,6 +49,8 @@ export interface ModelCardFacts {
   fullFineTuning: boolean;
   /** Parameter count of the exported weights. */
   parameters: number;
+  /** What the folder holds (default `safetensors`): the usage section and tags follow it. */
+  format?: "safetensors" | "onnx";
 }
 
 /**
@@ -95,12 +97,13 @@ function frontMatter(card: z.output<typeof ModelCardOptionsSchema>, facts: Model
       "text-generation",
       facts.modelType,
       ...(facts.lora ? ["lora", "peft-merged"] : []),
+      ...(facts.format === "onnx" ? ["onnx", "transformers.js"] : []),
       ...card.tags,
     ]),
   ];
   const meta: Record<string, unknown> = {
     base_model: facts.baseModel,
-    library_name: "tunebook",
+    library_name: facts.format === "onnx" ? "transformers.js" : "tunebook",
     pipeline_tag: "text-generation",
     tags,
   };
@@ -122,6 +125,21 @@ function trainingSection(facts: ModelCardFacts): string {
   }
   if (facts.fullFineTuning) return "Fully fine-tuned: every weight is the trained value.";
   return "The base weights, unchanged.";
+}
+
+function onnxUsageSection(name: string): string {
+  return [
+    "## Usage",
+    "",
+    "With transformers.js (Node or the browser); `dtype` picks `onnx/model.onnx` (`fp32`),",
+    "`onnx/model_quantized.onnx` (`q8`) or `onnx/model_q4.onnx` (`q4`) where present:",
+    "",
+    "```js",
+    'import { pipeline } from "@huggingface/transformers";',
+    `const generator = await pipeline("text-generation", "${name}", { dtype: "fp32" });`,
+    'const [out] = await generator("Hello", { max_new_tokens: 32, do_sample: false });',
+    "```",
+  ].join("\n");
 }
 
 function usageSection(name: string): string {
@@ -173,6 +191,8 @@ export function renderModelCard(
     const rows = Object.entries(card.metrics).map(([k, v]): [string, string] => [k, String(v)]);
     parts.push("## Metrics", "", table(["metric", "value"], rows), "");
   }
-  parts.push(usageSection(facts.name), "", "Exported with tunebook (float32 safetensors).", "");
+  if (facts.format === "onnx") {
+    parts.push(onnxUsageSection(facts.name), "", "Exported with tunebook (ONNX with a KV cache).", "");
+  } else parts.push(usageSection(facts.name), "", "Exported with tunebook (float32 safetensors).", "");
   return parts.join("\n");
 }
