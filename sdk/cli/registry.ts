@@ -48,6 +48,8 @@ export interface CliHandlers {
     format: string;
     merge: boolean;
     overwrite?: boolean;
+    /** `--dtypes` of `--format onnx`, e.g. `["fp32", "q4"]`. */
+    dtypes?: string[];
   }) => Promise<void>;
   /** `tunebook serve <model>`: OpenAI-compatible server; resolves when it stops. */
   serve?: (input: {

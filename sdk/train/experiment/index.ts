@@ -30,7 +30,9 @@ export {
 } from "./run-inputs";
 export {
   type CheckpointChoice,
+  EXPORT_FORMATS,
   type ExportExperimentOptions,
+  type ExportFormat,
   exportExperiment,
   loadModelOrExperiment,
   loadTrainedBackbone,

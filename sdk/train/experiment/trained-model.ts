@@ -11,6 +11,8 @@ import {
   type BackboneOptions,
   ExportError,
   exportMergedModel,
+  exportOnnx,
+  type OnnxDtype,
   saveLoraAdapter,
 } from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
@@ -98,14 +100,25 @@ export async function loadModelOrExperiment(
   return isExperiment ? loadTrainedBackbone(model) : Backbone.load(model, options);
 }
 
+/** The formats {@link exportExperiment} writes. */
+export const EXPORT_FORMATS = ["peft", "merged", "onnx"] as const;
+
+/** An export format: `peft`, `merged`, `onnx`. */
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 /** Options of {@link exportExperiment}. */
 export interface ExportExperimentOptions {
   /** The experiment folder. */
   experiment: string;
   /** The folder to write. */
   output: string;
-  /** `peft`: the LoRA adapter alone; `merged`: a complete Hugging Face model with the adapters merged in. */
-  format: "peft" | "merged";
+  /**
+   * `peft`: the LoRA adapter alone; `merged`: a complete Hugging Face model with the adapters merged in;
+   * `onnx`: the merged model as ONNX for transformers.js and onnxruntime (see `exportOnnx`).
+   */
+  format: ExportFormat;
+  /** With `onnx`: the transformers.js `dtype`s to write (default fp32, q8, q4). */
+  onnxDtypes?: readonly OnnxDtype[];
   /** Which checkpoint (default: best if kept, else last). */
   checkpoint?: CheckpointChoice;
   /** Replace a non-empty output folder. */
@@ -126,11 +139,11 @@ export interface ExportExperimentOptions {
  */
 export async function exportExperiment(options: ExportExperimentOptions): Promise<string> {
   const store = ExperimentStore.open(options.experiment);
-  if (options.format !== "peft" && options.format !== "merged") {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
     throw new ExportError({
       target: path.resolve(options.output),
       problem: `unknown export format '${String(options.format)}'`,
-      fix: "Choose peft (the LoRA adapter alone) or merged (a complete Hugging Face model).",
+      fix: `Choose one of ${EXPORT_FORMATS.join(", ")}: peft (the LoRA adapter alone), merged (a complete Hugging Face model), onnx (for transformers.js and onnxruntime).`,
     });
   }
   const protect = [{ dir: store.dir, what: "the experiment folder being exported" }];
@@ -146,18 +159,24 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
     const last = evals.at(-1);
     const metrics = last?.type === "eval" ? { validation_loss: last.loss, ...last.metrics } : undefined;
     const config = store.readConfig();
-    const exported = await exportMergedModel({
+    const modelCard = {
+      title: store.id,
+      description: `Fine-tuned with tunebook from experiment ${store.id}.`,
+      trainingConfig: config ? (configToPlain(config) as Record<string, unknown>) : undefined,
+      metrics,
+    };
+    const target = {
       backbone,
       dir: options.output,
       overwrite: options.overwrite ?? false,
       protect,
-      modelCard: {
-        title: store.id,
-        description: `Fine-tuned with tunebook from experiment ${store.id}.`,
-        trainingConfig: config ? (configToPlain(config) as Record<string, unknown>) : undefined,
-        metrics,
-      },
-    });
+      modelCard,
+    };
+    if (options.format === "onnx") {
+      const dtypes = options.onnxDtypes ? [...options.onnxDtypes] : undefined;
+      return (await exportOnnx({ ...target, dtypes })).dir;
+    }
+    const exported = await exportMergedModel(target);
     return exported.dir;
   } finally {
     await backbone.dispose();
