@@ -27,6 +27,9 @@ export interface FakeRepo {
 /** Files above this size are LFS files (the real Hub decides by size and content). */
 const LFS_ABOVE = 1024;
 
+type Json = (status: number, value: unknown) => void;
+type Auth = (namespace: string) => boolean;
+
 /** The fake Hub. */
 export class FakeHub {
   readonly repos = new Map<string, FakeRepo>();
@@ -90,8 +93,28 @@ export class FakeHub {
       }
       return true;
     };
-    let m: RegExpExecArray | null;
-    if (route === "POST /api/repos/create") {
+    const routes: [RegExp, (m: RegExpExecArray) => unknown][] = [
+      [/^POST \/api\/repos\/create$/, () => this.create(body, auth, json)],
+      [
+        /^POST \/api\/models\/([^/]+)\/([^/]+)\/preupload\/([^/]+)$/,
+        (m) => this.preupload(m, body, auth, json),
+      ],
+      [/^POST \/([^/]+)\/([^/]+)\.git\/info\/lfs\/objects\/batch$/, (m) => this.batch(m, body, auth, json)],
+      [/^PUT \/lfs-upload\/([^/]+\/[^/]+)\/([0-9a-f]{64})$/, (m) => this.upload(m, body, res, json)],
+      [/^POST \/api\/models\/([^/]+)\/([^/]+)\/commit\/([^/]+)$/, (m) => this.commit(m, body, auth, json)],
+    ];
+    for (const [pattern, run] of routes) {
+      const m = pattern.exec(route);
+      if (m) {
+        run(m);
+        return;
+      }
+    }
+    json(404, { error: `the fake Hub does not implement ${route}` });
+  }
+
+  private create(body: Buffer, auth: Auth, json: Json): unknown {
+    {
       const o = JSON.parse(body.toString()) as { name: string; organization: string; visibility?: string };
       if (!auth(o.organization)) return;
       const id = `${o.organization}/${o.name}`;
@@ -99,7 +122,10 @@ export class FakeHub {
       this.repos.set(id, { private: o.visibility === "private", commits: [] });
       return json(200, { url: `${this.endpoint}/${id}`, id });
     }
-    if ((m = /^POST \/api\/models\/([^/]+)\/([^/]+)\/preupload\/([^/]+)$/.exec(route))) {
+  }
+
+  private preupload(m: RegExpExecArray, body: Buffer, auth: Auth, json: Json): unknown {
+    {
       if (!auth(m[1])) return;
       const o = JSON.parse(body.toString()) as { files: { path: string; size: number }[] };
       const files = o.files.map((f) => ({
@@ -108,30 +134,35 @@ export class FakeHub {
       }));
       return json(200, { files });
     }
-    if ((m = /^POST \/([^/]+)\/([^/]+)\.git\/info\/lfs\/objects\/batch$/.exec(route))) {
+  }
+
+  private batch(m: RegExpExecArray, body: Buffer, auth: Auth, json: Json): unknown {
+    {
       if (!auth(m[1])) return;
       const o = JSON.parse(body.toString()) as { objects: { oid: string; size: number }[] };
-      const href = (oid: string) => `${this.endpoint}/lfs-upload/${m?.[1]}/${m?.[2]}/${oid}`;
+      const href = (oid: string) => `${this.endpoint}/lfs-upload/${m[1]}/${m[2]}/${oid}`;
       const objects = o.objects.map((x) => ({
         ...x,
-        ...(this.lfs.has(`${m?.[1]}/${m?.[2]}:${x.oid}`)
-          ? {}
-          : { actions: { upload: { href: href(x.oid) } } }),
+        ...(this.lfs.has(`${m[1]}/${m[2]}:${x.oid}`) ? {} : { actions: { upload: { href: href(x.oid) } } }),
       }));
       return json(200, { transfer: "basic", objects });
     }
-    if ((m = /^PUT \/lfs-upload\/([^/]+\/[^/]+)\/([0-9a-f]{64})$/.exec(route))) {
-      this.uploads++;
-      if (this.failUpload === this.uploads) {
-        this.failUpload = undefined;
-        return json(500, { error: "storage unavailable" });
-      }
-      if (createHash("sha256").update(body).digest("hex") !== m[2]) return json(400, { error: "bad sha256" });
-      this.lfs.set(`${m[1]}:${m[2]}`, body);
-      res.writeHead(200).end();
-      return;
+  }
+
+  private upload(m: RegExpExecArray, body: Buffer, res: http.ServerResponse, json: Json): unknown {
+    this.uploads++;
+    if (this.failUpload === this.uploads) {
+      this.failUpload = undefined;
+      return json(500, { error: "storage unavailable" });
     }
-    if ((m = /^POST \/api\/models\/([^/]+)\/([^/]+)\/commit\/([^/]+)$/.exec(route))) {
+    if (createHash("sha256").update(body).digest("hex") !== m[2]) return json(400, { error: "bad sha256" });
+    this.lfs.set(`${m[1]}:${m[2]}`, body);
+    res.writeHead(200).end();
+    return;
+  }
+
+  private commit(m: RegExpExecArray, body: Buffer, auth: Auth, json: Json): unknown {
+    {
       if (!auth(m[1])) return;
       const repo = this.repos.get(`${m[1]}/${m[2]}`);
       if (!repo) return json(404, { error: "Repository not found" });
@@ -155,6 +186,5 @@ export class FakeHub {
       repo.commits.push({ oid, title, files });
       return json(200, { commitOid: oid, commitUrl: `${this.endpoint}/${m[1]}/${m[2]}/commit/${oid}` });
     }
-    json(404, { error: `the fake Hub does not implement ${route}` });
   }
 }
