@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { registerExperimentsCommand } from "./commands/experiments";
 import { registerKernelCommand, registerModelCommands } from "./commands/pending";
+import { registerPushCommand } from "./commands/push";
 import { registerTrainCommand } from "./commands/train";
 import { type CliHandlers, cliHandlers } from "./registry";
 import { type CliIo, processIo } from "./run-action";
@@ -46,6 +47,7 @@ export function createProgram(options: ProgramOptions = {}): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerTrainCommand(program, handlers, io);
   registerModelCommands(program, handlers, io);
+  registerPushCommand(program, handlers, io);
   registerKernelCommand(program, handlers, io);
   registerExperimentsCommand(program, io);
   return program;

@@ -63,6 +63,15 @@ export interface CliHandlers {
     id?: string;
     signal: AbortSignal;
   }) => Promise<void>;
+  /** `tunebook push <experiment|dir> --repo user/name`: publishes to the Hugging Face Hub. */
+  push?: (input: {
+    source: string;
+    repo: string;
+    private?: boolean;
+    format?: string;
+    dtypes?: string[];
+    message?: string;
+  }) => Promise<void>;
   /** `tunebook kernel install`: installs the tslab Jupyter kernel. */
   kernelInstall?: (input: { prefix?: string; python?: string }) => Promise<void>;
   /** `tunebook kernel list`: lists installed Jupyter kernels. */

@@ -34,8 +34,18 @@ export const generateHandler: NonNullable<CliHandlers["generate"]> = async (inpu
   }
 };
 
-/** The `--dtypes` of `--format onnx`, checked. */
-function onnxDtypes(format: string, dtypes: string[] | undefined): OnnxDtype[] | undefined {
+/**
+ * The `--dtypes` of `--format onnx`, checked.
+ * @param format - the `--format`
+ * @param dtypes - the `--dtypes` list, if given
+ * @returns the dtypes, or undefined for the default
+ * @throws ConfigError for `--dtypes` without `--format onnx`, or an unknown dtype
+ * @example
+ * ```ts
+ * onnxDtypes("onnx", ["fp32", "q4"]); // ["fp32", "q4"]
+ * ```
+ */
+export function onnxDtypes(format: string, dtypes: string[] | undefined): OnnxDtype[] | undefined {
   if (!dtypes) return undefined;
   const where = { source: "tunebook export" };
   if (format !== "onnx") {

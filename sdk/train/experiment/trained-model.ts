@@ -6,13 +6,18 @@
 import fs from "node:fs";
 import path from "node:path";
 import {
+  adapterTensors,
   assertSafeTarget,
   Backbone,
   type BackboneOptions,
   ExportError,
   exportMergedModel,
   exportOnnx,
+  type ModelCardOptions,
+  ModelCardOptionsSchema,
+  modelCardFacts,
   type OnnxDtype,
+  renderModelCard,
   saveLoraAdapter,
 } from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
@@ -100,6 +105,20 @@ export async function loadModelOrExperiment(
   return isExperiment ? loadTrainedBackbone(model) : Backbone.load(model, options);
 }
 
+/** The model card of an adapter export (none when the backbone has no LoRA: saving then says why). */
+function adapterCard(backbone: Backbone, card: ModelCardOptions, output: string): string | undefined {
+  if (!backbone.lora) return undefined;
+  const { tensors, modules } = adapterTensors(backbone.lora);
+  const parameters = Object.values(tensors).reduce((n, t) => n + t.data.length, 0);
+  const facts = modelCardFacts(backbone, {
+    name: path.basename(path.resolve(output)),
+    mergedModules: modules,
+    parameters,
+    format: "peft",
+  });
+  return renderModelCard(ModelCardOptionsSchema.parse(card), facts);
+}
+
 /** The formats {@link exportExperiment} writes. */
 export const EXPORT_FORMATS = ["peft", "merged", "onnx"] as const;
 
@@ -151,10 +170,6 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
   assertSafeTarget(options.output, protect);
   const backbone = await loadTrainedBackbone(options.experiment, { checkpoint: options.checkpoint });
   try {
-    if (options.format === "peft") {
-      const overwrite = options.overwrite ?? false;
-      return await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect });
-    }
     const evals = store.readMetrics().filter((r) => r.type === "eval");
     const last = evals.at(-1);
     const metrics = last?.type === "eval" ? { validation_loss: last.loss, ...last.metrics } : undefined;
@@ -165,6 +180,11 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
       trainingConfig: config ? (configToPlain(config) as Record<string, unknown>) : undefined,
       metrics,
     };
+    if (options.format === "peft") {
+      const overwrite = options.overwrite ?? false;
+      const readme = adapterCard(backbone, modelCard, options.output);
+      return await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect, readme });
+    }
     const target = {
       backbone,
       dir: options.output,
