@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import type { Backbone } from "../../sdk/models";
 import { cachedSession } from "../../sdk/models";
+import { writeTransformersJsFolder } from "../../sdk/models/export";
 import { loadPeer, type Peer, rates, type TimedGeneration, timeOurs } from "./timed-generation";
-import { writeTransformersJsFolder } from "./transformers-js-folder";
 
 /** Options of {@link comparePeer}. */
 export interface PeerComparisonOptions {

@@ -6,6 +6,7 @@ import { installKernel, listKernels } from "../../kernel-extensions/install";
 import { serveCommand } from "../serve/serve-command";
 import { evalHandler } from "./handlers/eval-handler";
 import { exportHandler, generateHandler } from "./handlers/model-handlers";
+import { pushHandler } from "./handlers/push-handler";
 import { searchHandler } from "./handlers/search-handler";
 import { trainHandler } from "./handlers/train-handler";
 import { type CliHandlers, registerHandlers } from "./registry";
@@ -17,6 +18,7 @@ export const defaultHandlers: CliHandlers = {
   eval: evalHandler,
   generate: generateHandler,
   export: exportHandler,
+  push: pushHandler,
   serve: (input) =>
     serveCommand({
       ...input,

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { registerExperimentsCommand } from "./commands/experiments";
 import { registerKernelCommand, registerModelCommands } from "./commands/pending";
+import { registerPushCommand } from "./commands/push";
 import { registerSearchCommand } from "./commands/search";
 import { registerTrainCommand } from "./commands/train";
 import { type CliHandlers, cliHandlers } from "./registry";
@@ -48,6 +49,7 @@ export function createProgram(options: ProgramOptions = {}): Command {
   registerTrainCommand(program, handlers, io);
   registerSearchCommand(program, handlers, io);
   registerModelCommands(program, handlers, io);
+  registerPushCommand(program, handlers, io);
   registerKernelCommand(program, handlers, io);
   registerExperimentsCommand(program, io);
   return program;

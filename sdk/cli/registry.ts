@@ -63,6 +63,8 @@ export interface CliHandlers {
     overwrite?: boolean;
     /** `--gguf-type` of `--format gguf`. */
     ggufType?: string;
+    /** `--dtypes` of `--format onnx`, e.g. `["fp32", "q4"]`. */
+    dtypes?: string[];
   }) => Promise<void>;
   /** `tunebook serve <model>`: OpenAI-compatible server; resolves when it stops. */
   serve?: (input: {
@@ -75,6 +77,15 @@ export interface CliHandlers {
     /** The name clients pass as `model` (`--model-id`). */
     id?: string;
     signal: AbortSignal;
+  }) => Promise<void>;
+  /** `tunebook push <experiment|dir> --repo user/name`: publishes to the Hugging Face Hub. */
+  push?: (input: {
+    source: string;
+    repo: string;
+    private?: boolean;
+    format?: string;
+    dtypes?: string[];
+    message?: string;
   }) => Promise<void>;
   /** `tunebook kernel install`: installs the tslab Jupyter kernel. */
   kernelInstall?: (input: { prefix?: string; python?: string }) => Promise<void>;

@@ -2,7 +2,8 @@
  * `tunebook export` never destroys what it reads or where it runs: a target that is, contains or lies inside
  * the experiment, its checkpoints or the base model folder, or that is or contains the current directory, is
  * refused (symlinks resolved) and nothing is touched, byte for byte; `--overwrite` replaces only a previous
- * export (one with `tunebook-export.json`), never another non-empty folder; `--format onnx` is not offered.
+ * export (one with `tunebook-export.json`), never another non-empty folder; `--format onnx` writes a transformers.js folder with the training config in
+ * its card, and an unknown format or dtype is refused listing the ones that exist.
  * The binary is spawned as users run it, on an experiment trained here by `tunebook train`.
  */
 import assert from "node:assert/strict";
@@ -147,15 +148,31 @@ test("--overwrite replaces a previous export but never another non-empty folder"
   );
 });
 
-test("export --help offers only the formats that work, and --format onnx says which exist", () => {
+test("export --format onnx writes a transformers.js folder; an unknown format or dtype lists the ones that exist", () => {
   const { exp, cwd } = freshCase();
   const help = tunebook(["export", "--help"], cwd);
   assert.equal(help.code, 0, help.err);
-  assert.doesNotMatch(help.out, /onnx/i);
   assert.match(help.out, /peft/);
-  assert.match(help.out, /merged/);
-  const r = tunebook(["export", exp, "-o", "../onnx", "--format", "onnx"], cwd);
-  assert.equal(r.code, 1);
-  assert.match(r.err, /'onnx' is invalid\. Allowed choices are peft, merged/);
-  assert.ok(!fs.existsSync(path.join(cwd, "..", "onnx")));
+  assert.match(help.out, /onnx/);
+  const r = tunebook(["export", exp, "-o", "../onnx", "--format", "onnx", "--dtypes", "fp32,q4"], cwd);
+  assert.equal(r.code, 0, r.err);
+  const out = path.join(cwd, "..", "onnx");
+  for (const f of [
+    "config.json",
+    "tokenizer.json",
+    "onnx/model.onnx_data",
+    "onnx/model_q4.onnx",
+    "README.md",
+  ]) {
+    assert.ok(fs.existsSync(path.join(out, f)), f);
+  }
+  assert.ok(!fs.existsSync(path.join(out, "onnx", "model_quantized.onnx")), "only the dtypes asked for");
+  assert.match(fs.readFileSync(path.join(out, "README.md"), "utf8"), /validation_loss/);
+  const bad = tunebook(["export", exp, "-o", "../tflite", "--format", "tflite"], cwd);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /'tflite' is invalid\. Allowed choices are peft, merged, onnx/);
+  const dtype = tunebook(["export", exp, "-o", "../int4", "--format", "onnx", "--dtypes", "fp32,int4"], cwd);
+  assert.equal(dtype.code, 1);
+  assert.match(dtype.err, /--dtypes.*unknown dtype 'int4'; choose from fp32, q8, q4/);
+  assert.ok(!fs.existsSync(path.join(cwd, "..", "tflite")) && !fs.existsSync(path.join(cwd, "..", "int4")));
 });

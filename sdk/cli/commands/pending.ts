@@ -8,10 +8,7 @@ import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
 
 /** The formats `tunebook export --format` accepts. */
-const EXPORT_FORMATS = ["peft", "merged"];
-
-/** The GGUF export format (llama.cpp, Ollama), with its `--gguf-type`. */
-const GGUF_FORMAT = "gguf";
+const EXPORT_FORMATS = ["peft", "merged", "onnx", "gguf"];
 
 /** The flags of `tunebook serve`. */
 interface ServeFlags {
@@ -98,25 +95,42 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
     );
   program
     .command("export <experiment>")
-    .description("write a PEFT adapter or a merged Hugging Face model folder")
+    .description(
+      "write a PEFT adapter, a merged Hugging Face model folder, or an ONNX folder for transformers.js",
+    )
     .requiredOption(
       "-o, --output <dir>",
       "destination folder (outside the experiment and the current directory)",
     )
     .addOption(
-      new Option("-f, --format <format>", "peft (the LoRA adapter) or merged (a complete model)")
-        .choices([...EXPORT_FORMATS, GGUF_FORMAT])
+      new Option(
+        "-f, --format <format>",
+        "peft (the LoRA adapter), merged (a complete model), onnx (for transformers.js / onnxruntime-web), gguf (for llama.cpp / Ollama)",
+      )
+        .choices(EXPORT_FORMATS)
         .default("peft"),
     )
     .option("--no-merge", "keep the adapter separate (same as --format peft)")
     .option("--gguf-type <type>", "with --format gguf: f32, f16 (default), q8_0 or q4_0")
     .option("--overwrite", "replace a previous export in the output folder (never another folder)")
+    .option(
+      "--dtypes <list>",
+      "with --format onnx: the variants to write, comma-separated from fp32, q8, q4 (default all)",
+      (v: string) => v.split(",").map((d) => d.trim()),
+    )
     .action(
       runAction(
         io,
         async (
           experiment: string,
-          opts: { output: string; format: string; merge: boolean; overwrite?: boolean; ggufType?: string },
+          opts: {
+            output: string;
+            format: string;
+            merge: boolean;
+            overwrite?: boolean;
+            dtypes?: string[];
+            ggufType?: string;
+          },
         ) => {
           await requireHandler(handlers, "export", "export")({ experiment, ...opts });
         },

@@ -3,8 +3,8 @@
  * exported folder out.
  */
 import { ConfigError } from "../../errors";
-import { EmptyPromptError, type GgufType } from "../../models";
-import { exportExperiment, loadModelOrExperiment } from "../../train";
+import { EmptyPromptError, type GgufType, ONNX_DTYPES, type OnnxDtype } from "../../models";
+import { type ExportFormat, exportExperiment, loadModelOrExperiment } from "../../train";
 import type { CliHandlers } from "../registry";
 
 /**
@@ -34,16 +34,44 @@ export const generateHandler: NonNullable<CliHandlers["generate"]> = async (inpu
   }
 };
 
-/** `tunebook export <experiment> --output DIR [--format peft|merged|gguf] [--gguf-type TYPE]`. */
+/**
+ * The `--dtypes` of `--format onnx`, checked.
+ * @param format - the `--format`
+ * @param dtypes - the `--dtypes` list, if given
+ * @returns the dtypes, or undefined for the default
+ * @throws ConfigError for `--dtypes` without `--format onnx`, or an unknown dtype
+ * @example
+ * ```ts
+ * onnxDtypes("onnx", ["fp32", "q4"]); // ["fp32", "q4"]
+ * ```
+ */
+export function onnxDtypes(format: string, dtypes: string[] | undefined): OnnxDtype[] | undefined {
+  if (!dtypes) return undefined;
+  const where = { source: "tunebook export" };
+  if (format !== "onnx") {
+    const message = `applies only to --format onnx (the format is ${format}); leave it out`;
+    throw new ConfigError([{ path: ["--dtypes"], message }], where);
+  }
+  const bad = dtypes.filter((d) => !(ONNX_DTYPES as readonly string[]).includes(d));
+  if (bad.length || dtypes.length === 0) {
+    const message = `unknown dtype ${bad.map((d) => `'${d}'`).join(", ") || "(none given)"}; choose from ${ONNX_DTYPES.join(", ")}, comma-separated`;
+    throw new ConfigError([{ path: ["--dtypes"], message }], where);
+  }
+  return dtypes as OnnxDtype[];
+}
+
+/**
+ * `tunebook export <experiment> --output DIR [--format peft|merged|onnx|gguf] [--dtypes fp32,q8,q4] [--gguf-type TYPE]`.
+ */
 export const exportHandler: NonNullable<CliHandlers["export"]> = async (input) => {
-  // Checked by exportExperiment (format and GGUF type).
-  const format = (input.merge === false ? "peft" : input.format) as "peft" | "merged" | "gguf";
+  const format = (input.merge === false ? "peft" : input.format) as ExportFormat; // checked by exportExperiment (format and GGUF type)
   const dir = await exportExperiment({
     experiment: input.experiment,
     output: input.output,
     format,
     overwrite: input.overwrite,
     ggufType: input.ggufType as GgufType | undefined,
+    onnxDtypes: onnxDtypes(format, input.dtypes),
   });
   process.stdout.write(`exported ${format} model to ${dir}\n`);
 };

@@ -15,6 +15,7 @@ import { writeDirAtomic } from "./atomic-dir";
 import { EXPORT_MARKER, ProtectedFoldersSchema } from "./export-target";
 import { type MergePlan, planMergedWeights } from "./merge-weights";
 import { ModelCardOptionsSchema, renderModelCard } from "./model-card";
+import { modelCardFacts } from "./model-card-facts";
 import { planShards, type Shard, ShardSizeSchema, shardIndex, shardSizeBytes } from "./shard-plan";
 
 /** Files copied from the base model folder when present: tokenizer, chat template, generation config. */
@@ -185,28 +186,11 @@ async function copyTokenizerFiles(
 
 function card(opts: Parsed, plan: MergePlan, parameters: number, target: string): string {
   const cardOptions = opts.modelCard === false ? ModelCardOptionsSchema.parse({}) : opts.modelCard;
-  const { backbone } = opts;
-  const config = backbone.modelDir.config;
-  const named =
-    typeof config._name_or_path === "string" && config._name_or_path ? config._name_or_path : undefined;
-  const lora = backbone.lora;
-  const targets = lora?.options.targetModules;
-  return renderModelCard(cardOptions, {
+  const facts = modelCardFacts(opts.backbone, {
     name: path.basename(target),
-    modelType: backbone.modelDir.modelType,
-    baseModel: cardOptions.baseModel ?? named ?? path.basename(backbone.modelDir.dir),
-    lora:
-      lora && plan.modules.length
-        ? {
-            r: lora.options.r,
-            alpha: lora.options.alpha,
-            useRslora: lora.options.useRslora,
-            scale: lora.scale,
-            modules: plan.modules.length,
-            targets: targets === "all-linear" || !targets ? ["all-linear"] : [...targets],
-          }
-        : undefined,
-    fullFineTuning: !lora && backbone.revision > 0,
+    baseModel: cardOptions.baseModel,
+    mergedModules: plan.modules,
     parameters,
   });
+  return renderModelCard(cardOptions, facts);
 }

@@ -13,6 +13,13 @@ export {
   exportMergedModel,
 } from "./export-merged-model";
 export {
+  type ExportedOnnxModel,
+  type ExportOnnxOptions,
+  ExportOnnxOptionsSchema,
+  exportOnnx,
+  ONNX_MODEL_TYPES,
+} from "./export-onnx";
+export {
   assertSafeTarget,
   EXPORT_MARKER,
   type ExportMarker,
@@ -27,4 +34,22 @@ export {
   ModelCardOptionsSchema,
   renderModelCard,
 } from "./model-card";
+export { modelCardFacts } from "./model-card-facts";
+export { initializerBytes, readExternalBytes, saveWithExternalData } from "./onnx-external-data";
+export {
+  ONNX_QUANTIZATIONS,
+  type OnnxQuantization,
+  Q4_BLOCK,
+  quantizeBlocksQ4,
+  quantizeOnnxModel,
+  quantizeRowsInt8,
+} from "./quantize-onnx";
 export { planShards, type Shard, ShardSizeSchema, shardIndex, shardSizeBytes } from "./shard-plan";
+export {
+  ONNX_DTYPES,
+  ONNX_FILES,
+  type OnnxDtype,
+  type TransformersJsFolderOptions,
+  writeTransformersJsFiles,
+  writeTransformersJsFolder,
+} from "./transformers-js-folder";

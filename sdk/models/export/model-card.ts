@@ -49,6 +49,8 @@ export interface ModelCardFacts {
   fullFineTuning: boolean;
   /** Parameter count of the exported weights. */
   parameters: number;
+  /** What the folder holds (default `safetensors`): the usage section and tags follow it. */
+  format?: "safetensors" | "onnx" | "peft";
 }
 
 /**
@@ -94,13 +96,14 @@ function frontMatter(card: z.output<typeof ModelCardOptionsSchema>, facts: Model
       "tunebook",
       "text-generation",
       facts.modelType,
-      ...(facts.lora ? ["lora", "peft-merged"] : []),
+      ...(facts.lora ? ["lora", facts.format === "peft" ? "peft" : "peft-merged"] : []),
+      ...(facts.format === "onnx" ? ["onnx", "transformers.js"] : []),
       ...card.tags,
     ]),
   ];
   const meta: Record<string, unknown> = {
     base_model: facts.baseModel,
-    library_name: "tunebook",
+    library_name: facts.format === "onnx" ? "transformers.js" : facts.format === "peft" ? "peft" : "tunebook",
     pipeline_tag: "text-generation",
     tags,
   };
@@ -114,6 +117,13 @@ function trainingSection(facts: ModelCardFacts): string {
   const { lora } = facts;
   if (lora) {
     const kind = lora.useRslora ? "rsLoRA, scale alpha/√r" : "scale alpha/r";
+    if (facts.format === "peft") {
+      return [
+        `A LoRA adapter (r = ${lora.r}, alpha = ${lora.alpha}, ${kind} = ${lora.scale}) on`,
+        `${lora.targets.map((t) => `\`${t}\``).join(", ")} (${lora.modules} modules), in PEFT format: load it on top`,
+        "of the base model.",
+      ].join(" ");
+    }
     return [
       `Fine-tuned with LoRA (r = ${lora.r}, alpha = ${lora.alpha}, ${kind} = ${lora.scale}) on`,
       `${lora.targets.map((t) => `\`${t}\``).join(", ")}; the adapters of ${lora.modules} modules are merged`,
@@ -122,6 +132,37 @@ function trainingSection(facts: ModelCardFacts): string {
   }
   if (facts.fullFineTuning) return "Fully fine-tuned: every weight is the trained value.";
   return "The base weights, unchanged.";
+}
+
+function peftUsageSection(name: string, base: string): string {
+  return [
+    "## Usage",
+    "",
+    "```python",
+    "from peft import PeftModel",
+    "from transformers import AutoModelForCausalLM",
+    `model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("${base}"), "${name}")`,
+    "```",
+    "",
+    "```ts",
+    `const backbone = await Backbone.load("${base}", { adapter: "${name}" });`,
+    "```",
+  ].join("\n");
+}
+
+function onnxUsageSection(name: string): string {
+  return [
+    "## Usage",
+    "",
+    "With transformers.js (Node or the browser); `dtype` picks `onnx/model.onnx` (`fp32`),",
+    "`onnx/model_quantized.onnx` (`q8`) or `onnx/model_q4.onnx` (`q4`) where present:",
+    "",
+    "```js",
+    'import { pipeline } from "@huggingface/transformers";',
+    `const generator = await pipeline("text-generation", "${name}", { dtype: "fp32" });`,
+    'const [out] = await generator("Hello", { max_new_tokens: 32, do_sample: false });',
+    "```",
+  ].join("\n");
 }
 
 function usageSection(name: string): string {
@@ -173,6 +214,15 @@ export function renderModelCard(
     const rows = Object.entries(card.metrics).map(([k, v]): [string, string] => [k, String(v)]);
     parts.push("## Metrics", "", table(["metric", "value"], rows), "");
   }
-  parts.push(usageSection(facts.name), "", "Exported with tunebook (float32 safetensors).", "");
+  if (facts.format === "peft") {
+    parts.push(
+      peftUsageSection(facts.name, facts.baseModel),
+      "",
+      "Exported with tunebook (PEFT LoRA adapter).",
+      "",
+    );
+  } else if (facts.format === "onnx") {
+    parts.push(onnxUsageSection(facts.name), "", "Exported with tunebook (ONNX with a KV cache).", "");
+  } else parts.push(usageSection(facts.name), "", "Exported with tunebook (float32 safetensors).", "");
   return parts.join("\n");
 }

@@ -1,4 +1,5 @@
 export { type HubSettings, hubSettings, isModelFile } from "./hub-env";
+export { type PushedModel, type PushToHubOptions, PushToHubOptionsSchema, pushToHub } from "./push-to-hub";
 export {
   cachedSnapshot,
   type DownloadProgress,

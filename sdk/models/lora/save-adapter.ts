@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import { writeJsonAtomic } from "../../util";
+import { writeFileAtomic, writeJsonAtomic } from "../../util";
 import type { Backbone } from "../backbone";
 import { parseOptions } from "../errors";
 import { writeDirAtomic } from "../export/atomic-dir";
@@ -39,6 +39,8 @@ const Options = z
     overwrite: z.boolean().default(false),
     /** More folders `dir` may not be, contain or lie inside (the backbone's base model folder always is). */
     protect: ProtectedFoldersSchema,
+    /** A model card to write as `README.md` beside the adapter (e.g. from `renderModelCard`); default none. */
+    readme: z.string().min(1).optional(),
   })
   .strict()
   .refine((o) => (o.backbone ? !o.injector : o.injector && o.baseModel), {
@@ -222,6 +224,7 @@ export async function saveLoraAdapter(options: SaveLoraAdapterOptions): Promise<
         metadata: { format: "pt" },
       });
       await writeJsonAtomic(path.join(tmp, "adapter_config.json"), config);
+      if (opts.readme) await writeFileAtomic(path.join(tmp, "README.md"), opts.readme);
     },
   });
 }

@@ -2,6 +2,7 @@ export { dataFingerprint } from "./data-fingerprint";
 export { type Evaluation, type EvaluationRow, evaluateModel, predictionRecords } from "./evaluate-model";
 export { Experiment, type FitOptions } from "./experiment";
 export { ExperimentSetupError } from "./experiment-setup-error";
+export { type PushExperimentOptions, pushExperiment } from "./push-experiment";
 export {
   describeChanges,
   formatResumePlan,
@@ -30,7 +31,9 @@ export {
 } from "./run-inputs";
 export {
   type CheckpointChoice,
+  EXPORT_FORMATS,
   type ExportExperimentOptions,
+  type ExportFormat,
   exportExperiment,
   loadModelOrExperiment,
   loadTrainedBackbone,

@@ -6,14 +6,21 @@
 import fs from "node:fs";
 import path from "node:path";
 import {
+  adapterTensors,
   assertSafeTarget,
   Backbone,
   type BackboneOptions,
   ExportError,
   exportGguf,
   exportMergedModel,
+  exportOnnx,
   GGUF_TYPES,
   type GgufType,
+  type ModelCardOptions,
+  ModelCardOptionsSchema,
+  modelCardFacts,
+  type OnnxDtype,
+  renderModelCard,
   saveLoraAdapter,
 } from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
@@ -101,6 +108,26 @@ export async function loadModelOrExperiment(
   return isExperiment ? loadTrainedBackbone(model) : Backbone.load(model, options);
 }
 
+/** The model card of an adapter export (none when the backbone has no LoRA: saving then says why). */
+function adapterCard(backbone: Backbone, card: ModelCardOptions, output: string): string | undefined {
+  if (!backbone.lora) return undefined;
+  const { tensors, modules } = adapterTensors(backbone.lora);
+  const parameters = Object.values(tensors).reduce((n, t) => n + t.data.length, 0);
+  const facts = modelCardFacts(backbone, {
+    name: path.basename(path.resolve(output)),
+    mergedModules: modules,
+    parameters,
+    format: "peft",
+  });
+  return renderModelCard(ModelCardOptionsSchema.parse(card), facts);
+}
+
+/** The formats {@link exportExperiment} writes. */
+export const EXPORT_FORMATS = ["peft", "merged", "onnx", "gguf"] as const;
+
+/** An export format: `peft`, `merged`, `onnx`, `gguf`. */
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 /** Options of {@link exportExperiment}. */
 export interface ExportExperimentOptions {
   /** The experiment folder. */
@@ -109,9 +136,12 @@ export interface ExportExperimentOptions {
   output: string;
   /**
    * `peft`: the LoRA adapter alone; `merged`: a complete Hugging Face model with the adapters merged in;
-   * `gguf`: the merged model as a GGUF file for llama.cpp and Ollama (with a Modelfile).
+   * `onnx`: the merged model as ONNX for transformers.js and onnxruntime (see `exportOnnx`); `gguf`: the merged
+   * model as a GGUF file for llama.cpp and Ollama (with a Modelfile).
    */
-  format: "peft" | "merged" | "gguf";
+  format: ExportFormat;
+  /** With `onnx`: the transformers.js `dtype`s to write (default fp32, q8, q4). */
+  onnxDtypes?: readonly OnnxDtype[];
   /** Tensor type of a `gguf` export: `f32`, `f16` (default), `q8_0` or `q4_0`. */
   ggufType?: GgufType;
   /** Which checkpoint (default: best if kept, else last). */
@@ -136,11 +166,11 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
   const store = ExperimentStore.open(options.experiment);
   checkGgufType(options);
   if (options.format === "gguf") return exportExperimentGguf(store, options);
-  if (options.format !== "peft" && options.format !== "merged") {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
     throw new ExportError({
       target: path.resolve(options.output),
       problem: `unknown export format '${String(options.format)}'`,
-      fix: "Choose peft (the LoRA adapter alone), merged (a complete Hugging Face model) or gguf (llama.cpp, Ollama).",
+      fix: `Choose one of ${EXPORT_FORMATS.join(", ")}: peft (the LoRA adapter alone), merged (a complete Hugging Face model), onnx (for transformers.js and onnxruntime), gguf (llama.cpp, Ollama).`,
     });
   }
   const protect = [{ dir: store.dir, what: "the experiment folder being exported" }];
@@ -148,26 +178,33 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
   assertSafeTarget(options.output, protect);
   const backbone = await loadTrainedBackbone(options.experiment, { checkpoint: options.checkpoint });
   try {
-    if (options.format === "peft") {
-      const overwrite = options.overwrite ?? false;
-      return await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect });
-    }
     const evals = store.readMetrics().filter((r) => r.type === "eval");
     const last = evals.at(-1);
     const metrics = last?.type === "eval" ? { validation_loss: last.loss, ...last.metrics } : undefined;
     const config = store.readConfig();
-    const exported = await exportMergedModel({
+    const modelCard = {
+      title: store.id,
+      description: `Fine-tuned with tunebook from experiment ${store.id}.`,
+      trainingConfig: config ? (configToPlain(config) as Record<string, unknown>) : undefined,
+      metrics,
+    };
+    if (options.format === "peft") {
+      const overwrite = options.overwrite ?? false;
+      const readme = adapterCard(backbone, modelCard, options.output);
+      return await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect, readme });
+    }
+    const target = {
       backbone,
       dir: options.output,
       overwrite: options.overwrite ?? false,
       protect,
-      modelCard: {
-        title: store.id,
-        description: `Fine-tuned with tunebook from experiment ${store.id}.`,
-        trainingConfig: config ? (configToPlain(config) as Record<string, unknown>) : undefined,
-        metrics,
-      },
-    });
+      modelCard,
+    };
+    if (options.format === "onnx") {
+      const dtypes = options.onnxDtypes ? [...options.onnxDtypes] : undefined;
+      return (await exportOnnx({ ...target, dtypes })).dir;
+    }
+    const exported = await exportMergedModel(target);
     return exported.dir;
   } finally {
     await backbone.dispose();
