@@ -13,7 +13,7 @@
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { normalizeConfig } from "../../sdk/models";
+import { type BackboneDtype, normalizeConfig } from "../../sdk/models";
 import { matmulThroughput, planMemory, stepSeconds } from "../../sdk/train";
 
 const formatBytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
@@ -36,6 +36,12 @@ async function main(): Promise<void> {
   const o = new Command("plan-accuracy")
     .option("--shapes <list>", "tiny, mid, smollm or model folders, comma-separated", "tiny,mid,smollm")
     .option("--settings <list>", "BxT pairs, comma-separated", "4x256")
+    .option(
+      "--dtypes <list>",
+      "frozen base dtypes, comma-separated (float32, bfloat16, float16, int8, int4)",
+      "float32",
+    )
+    .option("--checkpointing <list>", "gradient checkpointing off, on, or both (off,on)", "off")
     .option("--steps <n>", "timed steps (after one warm-up)", int, 2)
     .option("--threads <n>", "intra-op threads", int, os.availableParallelism())
     .option(
@@ -44,7 +50,15 @@ async function main(): Promise<void> {
       path.join(os.tmpdir(), "tunebook-bench"),
     )
     .parse(process.argv)
-    .opts<{ shapes: string; settings: string; steps: number; threads: number; cacheDir: string }>();
+    .opts<{
+      shapes: string;
+      settings: string;
+      dtypes: string;
+      checkpointing: string;
+      steps: number;
+      threads: number;
+      cacheDir: string;
+    }>();
   const root = repoRoot();
   const flops = await matmulThroughput({ threads: o.threads });
   console.log(
@@ -55,10 +69,36 @@ async function main(): Promise<void> {
     const dir = shapeDir(shape, root, o.cacheDir);
     const model = normalizeConfig(require(path.join(dir, "config.json")), dir);
     for (const setting of o.settings.split(",")) {
+      for (const dtype of o.dtypes.split(",") as BackboneDtype[]) {
+        for (const recompute of o.checkpointing.split(",").map((c) => c === "on")) {
+          await measure(shape, dir, model, setting, dtype, recompute);
+        }
+      }
+    }
+  }
+  async function measure(
+    shape: string,
+    dir: string,
+    model: ReturnType<typeof normalizeConfig>,
+    setting: string,
+    dtype: BackboneDtype,
+    recompute: boolean,
+  ): Promise<void> {
+    {
       const [B, T] = setting.split("x").map(Number);
-      const plan = planMemory({ model, batchSize: B, maxLength: T, lora: { targets: "all-linear", r: 8 } });
+      // The step computes the head and the loss in chunks whenever the head is frozen (LoRA off lm_head).
+      const plan = planMemory({
+        model,
+        batchSize: B,
+        maxLength: T,
+        lora: { targets: "all-linear", r: 8 },
+        backboneDtype: dtype,
+        gradientCheckpointing: recompute,
+        chunkedLmHead: true,
+      });
       const w: WorkerOptions = {
         model: dir,
+        dtype,
         threads: o.threads,
         batch: B,
         seq: T,
@@ -72,7 +112,7 @@ async function main(): Promise<void> {
         weightDecay: 0.01,
         maxGradNorm: 1,
         seed: 0,
-        gradientCheckpointing: false,
+        gradientCheckpointing: recompute,
       };
       const r = await runOurs(w);
       const measured = r.peakRssMB * 2 ** 20;
@@ -82,6 +122,7 @@ async function main(): Promise<void> {
       const row = [
         shape,
         `${B}×${T}`,
+        `${dtype}${recompute ? " + recompute" : ""}`,
         formatBytes(plan.peakBytes),
         formatBytes(measured),
         err(plan.peakBytes, measured),
@@ -96,6 +137,7 @@ async function main(): Promise<void> {
   const head = [
     "shape",
     "B×T",
+    "base",
     "plan peak",
     "measured peak",
     "error",

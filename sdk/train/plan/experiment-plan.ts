@@ -73,6 +73,8 @@ export function planInputs(config: ExperimentConfig, model: DecoderConfig): Plan
     lora: l.enabled ? { targets: l.targetModules as string[] | "all-linear", r: l.r } : undefined,
     backboneDtype: config.architecture.backboneDtype as PlanInputs["backboneDtype"],
     gradientCheckpointing: config.architecture.gradientCheckpointing,
+    // The step fuses the head and the loss in chunks whenever the head is frozen (no LoRA on lm_head).
+    chunkedLmHead: l.enabled && !(l.targetModules as string[] | "all-linear").includes("lm_head"),
     gradAccumulation: config.training.gradAccumulation,
     generationDuringTraining: hasValidation && config.prediction.metric !== "perplexity",
     experiment: true,

@@ -34,8 +34,10 @@ export interface PlanCoefficients {
   readonly checkpointedPerC: number;
   /** `[B·T, V]`-sized float32 tensors alive at once around the LM head and the cross-entropy. */
   readonly headTensors: number;
-  /** Tokens per chunk of a chunked LM head (its `[chunk, V]` tensors replace the `[B·T, V]` ones). */
-  readonly headChunkTokens: number;
+  /** Vocabulary rows per chunk of the fused LM head and loss (`lossChunkSize`, default 8192). */
+  readonly headChunkVocab: number;
+  /** `[B·T, chunk]`-sized float32 tensors alive at once in the fused head (scores, their exponentials, products). */
+  readonly headChunkTensors: number;
   /** Float32 copies per trainable value: value, gradient, AdamW moments, and the step's outputs. */
   readonly trainableCopies: number;
   /** Extra float32 copies per trainable value with gradient accumulation. */
@@ -58,26 +60,27 @@ export interface PlanCoefficients {
  * ```
  */
 export const PLAN_COEFFICIENTS: PlanCoefficients = {
-  // float32 measured; float16/bfloat16 provisional (half-precision storage, today converted to float32 at load);
-  // int8 provisional (1 byte + a float32 scale per row); int4 provisional (MatMulNBits, block 32: 0.5 byte +
-  // a float32 scale and a 4-bit zero point per block).
-  linearBytes: { float32: 4, float16: 2, bfloat16: 2, int8: 1, int4: 0.64 },
-  embeddingBytes: { float32: 4, float16: 2, bfloat16: 2, int8: 4, int4: 4 },
-  // float32 measured (see docs/benchmarks.md, "The plan against measurements"); the others provisional: a
-  // half-precision base computed in float32 packs a float32 copy, a quantized base a second orientation.
-  prepackBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 1, int4: 0.64 },
-  prepackInferenceBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 0, int4: 0 },
+  // float32 measured. int8/int4 measured on the mid shape (docs/benchmarks.md, "The plan against measurements"):
+  // stored per weight, the MatMulNBits blocks (int8: 1 byte, int4: 0.5, plus a float32 scale per 32) and the
+  // backward's int8 row copy (1 byte); float16/bfloat16 are computed as float32 on the CPU provider.
+  linearBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 2.125, int4: 1.64 },
+  embeddingBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 4, int4: 4 },
+  // Per weight in the training session: onnxruntime's prepacked copies (float32 measured), and for a quantized
+  // base the packed MatMulNBits blocks plus the backward's per-layer float32 dequantization (int8/int4 fitted on
+  // the mid shape, checked on the Qwen2.5-0.5B shape).
+  prepackBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 2.1, int4: 2.33 },
+  prepackInferenceBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 1.1, int4: 0.6 }, // int8/int4 provisional
   activations: { perC: 8, perQkv: 3, perI: 4, perHT: 1 }, // measured (fitted on the tiny and mid shapes, checked on SmolLM2)
-  checkpointedPerC: 2, // provisional
+  checkpointedPerC: 2, // measured (mid shape, 4 × 256: plan −2%)
   headTensors: 6, // measured
-  headChunkTokens: 1024, // provisional
+  headChunkVocab: 8192, // the step's default chunk
+  headChunkTensors: 3, // measured with the fused head (tiny, mid, SmolLM2: −3% to +2% overall)
   trainableCopies: 10, // provisional (value, gradient, two moments, the step's three outputs, their feeds)
   accumulationCopies: 1,
   runtimeBytes: 140 * 2 ** 20, // measured
   experimentRuntimeBytes: 300 * 2 ** 20, // measured once (mid shape: fit() against the benchmark's worker)
   backwardFactor: { lora: 2, full: 3 },
-  // Provisional: the step's larger matmuls on prepacked weights run faster than the 1024³ calibration product with
-  // fed weights. From quiet-machine figures of earlier sessions (SmolLM2-135M shape, B 8, T 256: 4.4 s per step,
-  // 1.17 TFLOP, so 267 GFLOP/s; the calibration product ≈ 190 GFLOP/s); this session's machine was never quiet.
-  stepEfficiency: 1.4,
+  // Measured on a quiet machine (load ≈ 1.5): the calibration 1024³ product ran at 361 GFLOP/s with 2 threads;
+  // the mid and SmolLM2 shapes' steps (B 4, T 256) ran at 0.62 of that. Tiny models run below it (small ops).
+  stepEfficiency: 0.62,
 };

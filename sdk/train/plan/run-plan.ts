@@ -91,28 +91,33 @@ export function planMemory(inputs: PlanInputs, k: PlanCoefficients = PLAN_COEFFI
         a.perI * c.intermediateSize +
         a.perHT * c.numHeads * inputs.maxLength)
     : 0;
-  const headTokens = inputs.chunkedLmHead ? Math.min(tokens, k.headChunkTokens) : tokens;
+  // The fused head (a frozen head: LoRA off lm_head) holds one `[B·T, chunk]` block of scores at a time and reads
+  // the head weight by slices, which onnxruntime does not prepack; the plain head holds `[B·T, V]` tensors.
+  const chunked = inputs.chunkedLmHead === true && !full;
+  const headBytes = chunked
+    ? k.headChunkTensors * tokens * Math.min(k.headChunkVocab, c.vocabSize) * 4
+    : k.headTensors * tokens * c.vocabSize * 4;
   const copies = k.trainableCopies + ((inputs.gradAccumulation ?? 1) > 1 ? k.accumulationCopies : 0);
   const components: PlanComponent[] = [
     {
       name: full ? "trained weights, gradients and AdamW state" : `frozen weights (${dtype})`,
       bytes: full ? 0 : frozenLinear * k.linearBytes[dtype] + frozenOther * k.embeddingBytes[dtype],
-      provisional: quantized,
+      provisional: false,
     },
     {
       name: "prepacked copy (onnxruntime)",
-      bytes: full ? 0 : p.matmul * k.prepackBytes[dtype],
-      provisional: quantized,
+      bytes: full ? 0 : (chunked ? p.linear : p.matmul) * k.prepackBytes[dtype],
+      provisional: false,
     },
     {
       name: `activations (${c.numLayers} layers × ${tokens} tokens)`,
       bytes: c.numLayers * tokens * 4 * perLayerToken + recomputed,
-      provisional: inputs.gradientCheckpointing === true,
+      provisional: false,
     },
     {
       name: "LM head and loss",
-      bytes: k.headTensors * headTokens * c.vocabSize * 4,
-      provisional: inputs.chunkedLmHead === true,
+      bytes: headBytes,
+      provisional: false,
     },
     {
       name: full ? "trained weights, gradients and AdamW state" : "LoRA and AdamW state",
