@@ -127,7 +127,7 @@ async function main(): Promise<void> {
         formatBytes(measured),
         err(plan.peakBytes, measured),
       ];
-      row.push(predicted.toFixed(2), step.toFixed(2), err(predicted, step));
+      row.push(predicted.toFixed(2), step.toFixed(2), err(predicted, step), r.loadSeconds.toFixed(1));
       console.log(
         `${row.join("  ")}   components: ${plan.components.map((c) => `${c.name} ${formatBytes(c.bytes)}`).join(", ")}`,
       );
@@ -144,6 +144,7 @@ async function main(): Promise<void> {
     "plan step s",
     "measured step s",
     "error",
+    "load s",
   ];
   console.log(`\n| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);

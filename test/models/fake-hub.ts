@@ -188,3 +188,17 @@ export class FakeHub {
     }
   }
 }
+
+/**
+ * Saves `HF_TOKEN` and `HF_ENDPOINT` now; the returned function puts them back as they were (unset if unset).
+ * @returns the restore function, for a test file's `after`
+ */
+export function saveHubEnv(): () => void {
+  const saved = { HF_TOKEN: process.env.HF_TOKEN, HF_ENDPOINT: process.env.HF_ENDPOINT };
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}

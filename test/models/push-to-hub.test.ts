@@ -10,12 +10,12 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { Backbone, exportMergedModel, HubError, pushToHub } from "../../sdk/models";
-import { FakeHub } from "./fake-hub";
+import { FakeHub, saveHubEnv } from "./fake-hub";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tunebook-push-"));
 const exported = path.join(tmp, "merged");
 let hub: FakeHub;
-const saved = { token: process.env.HF_TOKEN, endpoint: process.env.HF_ENDPOINT };
+const restoreHubEnv = saveHubEnv();
 
 before(async () => {
   hub = await FakeHub.start();
@@ -33,13 +33,7 @@ before(async () => {
 after(async () => {
   await hub.close();
   rmSync(tmp, { recursive: true, force: true });
-  for (const [k, v] of [
-    ["HF_TOKEN", saved.token],
-    ["HF_ENDPOINT", saved.endpoint],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreHubEnv();
 });
 
 test("a merged export is published in one commit with its model card, honouring HF_TOKEN and HF_ENDPOINT", async () => {

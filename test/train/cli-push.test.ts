@@ -8,14 +8,14 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { FakeHub } from "../models/fake-hub";
+import { FakeHub, saveHubEnv } from "../models/fake-hub";
 import { cliWorkspace, onlyExperiment, startTunebook, tunebook } from "../support/cli-workspace";
 import { experimentsRoot, tinyLlama } from "./fixtures";
 
 let ws = "";
 let trained = "";
 let hub: FakeHub;
-const saved = { token: process.env.HF_TOKEN, endpoint: process.env.HF_ENDPOINT };
+const restoreHubEnv = saveHubEnv();
 
 before(async () => {
   hub = await FakeHub.start();
@@ -32,13 +32,7 @@ before(async () => {
 after(async () => {
   await hub.close();
   fs.rmSync(ws, { recursive: true, force: true });
-  for (const [k, v] of [
-    ["HF_TOKEN", saved.token],
-    ["HF_ENDPOINT", saved.endpoint],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreHubEnv();
 });
 
 /** Runs `tunebook <args>` without blocking this process (the fake Hub answers from it). */

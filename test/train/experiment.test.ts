@@ -12,7 +12,7 @@ import { ConfigError } from "../../sdk/errors";
 import { Metrics, pickSamples } from "../../sdk/eval";
 import { Backbone } from "../../sdk/models";
 import { Experiment, LoRAConfig, type Run, type StepEvent } from "../../sdk/train";
-import { arithmeticDataset, experimentsRoot, tinyLlama } from "./fixtures";
+import { arithmeticDataset, experimentsRoot, fullAndCancelled, tinyLlama } from "./fixtures";
 
 const losses = (run: Run) => run.history.filter((r) => r.type === "step").map((r) => (r as StepEvent).loss);
 
@@ -87,14 +87,7 @@ test("same seed, same losses bit for bit", async () => {
 test("a cancelled run resumed from its checkpoint ends exactly like an uninterrupted one", async () => {
   const root = experimentsRoot();
   const exp = (await experiment(root)).train({ epochs: 2, gradAccumulation: 2, evaluationEpochs: 0.5 });
-  const full = await exp.fit({ display: false });
-  const controller = new AbortController();
-  const cut = await exp.fit({
-    display: false,
-    signal: controller.signal,
-    callbacks: [{ onStep: (e) => (e.step === 3 ? controller.abort() : undefined) }],
-  });
-  assert.equal(cut.status, "cancelled");
+  const { full, cut } = await fullAndCancelled(exp, 3);
   assert.equal(cut.step, 3);
   const resumed = await Experiment.resume(cut.dir, {
     dataset: arithmeticDataset(),

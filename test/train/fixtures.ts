@@ -66,3 +66,20 @@ export async function cliTrainedExperiment(): Promise<{ ws: string; model: strin
   assert.equal(r.code, 0, r.err);
   return { ws, model, trained: onlyExperiment(path.join(ws, "runs")) };
 }
+
+/**
+ * Fits to the end, then fits again cancelled after optimizer step `step` (the checkpoint a resume continues
+ * from); both without a display.
+ * @returns the uninterrupted run and the cancelled one
+ */
+export async function fullAndCancelled(exp: Experiment, step: number): Promise<{ full: Run; cut: Run }> {
+  const full = await exp.fit({ display: false });
+  const controller = new AbortController();
+  const cut = await exp.fit({
+    display: false,
+    signal: controller.signal,
+    callbacks: [{ onStep: (e) => (e.step === step ? controller.abort() : undefined) }],
+  });
+  assert.equal(cut.status, "cancelled");
+  return { full, cut };
+}

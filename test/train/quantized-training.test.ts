@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { Metrics } from "../../sdk/eval";
 import { Backbone, exportMergedModel } from "../../sdk/models";
 import { Experiment, LoRAConfig, type Run, type StepEvent } from "../../sdk/train";
-import { arithmeticDataset, experimentsRoot, tinyLlama } from "./fixtures";
+import { arithmeticDataset, experimentsRoot, fullAndCancelled, tinyLlama } from "./fixtures";
 
 const losses = (run: Run) => run.history.filter((r) => r.type === "step").map((r) => (r as StepEvent).loss);
 
@@ -54,14 +54,7 @@ test("LoRA on an int4 base learns, and its merged export equals the float32 merg
 
 test("a cancelled int8-base run resumed from its checkpoint ends exactly like an uninterrupted one", async () => {
   const exp = (await experiment("int8", 2)).train({ epochs: 2, evaluationEpochs: 0.5 });
-  const full = await exp.fit({ display: false });
-  const controller = new AbortController();
-  const cut = await exp.fit({
-    display: false,
-    signal: controller.signal,
-    callbacks: [{ onStep: (e) => (e.step === 3 ? controller.abort() : undefined) }],
-  });
-  assert.equal(cut.status, "cancelled");
+  const { full, cut } = await fullAndCancelled(exp, 3);
   const resumed = await Experiment.resume(cut.dir, {
     dataset: arithmeticDataset(),
     metrics: [Metrics.perplexity()],

@@ -18,8 +18,8 @@ import { ModelCardOptionsSchema, renderModelCard } from "./model-card";
 import { modelCardFacts } from "./model-card-facts";
 import { planShards, type Shard, ShardSizeSchema, shardIndex, shardSizeBytes } from "./shard-plan";
 
-/** Files copied from the base model folder when present: tokenizer, chat template, generation config. */
-export const COPIED_FILES = [
+/** The tokenizer and chat template files of a model folder (copied into exports when present). */
+export const TOKENIZER_FILES = [
   "tokenizer.json",
   "tokenizer_config.json",
   "special_tokens_map.json",
@@ -29,8 +29,10 @@ export const COPIED_FILES = [
   "tokenizer.model",
   "chat_template.jinja",
   "chat_template.json",
-  "generation_config.json",
 ] as const;
+
+/** Files copied from the base model folder when present: tokenizer, chat template, generation config. */
+export const COPIED_FILES = [...TOKENIZER_FILES, "generation_config.json"] as const;
 
 /** Schema of {@link ExportMergedModelOptions}. */
 export const ExportMergedModelOptionsSchema = z

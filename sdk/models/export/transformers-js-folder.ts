@@ -8,6 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { onnx } from "onnx-proto";
+import { TOKENIZER_FILES } from "./export-merged-model";
 import { saveWithExternalData } from "./onnx-external-data";
 
 /** The transformers.js `dtype`s an ONNX export can hold. */
@@ -22,19 +23,6 @@ export const ONNX_FILES: Readonly<Record<OnnxDtype, string>> = {
   q8: path.join("onnx", "model_quantized.onnx"),
   q4: path.join("onnx", "model_q4.onnx"),
 };
-
-/** Tokenizer and chat template files copied from the model folder when present. */
-const TOKENIZER_FILES = [
-  "tokenizer.json",
-  "tokenizer_config.json",
-  "special_tokens_map.json",
-  "added_tokens.json",
-  "vocab.json",
-  "merges.txt",
-  "tokenizer.model",
-  "chat_template.jinja",
-  "chat_template.json",
-];
 
 /**
  * Writes the JSON files of a transformers.js folder from a Hugging Face model folder: `config.json` with

@@ -30,6 +30,13 @@ export interface PlanCoefficients {
     readonly perI: number;
     readonly perHT: number;
   };
+  /**
+   * Activations of a quantized base over a float32 one, without recomputation (the backward's dequantized
+   * weights and the quantized matmuls' buffers live alongside them).
+   */
+  readonly quantizedActivationFactor: number;
+  /** Share of a forward's FLOPs the backward's replay adds with recomputation (the replay skips o/down_proj). */
+  readonly recomputeForwardFraction: number;
   /** Float32 values per token per layer kept with recomputation (`gradient_checkpointing`): coefficient of C. */
   readonly checkpointedPerC: number;
   /** `[B·T, V]`-sized float32 tensors alive at once around the LM head and the cross-entropy. */
@@ -65,13 +72,16 @@ export const PLAN_COEFFICIENTS: PlanCoefficients = {
   // backward's int8 row copy (1 byte); float16/bfloat16 are computed as float32 on the CPU provider.
   linearBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 2.125, int4: 1.64 },
   embeddingBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 4, int4: 4 },
-  // Per weight in the training session: onnxruntime's prepacked copies (float32 measured), and for a quantized
-  // base the packed MatMulNBits blocks plus the backward's per-layer float32 dequantization (int8/int4 fitted on
-  // the mid shape, checked on the Qwen2.5-0.5B shape).
-  prepackBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 2.1, int4: 2.33 },
+  // Per weight in the training session: onnxruntime's prepacked copies (float32 measured; int8/int4: what
+  // MatMulNBits packs beyond its blocks, fitted on the Qwen2.5-0.5B shape with recomputation, where activations
+  // are small, and checked on the mid shape).
+  prepackBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 0.155, int4: 0.16 },
   prepackInferenceBytes: { float32: 4, float16: 4, bfloat16: 4, int8: 1.1, int4: 0.6 }, // int8/int4 provisional
   activations: { perC: 8, perQkv: 3, perI: 4, perHT: 1 }, // measured (fitted on the tiny and mid shapes, checked on SmolLM2)
-  checkpointedPerC: 2, // measured (mid shape, 4 × 256: plan −2%)
+  quantizedActivationFactor: 1.2, // measured: 1.17–1.23 on the mid and Qwen2.5-0.5B shapes, int8 and int4
+  // Measured on the Qwen2.5-0.5B shape (B 4, T 512): 20.7 s per step with recomputation, 18.6 s without.
+  recomputeForwardFraction: 0.25,
+  checkpointedPerC: 2, // measured (mid shape, 4 × 256: plan −2%; Qwen2.5-0.5B, 4 × 512: −1%)
   headTensors: 6, // measured
   headChunkVocab: 8192, // the step's default chunk
   headChunkTensors: 3, // measured with the fused head (tiny, mid, SmolLM2: −3% to +2% overall)

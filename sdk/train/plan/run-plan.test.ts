@@ -91,7 +91,10 @@ test("each memory setting moves the peak the right way; provisional coefficients
   assert.ok(int8.peakBytes < fp32 && int4 < int8.peakBytes);
   assert.ok(!int8.components.some((c) => c.provisional), "int8 training coefficients are measured");
   const withGeneration = planMemory({ ...base, backboneDtype: "int8", generationDuringTraining: true });
-  assert.ok(withGeneration.components.some((c) => c.provisional), "the int8 inference session is not measured");
+  assert.ok(
+    withGeneration.components.some((c) => c.provisional),
+    "the int8 inference session is not measured",
+  );
   const ckpt = planMemory({ ...base, gradientCheckpointing: true });
   assert.ok(
     ckpt.peakBytes < fp32 && ckpt.stepFlops > planMemory(base).stepFlops,

@@ -111,7 +111,13 @@ export function planMemory(inputs: PlanInputs, k: PlanCoefficients = PLAN_COEFFI
     },
     {
       name: `activations (${c.numLayers} layers × ${tokens} tokens)`,
-      bytes: c.numLayers * tokens * 4 * perLayerToken + recomputed,
+      bytes:
+        c.numLayers *
+          tokens *
+          4 *
+          perLayerToken *
+          (quantized && !inputs.gradientCheckpointing ? k.quantizedActivationFactor : 1) +
+        recomputed,
       provisional: false,
     },
     {
@@ -160,7 +166,7 @@ function stepFlops(inputs: PlanInputs, p: ParameterCounts, k: PlanCoefficients):
   const attention = 4 * tokens * T * c.numHeads * c.headDim * c.numLayers;
   const forward = 2 * tokens * p.matmul + attention;
   const factor = inputs.lora === undefined ? k.backwardFactor.full : k.backwardFactor.lora;
-  return forward * factor + (inputs.gradientCheckpointing ? forward : 0);
+  return forward * factor + (inputs.gradientCheckpointing ? forward * k.recomputeForwardFraction : 0);
 }
 
 /**
