@@ -27,6 +27,7 @@ export {
   type SearchSpaceInput,
   type SettingValue,
   Space,
+  snakePath,
 } from "./search-space";
 export type { SearchTrial } from "./search-trial";
 export type { TrialParams, TrialRecord, TrialState } from "./trial";

@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { EvalEvent, Experiment, ExperimentConfig, StepEvent } from "../train";
-import { camelToSnake } from "../train/config";
 import { writeJsonAtomic } from "../util";
 import { AshaPruner } from "./pruners/asha-pruner";
 import { MedianPruner } from "./pruners/median-pruner";
@@ -17,7 +16,7 @@ import { RandomSampler } from "./samplers/random-sampler";
 import type { Sampler, SamplerContext } from "./samplers/sampler";
 import { TpeSampler } from "./samplers/tpe-sampler";
 import { checkBudget, type Objective, objectiveOf, type SearchOptions } from "./search-options";
-import { parseSearchSpace, type SearchSpace } from "./search-space";
+import { parseSearchSpace, type SearchSpace, snakePath } from "./search-space";
 import type { SearchTrial } from "./search-trial";
 import type { TrialParams, TrialRecord } from "./trial";
 
@@ -32,8 +31,6 @@ export interface SearchResult {
   /** Why the search ended. */
   readonly stoppedBy: "trials" | "seconds" | "tokens" | "exhausted" | "signal";
 }
-
-const snake = (camelPath: string) => camelPath.split(".").map(camelToSnake).join(".");
 
 function settingOf(config: ExperimentConfig): (p: string) => unknown {
   return (p) =>
@@ -106,12 +103,20 @@ export async function runSearch(experiment: Experiment, options: SearchOptions):
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   const spentTokens = () => trials.reduce((a, t) => a + t.tokens, 0);
-  const outOfBudget = (): SearchResult["stoppedBy"] | undefined => {
-    if (options.signal?.aborted) return "signal";
-    if (trials.length >= maxTrials) return budget.trials === undefined ? "exhausted" : "trials";
-    if (budget.seconds !== undefined && elapsed() >= budget.seconds) return "seconds";
-    if (budget.tokens !== undefined && spentTokens() >= budget.tokens) return "tokens";
+  /** Why the search must stop now (the signal, the seconds or the tokens), with the message a trial records. */
+  const budgetSpent = (): { by: "signal" | "seconds" | "tokens"; message: string } | undefined => {
+    if (options.signal?.aborted) return { by: "signal", message: "the search was stopped" };
+    if (budget.seconds !== undefined && elapsed() >= budget.seconds)
+      return { by: "seconds", message: `the search's ${budget.seconds} s budget ran out` };
+    if (budget.tokens !== undefined && spentTokens() >= budget.tokens)
+      return { by: "tokens", message: `the search's ${budget.tokens}-token budget ran out` };
     return undefined;
+  };
+  const outOfBudget = (): SearchResult["stoppedBy"] | undefined => {
+    const spent = budgetSpent();
+    if (spent?.by === "signal") return "signal";
+    if (trials.length >= maxTrials) return budget.trials === undefined ? "exhausted" : "trials";
+    return spent?.by;
   };
   const save = () =>
     writeJsonAtomic(path.join(dir, "search.json"), {
@@ -135,7 +140,7 @@ export async function runSearch(experiment: Experiment, options: SearchOptions):
     }
     const trial: SearchTrial = {
       number: trials.length,
-      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [snake(k), v])),
+      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [snakePath(k), v])),
       state: "running",
       curve: [],
       tokens: 0,
@@ -152,14 +157,7 @@ export async function runSearch(experiment: Experiment, options: SearchOptions):
       objective,
       pruner,
       history: () => trials.map((t, i) => recordOf(t, camelParams[i], sign)),
-      overBudget: () => {
-        if (options.signal?.aborted) return "the search was stopped";
-        if (budget.seconds !== undefined && elapsed() >= budget.seconds)
-          return `the search's ${budget.seconds} s budget ran out`;
-        if (budget.tokens !== undefined && spentTokens() >= budget.tokens)
-          return `the search's ${budget.tokens}-token budget ran out`;
-        return undefined;
-      },
+      overBudget: () => budgetSpent()?.message,
       onEval: (step, value) => options.callbacks?.onTrialEval?.(trial, step, value),
     });
     await save();

@@ -6,9 +6,22 @@
  */
 import { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors";
-import { resolveSettingPath } from "../train/config";
+import { camelToSnake, resolveSettingPath } from "../train/config";
 import { experimentConfigSchema } from "../train/config/experiment-schema";
 import { schemaAtPath } from "../train/config/schema-walk";
+
+/**
+ * A camelCase dotted setting path as config files write it.
+ * @param camelPath - e.g. `training.learningRate`
+ * @returns e.g. `training.learning_rate`
+ * @example
+ * ```ts
+ * snakePath("lora.useRslora"); // "lora.use_rslora"
+ * ```
+ */
+export function snakePath(camelPath: string): string {
+  return camelPath.split(".").map(camelToSnake).join(".");
+}
 
 /** A setting's value in a trial. */
 export type SettingValue = string | number | boolean | null | readonly (string | number)[];

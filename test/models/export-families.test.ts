@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { Backbone, exportMergedModel } from "../../sdk/models";
+import { Backbone, exportMergedModel, LINEAR_MODULES } from "../../sdk/models";
 import { makeTinyCheckpoint } from "../reference";
 import { torchReferences } from "../reference/torch-reference";
 import { BATCH, maxAbsError } from "./compare";
@@ -20,7 +20,7 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+const ALL = LINEAR_MODULES;
 const FAMILIES = [
   { arch: "mistral", targets: ALL },
   { arch: "qwen2", targets: ALL },

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { ConfigError } from "../../sdk/errors";
-import { Backbone, exportMergedModel } from "../../sdk/models";
+import { Backbone, exportMergedModel, LINEAR_MODULES } from "../../sdk/models";
 import { Experiment, exportExperiment, LoRAConfig } from "../../sdk/train";
 import { makeTinyCheckpoint, readSafetensors, runReferenceScript } from "../reference";
 import { DEFAULT_PYTHON } from "../reference/run-script";
@@ -126,15 +126,7 @@ test("targets naming the unfused projections are refused with the fused module n
       return true;
     },
   );
-  const llamaList: [string, ...string[]] = [
-    "q_proj",
-    "k_proj",
-    "v_proj",
-    "o_proj",
-    "gate_proj",
-    "up_proj",
-    "down_proj",
-  ];
+  const llamaList: [string, ...string[]] = [...LINEAR_MODULES];
   await assert.rejects(Backbone.load(base, { tokenizer: false, lora: { targetModules: llamaList } }), (e) => {
     assert.match(
       (e as Error).message,

@@ -8,8 +8,7 @@
  */
 import OpenAI from "openai";
 import { extractJson } from "../../datagen/extract-json";
-import { camelToSnake } from "../../train/config";
-import { checkProposal, type Dimension } from "../search-space";
+import { checkProposal, type Dimension, snakePath } from "../search-space";
 import type { TrialParams, TrialRecord } from "../trial";
 import type { Sampler, SamplerContext } from "./sampler";
 import { TpeSampler } from "./tpe-sampler";
@@ -34,15 +33,13 @@ export interface AdvisorOptions {
   timeoutMs?: number;
 }
 
-const snake = (p: string) => p.split(".").map(camelToSnake).join(".");
-
 function describe(d: Dimension): string {
   const range =
     d.kind === "choice"
       ? `one of ${JSON.stringify(d.values)}`
       : `${d.kind === "int" ? "an integer" : "a number"} in [${d.low}, ${d.high}]${d.kind === "log_uniform" || (d.kind === "int" && d.log) ? " (log scale)" : ""}`;
-  const when = d.when ? ` — only when ${snake(d.when.path)} is one of ${JSON.stringify(d.when.in)}` : "";
-  return `- ${snake(d.path)}: ${range}${when}`;
+  const when = d.when ? ` — only when ${snakePath(d.when.path)} is one of ${JSON.stringify(d.when.in)}` : "";
+  return `- ${snakePath(d.path)}: ${range}${when}`;
 }
 
 /**
@@ -55,7 +52,7 @@ function trialTable(history: readonly TrialRecord[]): string {
   return history
     .map((t) => {
       const params = Object.entries(t.params)
-        .map(([k, v]) => `${snake(k)}=${JSON.stringify(v)}`)
+        .map(([k, v]) => `${snakePath(k)}=${JSON.stringify(v)}`)
         .join(", ");
       const value = t.value === undefined ? "" : ` objective ${t.value.toPrecision(5)}`;
       const last = [...t.intermediate.entries()].pop();

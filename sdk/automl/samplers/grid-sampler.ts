@@ -1,7 +1,6 @@
 import { ConfigError } from "../../errors";
-import { camelToSnake } from "../../train/config/case-mapping";
 import { seededRandom } from "../../util";
-import { dimensionApplies, type SettingValue } from "../search-space";
+import { dimensionApplies, type SettingValue, snakePath } from "../search-space";
 import type { TrialParams, TrialRecord } from "../trial";
 import type { Sampler, SamplerContext } from "./sampler";
 
@@ -27,7 +26,7 @@ export class GridSampler implements Sampler {
     const ranges = context.space.dimensions.filter((d) => d.kind !== "choice");
     if (ranges.length) {
       const issues = ranges.map((d) => ({
-        path: [d.path.split(".").map(camelToSnake).join(".")],
+        path: [snakePath(d.path)],
         message: `grid search needs a list of values, found a ${d.kind} range; list the values or use strategy "random" or "tpe"`,
       }));
       throw new ConfigError(issues, { source: "search space" });

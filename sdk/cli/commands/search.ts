@@ -13,8 +13,7 @@ import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
 import { withStopSignals } from "../stop-signals";
 import { formatCells } from "./experiments";
-
-const collect = (value: string, previous: string[]) => [...previous, value];
+import { collect } from "./train";
 
 /**
  * Adds the `search` command.

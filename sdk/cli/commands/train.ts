@@ -15,7 +15,8 @@ import { type CliHandlers, requireHandler } from "../registry";
 import { type CliIo, runAction } from "../run-action";
 import { withStopSignals } from "../stop-signals";
 
-function collect(value: string, previous: string[]): string[] {
+/** Commander's accumulator for a repeatable option (`--set a=1 --set b=2`). */
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
