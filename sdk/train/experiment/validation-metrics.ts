@@ -7,13 +7,14 @@ import type { TokenizedDataset } from "../../data";
 import { Metrics } from "../../eval";
 import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
+import { problemType } from "../problems";
 import type { ExperimentStore } from "../store";
 import type { GeneratedEvaluation, RunMetric } from "../trainer";
 import { evaluateModel, predictionRecords } from "./evaluate-model";
 
 /**
- * The metrics a configuration asks for: `prediction.metric` first (it picks the best checkpoint), then
- * perplexity when that is another metric.
+ * The metrics a configuration asks for, from its problem type (causal LM: `prediction.metric` first, it picks
+ * the best checkpoint, then perplexity when that is another metric).
  * @param config - the experiment configuration
  * @returns e.g. `[qaAccuracy, perplexity]` for `prediction.metric: qa_accuracy`
  * @example
@@ -22,14 +23,7 @@ import { evaluateModel, predictionRecords } from "./evaluate-model";
  * ```
  */
 export function configuredMetrics(config: ExperimentConfig): RunMetric[] {
-  const p = config.prediction;
-  const chosen: Record<typeof p.metric, () => RunMetric> = {
-    perplexity: () => Metrics.perplexity(),
-    bleu: () => Metrics.bleu(),
-    qa_accuracy: () => Metrics.qaAccuracy(),
-    llm_judge: () => Metrics.judge({ model: p.judgeModel }),
-  };
-  return p.metric === "perplexity" ? [chosen.perplexity()] : [chosen[p.metric](), Metrics.perplexity()];
+  return problemType(config.problemType).metrics(config);
 }
 
 /**
