@@ -6,13 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  type ColumnMappingInput,
-  Dataset,
-  type TokenizedDataset,
-  type TokenizeOptions,
-  type WarningHandler,
-} from "../../data";
+import { type ColumnMappingInput, Dataset, type WarningHandler } from "../../data";
 import { ConfigError } from "../../errors";
 import { Backbone, type Tokenizer } from "../../models";
 import type { ExperimentConfig } from "../config";
