@@ -62,9 +62,25 @@ export interface TrainLoopResult {
   error?: Error;
 }
 
-/** The number of optimizer steps an epoch takes. */
-export function stepsPerEpoch(train: TokenizedDataset, training: ExperimentConfig["training"]): number {
-  const micro = train.batches({ batchSize: training.batchSize, shuffle: false }).numBatches;
+/**
+ * The number of optimizer steps an epoch takes (with `training.packing`, of packed rows: the same every epoch).
+ * @param train - the training data
+ * @param training - batch size, gradient accumulation, packing
+ * @returns optimizer steps per epoch
+ * @example
+ * ```ts
+ * const total = config.training.epochs * stepsPerEpoch(train, config.training);
+ * ```
+ */
+export function stepsPerEpoch(
+  train: TokenizedDataset,
+  training: Pick<ExperimentConfig["training"], "batchSize" | "gradAccumulation" | "packing">,
+): number {
+  const micro = train.batches({
+    batchSize: training.batchSize,
+    shuffle: false,
+    packing: training.packing,
+  }).numBatches;
   return Math.ceil(micro / training.gradAccumulation);
 }
 
@@ -104,6 +120,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     neftuneAlpha: o.augmentation?.neftuneNoiseAlpha,
     accumulate: t.gradAccumulation > 1,
     gradientCheckpointing: o.gradientCheckpointing,
+    packing: t.packing,
   });
   if (o.resume) ts.importState(o.resume.optimizer);
   const state: TrainerState = o.resume?.state ?? {
@@ -188,6 +205,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         seed: state.seed,
         epoch: state.epoch,
         startBatch: state.nextBatch,
+        // Rows of up to tokenizer.max_length tokens (the length the examples were cut to).
+        packing: t.packing,
       });
       const iterator = epochBatches[Symbol.iterator]();
       let batch = iterator.next();
