@@ -36,6 +36,11 @@ export interface CausalLmStepOptions {
   accumulate?: boolean;
   /** Recompute each decoder layer in the backward instead of keeping its activations (less memory, slower). */
   gradientCheckpointing?: boolean;
+  /**
+   * Sequence packing: the step takes `segment_ids` (see `Batch.segmentIds`) and blocks attention between the
+   * samples packed in a row; {@link batchFeeds} feeds them (packed and unpacked batches alike).
+   */
+  packing?: boolean;
   /** File name of the step model inside the backbone's folder (default `train-step.onnx`). */
   fileName?: string;
   /**
@@ -53,6 +58,8 @@ export interface CausalLmStep {
   paramNames: string[];
   /** Their shapes, by name. */
   shapes: Record<string, number[]>;
+  /** Whether the step takes `segment_ids` (built with `packing`). */
+  packing: boolean;
 }
 
 /** Norm weights and biases are not decayed (the usual AdamW practice). */
@@ -79,6 +86,7 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     trainBase: options.trainBase,
     neftuneAlpha: options.neftuneAlpha,
     gradientCheckpointing: options.gradientCheckpointing,
+    packing: options.packing,
   });
   const params = built.trainableParams;
   if (params.length === 0) {
@@ -100,7 +108,7 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     },
   });
   const shapes = Object.fromEntries(params.map((p, i) => [paramNames[i], [...p.shape] as number[]]));
-  return { step, paramNames, shapes };
+  return { step, paramNames, shapes, packing: options.packing === true };
 }
 
 /**
@@ -126,7 +134,9 @@ function causalLmLoss(built: DecoderGraph, chunkSize?: number): { loss: Tensor; 
 }
 
 /**
- * The feeds of one batch for a step built by {@link createCausalLmStep}.
+ * The feeds of one batch for a step built by {@link createCausalLmStep}. They include `segment_ids`, which a
+ * step built with `packing` reads (a session ignores feeds its graph does not take): the batch's segment ids
+ * when it is packed, else its attention mask (one sample per row: the same attention).
  * @param batch - a batch from `TokenizedDataset.batches`
  * @param dropoutSeed - seed of this step's dropout masks (vary it per step for fresh masks; negative: no dropout)
  * @returns the data feeds
@@ -141,6 +151,7 @@ export function batchFeeds(batch: Batch, dropoutSeed: number): Feeds {
     input_ids: tensorValue("int64", dims, batch.inputIds),
     attention_mask: tensorValue("int64", dims, batch.attentionMask),
     position_ids: tensorValue("int64", dims, batch.positionIds),
+    segment_ids: tensorValue("int64", dims, batch.segmentIds ?? batch.attentionMask),
     labels: tensorValue("int64", dims, batch.labels),
     dropout_seed: tensorValue("int64", [], BigInt64Array.of(BigInt(dropoutSeed))),
   };
