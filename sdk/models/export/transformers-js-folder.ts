@@ -24,6 +24,33 @@ export const ONNX_FILES: Readonly<Record<OnnxDtype, string>> = {
   q4: path.join("onnx", "model_q4.onnx"),
 };
 
+/** Token-id fields a multimodal config keeps at its top level that the text tower's config needs. */
+const TOKEN_ID_FIELDS = ["bos_token_id", "eos_token_id", "pad_token_id"] as const;
+
+/**
+ * The `config.json` of the decoder an ONNX export holds. A `gemma3` (image-text) checkpoint's export is its text
+ * tower alone, so its config becomes the `text_config` as a `gemma3_text` model (`Gemma3ForCausalLM`), with the
+ * top-level token ids where the text config lacks them; other configs are returned unchanged.
+ * @param config - the model's config.json
+ * @returns the decoder's config.json (a new object)
+ * @example
+ * ```ts
+ * decoderConfigJson({ model_type: "gemma3", text_config: { hidden_size: 64 } }).model_type; // "gemma3_text"
+ * ```
+ */
+export function decoderConfigJson(config: Record<string, unknown>): Record<string, unknown> {
+  const text = config.text_config as Record<string, unknown> | undefined;
+  if (config.model_type !== "gemma3" || typeof text !== "object" || text === null) return { ...config };
+  const ids = Object.fromEntries(TOKEN_ID_FIELDS.filter((k) => k in config).map((k) => [k, config[k]]));
+  return {
+    ...ids,
+    ...text,
+    model_type: "gemma3_text",
+    architectures: ["Gemma3ForCausalLM"],
+    torch_dtype: config.torch_dtype ?? text.torch_dtype,
+  };
+}
+
 /**
  * Writes the JSON files of a transformers.js folder from a Hugging Face model folder: `config.json` with
  * `transformers.js_config` (`use_external_data_format: true`, default `dtype`), `generation_config.json` (the
@@ -40,7 +67,7 @@ export const ONNX_FILES: Readonly<Record<OnnxDtype, string>> = {
  */
 export function writeTransformersJsFiles(modelDir: string, out: string, dtype: OnnxDtype = "fp32"): string[] {
   mkdirSync(out, { recursive: true });
-  const config = JSON.parse(readFileSync(path.join(modelDir, "config.json"), "utf8"));
+  const config = decoderConfigJson(JSON.parse(readFileSync(path.join(modelDir, "config.json"), "utf8")));
   config["transformers.js_config"] = { use_external_data_format: true, dtype };
   writeFileSync(path.join(out, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   const generation = path.join(modelDir, "generation_config.json");
