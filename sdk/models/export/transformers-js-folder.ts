@@ -8,6 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { onnx } from "onnx-proto";
+import { decoderConfigJson } from "./decoder-config-json";
 import { TOKENIZER_FILES } from "./export-merged-model";
 import { saveWithExternalData } from "./onnx-external-data";
 
@@ -23,33 +24,6 @@ export const ONNX_FILES: Readonly<Record<OnnxDtype, string>> = {
   q8: path.join("onnx", "model_quantized.onnx"),
   q4: path.join("onnx", "model_q4.onnx"),
 };
-
-/** Token-id fields a multimodal config keeps at its top level that the text tower's config needs. */
-const TOKEN_ID_FIELDS = ["bos_token_id", "eos_token_id", "pad_token_id"] as const;
-
-/**
- * The `config.json` of the decoder an ONNX export holds. A `gemma3` (image-text) checkpoint's export is its text
- * tower alone, so its config becomes the `text_config` as a `gemma3_text` model (`Gemma3ForCausalLM`), with the
- * top-level token ids where the text config lacks them; other configs are returned unchanged.
- * @param config - the model's config.json
- * @returns the decoder's config.json (a new object)
- * @example
- * ```ts
- * decoderConfigJson({ model_type: "gemma3", text_config: { hidden_size: 64 } }).model_type; // "gemma3_text"
- * ```
- */
-export function decoderConfigJson(config: Record<string, unknown>): Record<string, unknown> {
-  const text = config.text_config as Record<string, unknown> | undefined;
-  if (config.model_type !== "gemma3" || typeof text !== "object" || text === null) return { ...config };
-  const ids = Object.fromEntries(TOKEN_ID_FIELDS.filter((k) => k in config).map((k) => [k, config[k]]));
-  return {
-    ...ids,
-    ...text,
-    model_type: "gemma3_text",
-    architectures: ["Gemma3ForCausalLM"],
-    torch_dtype: config.torch_dtype ?? text.torch_dtype,
-  };
-}
 
 /**
  * Writes the JSON files of a transformers.js folder from a Hugging Face model folder: `config.json` with
