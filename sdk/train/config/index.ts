@@ -27,5 +27,6 @@ export {
 } from "./group-schemas";
 export { applyOverrides, resolveSettingPath } from "./overrides";
 export { type ParseConfigOptions, parseExperimentConfig } from "./parse-config";
+export { configSchemaFingerprint } from "./schema-fingerprint";
 export { describeAllowed } from "./schema-walk";
 export { editDistance } from "./suggest";
