@@ -118,7 +118,7 @@ test("two workers run a 4-trial search; a worker killed mid-trial has its trial 
       if (!fs.existsSync(path.join(folder, "checkpoints", "last"))) continue;
       const status = JSON.parse(fs.readFileSync(path.join(folder, "status.json"), "utf8"));
       const w = [a, b].find((c) => c.pid === status.pid);
-      if (status.state === "running" && w) return { folder, worker: w };
+      if (status.status === "running" && w) return { folder, worker: w };
     }
     return undefined;
   });
