@@ -67,7 +67,7 @@ async function workspace(queue: string): Promise<string> {
 
 function worker(ws: string, queue: string, extra: string[] = []) {
   const child = startTunebook(
-    ["worker", "--queue", redis.url, "--queue-name", queue, "--lock-seconds", "2", ...extra],
+    ["worker", "--queue", redis.url, "--queue-name", queue, "--lock-seconds", "5", ...extra],
     ws,
   );
   children.push(child);

@@ -142,7 +142,13 @@ export class QueueExecutor {
       }
       const state = await job.getState();
       if (state === "completed") {
-        const r = job.returnvalue as TrialJobResult;
+        // The job read above may predate its completion (no return value in that snapshot): read it again.
+        const r = ((await this.queue.getJob(jobId)) ?? job).returnvalue as TrialJobResult | null;
+        if (!r) {
+          trial.state = "failed";
+          trial.reason = `its job ${jobId} completed without a result`;
+          break;
+        }
         Object.assign(trial, {
           curve: r.curve,
           value: r.value,
