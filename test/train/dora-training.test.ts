@@ -10,6 +10,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { Metrics } from "../../sdk/eval";
 import { Experiment, exportExperiment, LoRAConfig, loadConfigFile } from "../../sdk/train";
+import { applyOverrides } from "../../sdk/train/config";
 import { readSafetensors } from "../reference";
 import { arithmeticDataset, evalLosses, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
 
@@ -78,4 +79,7 @@ test("use_dora with an int8/int4 backbone is refused before any folder is made",
     return true;
   });
   assert.ok(!existsSync(root) || readdirSync(root).length === 0, "no experiment folder");
+  // The CLI spelling reaches the same field.
+  const plain = (await experiment(root, "set", new LoRAConfig())).config;
+  assert.equal(applyOverrides(plain, ["lora.use_dora=true"]).lora.useDora, true);
 });
