@@ -1,7 +1,7 @@
 /**
  * Training with DoRA (`lora.use_dora`): a tiny fit with dropout on the adapters' input lowers the validation
  * loss and trains the magnitudes; its PEFT export holds `use_dora: true` and a `lora_magnitude_vector` per
- * module; a warm start from that adapter (or the experiment folder's checkpoint) takes `use_dora` from it and
+ * module; the experiment folder loads (as `tunebook serve` does) to the adapter's logits; a warm start from that adapter (or the experiment folder's checkpoint) takes `use_dora` from it and
  * begins where the first run ended; DoRA with a quantized backbone is refused before any folder is made.
  */
 import assert from "node:assert/strict";
@@ -9,7 +9,14 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { Metrics } from "../../sdk/eval";
-import { Experiment, exportExperiment, LoRAConfig, loadConfigFile } from "../../sdk/train";
+import { Backbone } from "../../sdk/models";
+import {
+  Experiment,
+  exportExperiment,
+  LoRAConfig,
+  loadConfigFile,
+  loadModelOrExperiment,
+} from "../../sdk/train";
 import { applyOverrides } from "../../sdk/train/config";
 import { readSafetensors } from "../reference";
 import { arithmeticDataset, evalLosses, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
@@ -54,6 +61,20 @@ test("a DoRA fit lowers the loss, exports PEFT's DoRA files, and warm-starts whe
   const moved = m.values.map((v, o) => Math.abs(v - Math.hypot(...w.values.slice(o * 64, (o + 1) * 64))));
   assert.ok(Math.max(...moved) > 1e-4, "the magnitudes trained away from their start ‖W‖");
   assert.equal(Object.keys(tensors).length, 3 * 2 * 2, "A, B and m for q_proj and v_proj of 2 layers");
+
+  // What `tunebook serve` / `generate` load from the experiment folder computes what the exported adapter does.
+  const served = await loadModelOrExperiment(first.dir);
+  const viaAdapter = await Backbone.load(await tinyLlama(), { adapter });
+  try {
+    const ids = [[1, 5, 9, 14, 2, 7, 30, 4]];
+    const [x, y] = [await served.logits(ids), await viaAdapter.logits(ids)];
+    assert.equal(served.lora?.options.useDora, true);
+    let d = 0;
+    for (let i = 0; i < x.data.length; i++) d = Math.max(d, Math.abs(x.data[i] - y.data[i]));
+    assert.ok(d < 1e-5, `the experiment folder and its exported DoRA adapter differ by ${d}`);
+  } finally {
+    await Promise.all([served.dispose(), viaAdapter.dispose()]);
+  }
 
   // The source's use_dora is taken where the new experiment leaves it at its default (false).
   const plain = new LoRAConfig({ r: 4, alpha: 8, dropout: 0.1, targetModules: ["q_proj", "v_proj"] });
