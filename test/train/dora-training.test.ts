@@ -1,8 +1,10 @@
 /**
  * Training with DoRA (`lora.use_dora`): a tiny fit with dropout on the adapters' input lowers the validation
  * loss and trains the magnitudes; its PEFT export holds `use_dora: true` and a `lora_magnitude_vector` per
- * module; the experiment folder loads (as `tunebook serve` does) to the adapter's logits; a warm start from that adapter (or the experiment folder's checkpoint) takes `use_dora` from it and
- * begins where the first run ended; DoRA with a quantized backbone is refused before any folder is made.
+ * module; the experiment folder loads (as `tunebook serve` does) to the adapter's logits; a warm start from that
+ * adapter (or the experiment folder's checkpoint) takes `use_dora` from it and begins where the first run ended;
+ * a cancelled DoRA run resumed from its checkpoint (magnitudes and their AdamW moments included) ends exactly like
+ * an uninterrupted one; DoRA with a quantized backbone is refused before any folder is made.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -16,10 +18,19 @@ import {
   LoRAConfig,
   loadConfigFile,
   loadModelOrExperiment,
+  type Run,
+  type StepEvent,
 } from "../../sdk/train";
 import { applyOverrides } from "../../sdk/train/config";
 import { readSafetensors } from "../reference";
-import { arithmeticDataset, evalLosses, experimentsRoot, fitCompleted, tinyLlama } from "./fixtures";
+import {
+  arithmeticDataset,
+  evalLosses,
+  experimentsRoot,
+  fitCompleted,
+  fullAndCancelled,
+  tinyLlama,
+} from "./fixtures";
 
 async function experiment(root: string, name: string, lora: LoRAConfig, pretrainedWeights?: string) {
   return Experiment.create({ name, root })
@@ -85,6 +96,21 @@ test("a DoRA fit lowers the loss, exports PEFT's DoRA files, and warm-starts whe
     assert.equal(loadConfigFile(path.join(second.dir, "config.yaml")).lora.useDora, true, kind);
     assert.match(readFileSync(path.join(second.dir, "logs.txt"), "utf8"), /lora\.use_dora: false → true/);
   }
+});
+
+test("a cancelled DoRA run resumed from its checkpoint ends exactly like an uninterrupted one", async () => {
+  const losses = (run: Run) => run.history.filter((r) => r.type === "step").map((r) => (r as StepEvent).loss);
+  const exp = (await experiment(experimentsRoot(), "dora-resume", DORA))
+    .train({ epochs: 2, evaluationEpochs: 0.5, evaluateBeforeTraining: false })
+    .logging({ logEveryNSteps: 1 });
+  const { full, cut } = await fullAndCancelled(exp, 3);
+  const resumed = await Experiment.resume(cut.dir, {
+    dataset: arithmeticDataset(),
+    metrics: [Metrics.perplexity()],
+  });
+  assert.equal(resumed.status, "completed", resumed.error?.message);
+  assert.deepEqual(losses(resumed), losses(full));
+  for (const r of [full, cut, resumed]) await r.backbone.dispose();
 });
 
 test("use_dora with an int8/int4 backbone is refused before any folder is made", async () => {
