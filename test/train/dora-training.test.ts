@@ -18,17 +18,15 @@ import {
   LoRAConfig,
   loadConfigFile,
   loadModelOrExperiment,
-  type Run,
-  type StepEvent,
 } from "../../sdk/train";
 import { applyOverrides } from "../../sdk/train/config";
 import { readSafetensors } from "../reference";
 import {
   arithmeticDataset,
+  assertResumesExactly,
   evalLosses,
   experimentsRoot,
   fitCompleted,
-  fullAndCancelled,
   tinyLlama,
 } from "./fixtures";
 
@@ -99,18 +97,10 @@ test("a DoRA fit lowers the loss, exports PEFT's DoRA files, and warm-starts whe
 });
 
 test("a cancelled DoRA run resumed from its checkpoint ends exactly like an uninterrupted one", async () => {
-  const losses = (run: Run) => run.history.filter((r) => r.type === "step").map((r) => (r as StepEvent).loss);
   const exp = (await experiment(experimentsRoot(), "dora-resume", DORA))
     .train({ epochs: 2, evaluationEpochs: 0.5, evaluateBeforeTraining: false })
     .logging({ logEveryNSteps: 1 });
-  const { full, cut } = await fullAndCancelled(exp, 3);
-  const resumed = await Experiment.resume(cut.dir, {
-    dataset: arithmeticDataset(),
-    metrics: [Metrics.perplexity()],
-  });
-  assert.equal(resumed.status, "completed", resumed.error?.message);
-  assert.deepEqual(losses(resumed), losses(full));
-  for (const r of [full, cut, resumed]) await r.backbone.dispose();
+  await assertResumesExactly(exp, 3);
 });
 
 test("use_dora with an int8/int4 backbone is refused before any folder is made", async () => {

@@ -135,18 +135,10 @@ export class LoraInjector {
       return this.adapt(x, module, linear(x, weight, bias), { out, in: inp }, training);
     const params = this.params(x, module, { out, in: inp }, weightValues);
     if (!params) return linear(x, weight, bias);
+    const { a, b, m } = params;
     const xin = this.adapterInput(x, training);
-    const dropped = xin !== x;
-    return doraLinear({
-      x,
-      xin,
-      dropped,
-      weight,
-      bias,
-      ...params,
-      magnitude: params.m as Tensor,
-      scale: this.scale,
-    });
+    const magnitude = m as Tensor; // present with useDora
+    return doraLinear({ x, xin, dropped: xin !== x, weight, bias, a, b, magnitude, scale: this.scale });
   }
 
   /**
