@@ -3,16 +3,16 @@
  * magnitudes) loads, saves back to the same files (`lora_magnitude_vector` `[out]`, `use_dora: true`) and reloads
  * to identical logits; its merged export, read by the PyTorch reference without the adapter, gives the logits the
  * reference computes with the adapter (PEFT's DoRA forward); a fresh DoRA adapter leaves the base model's logits
- * unchanged; DoRA on a quantized base is refused with a clear error.
+ * unchanged; DoRA on a quantized base, and a DoRA adapter missing a magnitude, are refused with clear errors.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { ConfigError } from "../../sdk/errors";
 import { Backbone, exportMergedModel, saveLoraAdapter } from "../../sdk/models";
-import { makeTinyCheckpoint, readSafetensors } from "../reference";
+import { makeTinyCheckpoint, readSafetensors, writeSafetensorsF32 } from "../reference";
 import { torchReferences } from "../reference/torch-reference";
 import { BATCH, maxAbsError } from "./compare";
 
@@ -115,4 +115,27 @@ test("DoRA on a quantized (int8/int4) base is refused, saying why and what to se
       },
     );
   }
+});
+
+test("a DoRA adapter without a module's lora_magnitude_vector is refused, naming the tensor", async () => {
+  const base = await makeTinyCheckpoint({
+    arch: "llama",
+    seed: 43,
+    lora: { r: 2, alpha: 4, targets: ["q_proj"], dora: true },
+  });
+  const broken = path.join(tmp, "no-magnitude");
+  cpSync(path.join(base, "adapter"), broken, { recursive: true });
+  const file = path.join(broken, "adapter_model.safetensors");
+  const { tensors } = readSafetensors(file);
+  const missing = "base_model.model.model.layers.1.self_attn.q_proj.lora_magnitude_vector";
+  delete tensors[missing];
+  writeSafetensorsF32(file, tensors);
+  await assert.rejects(Backbone.load(base, { tokenizer: false, adapter: broken }), (e: Error) => {
+    assert.equal(e.name, "TunebookAdapterError");
+    assert.match(
+      e.message,
+      new RegExp(`${missing.replaceAll(".", "\\.")}: expected shape \\[64\\], found no such tensor`),
+    );
+    return true;
+  });
 });
