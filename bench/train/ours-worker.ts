@@ -35,6 +35,8 @@ export interface WorkerOptions {
   lossChunkSize?: number;
   /** Recompute each decoder layer in the backward (`architecture.gradient_checkpointing`). */
   gradientCheckpointing: boolean;
+  /** Ours only: DoRA adapters (`lora.use_dora`; default false). */
+  useDora?: boolean;
 }
 
 /** What a worker prints (both implementations). */
@@ -98,7 +100,14 @@ async function run(o: WorkerOptions): Promise<WorkerResult> {
     threads: o.threads,
     dtype: o.dtype,
     tokenizer: false,
-    lora: { r: o.r, alpha: o.alpha, dropout: o.dropout, targetModules: nonEmpty(o.targets), seed: o.seed },
+    lora: {
+      r: o.r,
+      alpha: o.alpha,
+      dropout: o.dropout,
+      targetModules: nonEmpty(o.targets),
+      seed: o.seed,
+      useDora: o.useDora ?? false,
+    },
   });
   const { step } = await createCausalLmStep({
     backbone,

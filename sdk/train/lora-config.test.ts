@@ -61,12 +61,14 @@ test("fromPeftJson accepts newer PEFT fields at neutral values and refuses unsup
     use_qalora: false,
   };
   assert.equal(LoRAConfig.fromPeftJson(newer).r, 16);
+  const dora = LoRAConfig.fromPeftJson({ ...peftWritten, use_dora: true });
+  assert.equal(dora.useDora, true);
+  assert.equal(dora.toPeftJson(null).use_dora, true);
   assert.throws(
-    () => LoRAConfig.fromPeftJson({ ...peftWritten, use_dora: true, bias: "all", target_modules: ".*proj" }),
+    () => LoRAConfig.fromPeftJson({ ...peftWritten, bias: "all", target_modules: ".*proj" }),
     (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.match(e.message, /adapter_config\.json/);
-      assert.match(e.message, /use_dora: DoRA is not supported; expected false, got true/);
       assert.match(e.message, /bias: trained biases are not supported; expected "none", got "all"/);
       assert.match(e.message, /target_modules: regex target modules are not supported/);
       return true;

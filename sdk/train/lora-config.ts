@@ -18,7 +18,6 @@ export type { PeftLoraJson };
 /** PEFT settings this project cannot honour, with the value that means "not used". */
 const unsupported: [key: string, neutral: (v: unknown) => boolean, why: string][] = [
   ["peft_type", (v) => v === "LORA", 'only "LORA" adapters are supported'],
-  ["use_dora", (v) => v === undefined || v === false, "DoRA is not supported; expected false"],
   ["bias", (v) => v === undefined || v === "none", 'trained biases are not supported; expected "none"'],
   ["fan_in_fan_out", (v) => v === undefined || v === false, "expected false (weights stored [out, in])"],
   [
@@ -35,7 +34,7 @@ const unsupported: [key: string, neutral: (v: unknown) => boolean, why: string][
   ["modules_to_save", (v) => v == null, "fully trained extra modules are not supported; expected null"],
 ];
 
-/** Validated LoRA settings: rank, alpha, dropout, target modules, rsLoRA. */
+/** Validated LoRA settings: rank, alpha, dropout, target modules, rsLoRA, DoRA. */
 export class LoRAConfig {
   /** Rank of the adapter matrices A `[r, in]` and B `[out, r]`. */
   readonly r: number;
@@ -47,9 +46,11 @@ export class LoRAConfig {
   readonly targetModules: readonly string[] | "all-linear";
   /** Rank-stabilised LoRA: scale alpha/√r instead of alpha/r. */
   readonly useRslora: boolean;
+  /** DoRA: a trainable magnitude per output row times the direction of `W + scale·B·A` (PEFT's `use_dora`). */
+  readonly useDora: boolean;
 
   /**
-   * @param options - `r`, `alpha`, `dropout`, `targetModules`, `useRslora` (all optional)
+   * @param options - `r`, `alpha`, `dropout`, `targetModules`, `useRslora`, `useDora` (all optional)
    * @throws ConfigError naming each invalid option, its value and the allowed range
    * @example
    * ```ts
@@ -66,6 +67,7 @@ export class LoRAConfig {
     const t = parsed.data.targetModules;
     this.targetModules = t === "all-linear" ? t : Object.freeze([...t]);
     this.useRslora = parsed.data.useRslora;
+    this.useDora = parsed.data.useDora;
   }
 
   /** Multiplier of the adapter's output `B·A·x`: alpha / r, or alpha / √r with rsLoRA. */
@@ -88,6 +90,7 @@ export class LoRAConfig {
       alpha: this.alpha,
       dropout: this.dropout,
       useRslora: this.useRslora,
+      useDora: this.useDora,
       targetModules: this.targetModules === "all-linear" ? "all-linear" : [...this.targetModules],
       baseModel: baseModelName,
     });
@@ -98,8 +101,8 @@ export class LoRAConfig {
    * accepted when they hold their neutral values).
    * @param json - the parsed file
    * @returns the LoRA settings
-   * @throws ConfigError when it is not a LoRA config or uses a feature this project does not support (DoRA,
-   *   trained biases, per-module ranks, regex target modules …), naming the field
+   * @throws ConfigError when it is not a LoRA config or uses a feature this project does not support (trained
+   *   biases, per-module ranks, regex target modules …), naming the field
    * @example
    * ```ts
    * const lora = LoRAConfig.fromPeftJson(JSON.parse(fs.readFileSync("adapter/adapter_config.json", "utf8")));
@@ -126,6 +129,7 @@ export class LoRAConfig {
       dropout: json.lora_dropout ?? 0,
       targetModules: targets,
       useRslora: json.use_rslora ?? false,
+      useDora: json.use_dora ?? false,
     } as LoRAConfigOptions;
     return new LoRAConfig(options);
   }

@@ -1,7 +1,7 @@
 /**
- * LoRA on the engine against the PyTorch reference: with a PEFT adapter (plain and rsLoRA, tied and untied
- * LM heads) the logits match, and the gradients of the causal-LM loss w.r.t. every lora_A/lora_B tensor (the
- * engine's `grad`) match PyTorch autograd. Fresh adapters (B = 0) leave the logits unchanged.
+ * LoRA on the engine against the PyTorch reference: with a PEFT adapter (plain, rsLoRA and DoRA, tied and untied
+ * LM heads, fused modules) the logits match, and the gradients of the causal-LM loss w.r.t. every lora_A/lora_B
+ * tensor and DoRA magnitude (the engine's `grad`, the DoRA norm detached as in PEFT) match PyTorch autograd. Fresh adapters (B = 0) leave the logits unchanged.
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -40,6 +40,30 @@ const CASES: { label: string; options: TinyCheckpointOptions }[] = [
       seed: 8,
       partialRotary: 0.75,
       lora: { r: 4, alpha: 8, targets: ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"] },
+    },
+  },
+  {
+    label: "llama DoRA, every linear + lm_head",
+    options: {
+      arch: "llama",
+      seed: 11,
+      lora: { r: 4, alpha: 8, dora: true, targets: ["q_proj", "v_proj", "o_proj", "down_proj", "lm_head"] },
+    },
+  },
+  {
+    label: "qwen2 DoRA with rsLoRA (biases)",
+    options: {
+      arch: "qwen2",
+      seed: 12,
+      lora: { r: 2, alpha: 4, dora: true, rslora: true, targets: ["q_proj", "k_proj", "up_proj"] },
+    },
+  },
+  {
+    label: "phi3 DoRA (fused qkv_proj and gate_up_proj)",
+    options: {
+      arch: "phi3",
+      seed: 13,
+      lora: { r: 4, alpha: 8, dora: true, targets: ["qkv_proj", "gate_up_proj"] },
     },
   },
   {

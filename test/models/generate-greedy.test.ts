@@ -1,6 +1,6 @@
 /**
  * Greedy generation with the KV cache is exact: for llama, qwen3, gemma, phi3, smollm3 and olmo2 (with LoRA on
- * qwen3 and on phi3's fused modules), and gemma2, gemma3_text, mistral and phi3 with a sliding window shorter than
+ * qwen3 and on phi3's fused modules, DoRA on qwen2), and gemma2, gemma3_text, mistral and phi3 with a sliding window shorter than
  * the sequences, on a
  * left-padded batch of two prompts of different lengths, every generated token equals the argmax of a fresh
  * no-cache forward (`backbone.logits`) over the whole sequence so far, and the tokens equal Hugging
@@ -33,6 +33,15 @@ const CASES: { label: string; options: TinyCheckpointOptions; lora?: boolean }[]
       seed: 14,
       partialRotary: 0.75,
       lora: { r: 4, alpha: 8, targets: ["qkv_proj", "gate_up_proj"] },
+    },
+    lora: true,
+  },
+  {
+    label: "qwen2 + DoRA adapter (biases, DoRA on lm_head)",
+    options: {
+      arch: "qwen2",
+      seed: 19,
+      lora: { r: 4, alpha: 8, dora: true, targets: ["q_proj", "v_proj", "down_proj", "lm_head"] },
     },
     lora: true,
   },

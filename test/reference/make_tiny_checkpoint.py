@@ -86,6 +86,11 @@ def parse_args(argv):
     p.add_argument("--lora-alpha", type=float, default=8)
     p.add_argument("--lora-targets", default="q_proj,v_proj")
     p.add_argument("--lora-rslora", action="store_true", help="write use_rslora: true (scale alpha/sqrt(r))")
+    p.add_argument(
+        "--lora-dora",
+        action="store_true",
+        help="write use_dora: true and a random lora_magnitude_vector [out] per module (‖W + s·B·A‖ × U(0.7, 1.3))",
+    )
     return p.parse_args(argv)
 
 
@@ -359,7 +364,8 @@ def generation_config(args, ids):
 
 
 def write_lora(args, dims, weights, out_dir):
-    """Writes a random PEFT LoRA adapter (B non-zero) for every module named in --lora-targets."""
+    """Writes a random PEFT LoRA adapter (B non-zero; with --lora-dora a magnitude too) for every module named in
+    --lora-targets."""
     rng = np.random.default_rng([args.seed, 1])
     targets = [t.strip() for t in args.lora_targets.split(",") if t.strip()]
     tensors = {}
@@ -372,6 +378,11 @@ def write_lora(args, dims, weights, out_dir):
             in_dim
         )
         tensors[f"base_model.model.{module}.lora_B.weight"] = 0.2 * rng.standard_normal((out_dim, args.lora_r))
+        if args.lora_dora:
+            scale = args.lora_alpha / (np.sqrt(args.lora_r) if args.lora_rslora else args.lora_r)
+            a, b = tensors[f"base_model.model.{module}.lora_A.weight"], tensors[f"base_model.model.{module}.lora_B.weight"]
+            norm = np.linalg.norm(weights[name].astype(np.float64) + scale * (b @ a), axis=1)
+            tensors[f"base_model.model.{module}.lora_magnitude_vector"] = norm * rng.uniform(0.7, 1.3, out_dim)
     if not tensors:
         raise SystemExit(f"--lora-targets {args.lora_targets} matched no linear layer")
     os.makedirs(out_dir, exist_ok=True)
@@ -404,7 +415,7 @@ def adapter_config(args, targets):
         "revision": None,
         "target_modules": sorted(targets),
         "task_type": "CAUSAL_LM",
-        "use_dora": False,
+        "use_dora": args.lora_dora,
         "use_rslora": args.lora_rslora,
     }
 

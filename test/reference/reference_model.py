@@ -13,7 +13,8 @@ tied by default), olmo2 (no pre-norms: RMSNorm on the attention and MLP outputs 
 RMSNorm over the whole projection before the head split). Sliding window W: query q sees keys k with
 q - W < k <= q (indices in the padded sequence, as transformers' sliding_window_overlay).
 Dimension letters: B batch, T sequence, H hidden, N query heads, K key/value heads, D head_dim, V vocab.
-Runs in float32 (or float64), eager, no KV cache. LoRA (PEFT) deltas are added to any linear layer that has one.
+Runs in float32 (or float64), eager, no KV cache. LoRA (PEFT) deltas are added to any linear layer that has one
+(DoRA's weight-decomposed form with `use_dora`).
 """
 
 import json
@@ -187,17 +188,17 @@ def softcap(x, cap):
 
 
 class LoraAdapter:
-    """A PEFT LoRA adapter: module name -> (A [r, in], B [out, r]) and one scale (alpha/r or alpha/√r)."""
+    """A PEFT LoRA adapter: module name -> (A [r, in], B [out, r]) and one scale (alpha/r or alpha/√r); with
+    `use_dora` also a magnitude m [out] per module (`lora_magnitude_vector`), applied as PEFT's DoraLinearLayer."""
 
     def __init__(self, adapter_dir, dtype):
         with open(os.path.join(adapter_dir, "adapter_config.json"), encoding="utf-8") as f:
             cfg = json.load(f)
-        if cfg.get("peft_type") != "LORA" or cfg.get("use_dora") or cfg.get("rank_pattern") or cfg.get(
-            "alpha_pattern"
-        ):
-            raise ValueError("only plain LoRA adapters (no DoRA, rank_pattern or alpha_pattern) are supported")
+        if cfg.get("peft_type") != "LORA" or cfg.get("rank_pattern") or cfg.get("alpha_pattern"):
+            raise ValueError("only LoRA / DoRA adapters (no rank_pattern or alpha_pattern) are supported")
         r, alpha = cfg["r"], cfg["lora_alpha"]
         self.scale = alpha / math.sqrt(r) if cfg.get("use_rslora") else alpha / r
+        self.dora = bool(cfg.get("use_dora"))
         self.tensors = {}
         root = "base_model.model."
         for name, value in read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors")).items():
@@ -218,6 +219,24 @@ class LoraAdapter:
             matched = any(module == t or module.endswith("." + t) for t in self.targets)
         return (a, b) if matched else None
 
+    def apply(self, x, module, weight, result, bias):
+        """The layer's output with the adapter: `result` (x Wᵀ + bias) plus LoRA's `scale · x Aᵀ Bᵀ`, or DoRA's
+        `(m/‖W + scale·B A‖ − 1) · (x Wᵀ) + m/‖W + scale·B A‖ · scale · x Aᵀ Bᵀ` with the row norm detached from
+        the gradient (DoRA paper section 4.3, as PEFT's DoraLinearLayer.forward; no dropout at evaluation)."""
+        lora = self.pair(module)
+        if lora is None:
+            return result
+        a, b = lora
+        lora_result = x @ a.T @ b.T
+        if not self.dora:
+            return result + lora_result * self.scale
+        magnitude = self.tensors[f"base_model.model.{module}.lora_magnitude_vector"]
+        lora_weight = (b @ a).detach()
+        weight_norm = torch.linalg.norm(weight + self.scale * lora_weight, dim=1).detach()
+        mag_norm_scale = (magnitude / weight_norm).view(1, -1)
+        base_result = result - bias if bias is not None else result
+        return result + (mag_norm_scale - 1) * base_result + mag_norm_scale * lora_result * self.scale
+
 
 class ReferenceModel:
     """Weights (torch tensors in one dtype) plus the config; `forward` returns logits and final hidden states."""
@@ -232,15 +251,13 @@ class ReferenceModel:
             raise ValueError(f"{model_dir}: tie_word_embeddings is false but there is no lm_head.weight")
 
     def linear(self, x, module):
-        """x @ Wᵀ (+ b) (+ scale · x @ Aᵀ @ Bᵀ when the adapter targets this module)."""
-        y = x @ self.weights[module + ".weight"].T
+        """x @ Wᵀ (+ b), with the adapter's LoRA or DoRA branch when it targets this module."""
+        weight = self.weights[module + ".weight"]
+        y = x @ weight.T
         bias = self.weights.get(module + ".bias")
         if bias is not None:
             y = y + bias
-        lora = self.adapter.pair(module) if self.adapter else None
-        if lora is not None:
-            y = y + (x @ lora[0].T @ lora[1].T) * self.adapter.scale
-        return y
+        return self.adapter.apply(x, module, weight, y, bias) if self.adapter else y
 
     def qkv(self, x, prefix):
         """The q [B, T, N·D], k and v [B, T, K·D] projections (phi3: one qkv_proj sliced in that order)."""
@@ -339,10 +356,9 @@ class ReferenceModel:
         hidden = rms_norm(x, w["model.norm.weight"], c["eps"], gemma)
         collect(hidden)
         head = w["model.embed_tokens.weight"] if c["tie"] else w["lm_head.weight"]
-        lora = self.adapter.pair("lm_head") if self.adapter else None
         logits = hidden @ head.T
-        if lora is not None:
-            logits = logits + (hidden @ lora[0].T @ lora[1].T) * self.adapter.scale
+        if self.adapter:
+            logits = self.adapter.apply(hidden, "lm_head", head, logits, None)
         return softcap(logits, c["final_cap"]), hidden
 
 

@@ -65,6 +65,8 @@ export const TinyCheckpointOptionsSchema = z
         alpha: z.number().positive().default(8),
         targets: z.array(z.string().min(1)).min(1).default(["q_proj", "v_proj"]),
         rslora: z.boolean().default(false),
+        /** DoRA: `use_dora: true` and a random `lora_magnitude_vector` per module. */
+        dora: z.boolean().default(false),
       })
       .strict()
       .optional(),
@@ -191,6 +193,7 @@ function checkpointArgs(o: z.output<typeof TinyCheckpointOptionsSchema>, dir: st
   const args = flags.flatMap(([flag, value]) => (value === undefined ? [] : [flag, `${value}`]));
   if (o.tie) args.push("--tie");
   if (o.lora?.rslora) args.push("--lora-rslora");
+  if (o.lora?.dora) args.push("--lora-dora");
   return args;
 }
 

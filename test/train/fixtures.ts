@@ -7,7 +7,8 @@ import { cpSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Dataset } from "../../sdk/data";
-import type { Experiment, Run } from "../../sdk/train";
+import { Metrics } from "../../sdk/eval";
+import { Experiment, type Run, type StepEvent } from "../../sdk/train";
 import { makeTinyCheckpoint } from "../reference";
 
 /** A tiny Llama model directory (2 layers, hidden 64, 512-token byte-level BPE tokenizer). */
@@ -82,4 +83,28 @@ export async function fullAndCancelled(exp: Experiment, step: number): Promise<{
   });
   assert.equal(cut.status, "cancelled");
   return { full, cut };
+}
+
+/** The training losses of a run's step events, in order. */
+export const stepLosses = (run: Run): number[] =>
+  run.history.flatMap((r) => (r.type === "step" ? [(r as StepEvent).loss] : []));
+
+/**
+ * Cancels a run of `exp` after optimizer step `step`, resumes it from its checkpoint (on the arithmetic dataset,
+ * with perplexity), and asserts that it ends with exactly the step losses of an uninterrupted run.
+ * @param exp - an experiment logging every step
+ * @param step - the step to cancel after
+ */
+export async function assertResumesExactly(exp: Experiment, step: number): Promise<void> {
+  const { full, cut } = await fullAndCancelled(exp, step);
+  const resumed = await Experiment.resume(cut.dir, {
+    dataset: arithmeticDataset(),
+    metrics: [Metrics.perplexity()],
+  });
+  try {
+    assert.equal(resumed.status, "completed", resumed.error?.message);
+    assert.deepEqual(stepLosses(resumed), stepLosses(full));
+  } finally {
+    for (const r of [full, cut, resumed]) await r.backbone.dispose();
+  }
 }

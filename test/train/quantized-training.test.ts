@@ -10,10 +10,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { Metrics } from "../../sdk/eval";
 import { Backbone, exportMergedModel } from "../../sdk/models";
-import { Experiment, LoRAConfig, type Run, type StepEvent } from "../../sdk/train";
-import { arithmeticDataset, experimentsRoot, fullAndCancelled, tinyLlama } from "./fixtures";
-
-const losses = (run: Run) => run.history.filter((r) => r.type === "step").map((r) => (r as StepEvent).loss);
+import { Experiment, LoRAConfig } from "../../sdk/train";
+import { arithmeticDataset, assertResumesExactly, experimentsRoot, stepLosses, tinyLlama } from "./fixtures";
 
 async function experiment(dtype: "int8" | "int4", epochs: number) {
   return Experiment.create({ name: `q-${dtype}`, root: experimentsRoot() })
@@ -30,7 +28,7 @@ test("LoRA on an int4 base learns, and its merged export equals the float32 merg
   const run = await (await experiment("int4", 3)).fit({ display: false });
   try {
     assert.equal(run.status, "completed", run.error?.message);
-    const l = losses(run);
+    const l = stepLosses(run);
     assert.ok(l.at(-1)! < l[0] * 0.7, `loss should fall: ${l[0]} → ${l.at(-1)}`);
     assert.equal(run.backbone.dtype, "int4");
     const out = path.join(experimentsRoot(), "merged-int4");
@@ -54,12 +52,5 @@ test("LoRA on an int4 base learns, and its merged export equals the float32 merg
 
 test("a cancelled int8-base run resumed from its checkpoint ends exactly like an uninterrupted one", async () => {
   const exp = (await experiment("int8", 2)).train({ epochs: 2, evaluationEpochs: 0.5 });
-  const { full, cut } = await fullAndCancelled(exp, 3);
-  const resumed = await Experiment.resume(cut.dir, {
-    dataset: arithmeticDataset(),
-    metrics: [Metrics.perplexity()],
-  });
-  assert.equal(resumed.status, "completed", resumed.error?.message);
-  assert.deepEqual(losses(resumed), losses(full));
-  for (const r of [full, cut, resumed]) await r.backbone.dispose();
+  await assertResumesExactly(exp, 3);
 });

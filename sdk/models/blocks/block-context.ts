@@ -82,7 +82,10 @@ export function projection(
     return ctx.lora ? ctx.lora.adapt(x, module, y, sizes, ctx.training) : y;
   }
   const weight = frozenWeight(ctx, name, [sizes.out, sizes.in]);
-  if (ctx.lora) return ctx.lora.linear(x, module, weight, bias, ctx.training);
+  if (ctx.lora) {
+    const values = () => ctx.weights.values(name, [sizes.out, sizes.in]);
+    return ctx.lora.linear(x, module, weight, bias, ctx.training, values);
+  }
   return linear(x, weight, bias);
 }
 

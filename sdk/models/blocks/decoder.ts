@@ -107,7 +107,10 @@ export interface DecoderGraph {
 function lmHead(ctx: BlockContext, hidden: Tensor, embed: Tensor): Tensor {
   const { vocabSize: V, hiddenSize: C, tieWordEmbeddings } = ctx.config;
   if (!tieWordEmbeddings) return projection(ctx, hidden, "lm_head", { out: V, in: C, bias: false });
-  if (ctx.lora?.targets("lm_head")) return ctx.lora.linear(hidden, "lm_head", embed, undefined, ctx.training);
+  if (ctx.lora?.targets("lm_head")) {
+    const values = () => ctx.weights.values("model.embed_tokens.weight", [V, C]);
+    return ctx.lora.linear(hidden, "lm_head", embed, undefined, ctx.training, values);
+  }
   return linear(hidden, embed);
 }
 

@@ -1,11 +1,12 @@
 /**
  * The weights of an exported model: every tensor of the base model as float32, with trained values (full
- * fine-tuning overrides) and merged LoRA adapters, W' = W + scale · B · A (B `[out, r]`, A `[r, in]`).
+ * fine-tuning overrides) and merged LoRA adapters, W' = W + scale · B · A (B `[out, r]`, A `[r, in]`); a DoRA
+ * adapter's rows are then rescaled to its magnitude, W' = m ⊙ (W + scale · B · A) / ‖W + scale · B · A‖ (PEFT's merge).
  * A LoRA on the LM head of a tied model unties it: `lm_head.weight` = embeddings + scale · B · A.
  * Dimension letters: O outputs, I inputs, R rank.
  */
 import type { Backbone } from "../backbone";
-import { adapterTensors, peftNames } from "../lora";
+import { adapterTensors, applyDoraMagnitude, peftNames } from "../lora";
 import { ExportError } from "./export-error";
 
 /** One tensor to export; its values are computed on demand (one shard at a time stays in memory). */
@@ -126,7 +127,8 @@ export function planMergedWeights(backbone: Backbone, target: string): MergePlan
         if (!module || !lora) return w;
         const names = peftNames(module);
         const t = pairs.tensors as Record<string, { data: Float32Array }>;
-        return addLoraDelta(w, t[names.a].data, t[names.b].data, lora.options.r, lora.scale);
+        addLoraDelta(w, t[names.a].data, t[names.b].data, lora.options.r, lora.scale);
+        return lora.options.useDora ? applyDoraMagnitude(w, t[names.m].data) : w;
       },
     };
   });

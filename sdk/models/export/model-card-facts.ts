@@ -42,6 +42,7 @@ export function modelCardFacts(
             r: lora.options.r,
             alpha: lora.options.alpha,
             useRslora: lora.options.useRslora,
+            useDora: lora.options.useDora,
             scale: lora.scale,
             modules: details.mergedModules.length,
             targets: targets === "all-linear" || !targets ? ["all-linear"] : [...targets],

@@ -44,7 +44,16 @@ export interface ModelCardFacts {
   /** The base model name for `base_model`. */
   baseModel: string;
   /** LoRA settings when adapters were merged; undefined for full fine-tuning or a plain copy. */
-  lora?: { r: number; alpha: number; useRslora: boolean; scale: number; modules: number; targets: string[] };
+  lora?: {
+    r: number;
+    alpha: number;
+    useRslora: boolean;
+    /** DoRA (weight-decomposed LoRA); absent means false. */
+    useDora?: boolean;
+    scale: number;
+    modules: number;
+    targets: string[];
+  };
   /** True when backbone weights themselves were trained (full fine-tuning). */
   fullFineTuning: boolean;
   /** Parameter count of the exported weights. */
@@ -117,17 +126,21 @@ function trainingSection(facts: ModelCardFacts): string {
   const { lora } = facts;
   if (lora) {
     const kind = lora.useRslora ? "rsLoRA, scale alpha/√r" : "scale alpha/r";
+    const name = lora.useDora ? "DoRA" : "LoRA";
+    const formula = lora.useDora
+      ? "W' = m ⊙ (W + scale · B · A) / ‖W + scale · B · A‖ per row"
+      : "W' = W + scale · B · A";
     if (facts.format === "peft") {
       return [
-        `A LoRA adapter (r = ${lora.r}, alpha = ${lora.alpha}, ${kind} = ${lora.scale}) on`,
+        `A ${name} adapter (r = ${lora.r}, alpha = ${lora.alpha}, ${kind} = ${lora.scale}) on`,
         `${lora.targets.map((t) => `\`${t}\``).join(", ")} (${lora.modules} modules), in PEFT format: load it on top`,
         "of the base model.",
       ].join(" ");
     }
     return [
-      `Fine-tuned with LoRA (r = ${lora.r}, alpha = ${lora.alpha}, ${kind} = ${lora.scale}) on`,
+      `Fine-tuned with ${name} (r = ${lora.r}, alpha = ${lora.alpha}, ${kind} = ${lora.scale}) on`,
       `${lora.targets.map((t) => `\`${t}\``).join(", ")}; the adapters of ${lora.modules} modules are merged`,
-      "into the weights (W' = W + scale · B · A), so the folder loads without PEFT.",
+      `into the weights (${formula}), so the folder loads without PEFT.`,
     ].join(" ");
   }
   if (facts.fullFineTuning) return "Fully fine-tuned: every weight is the trained value.";

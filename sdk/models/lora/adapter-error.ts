@@ -1,12 +1,12 @@
 import { TunebookError, type TunebookErrorOptions } from "../../errors";
 
 /**
- * A PEFT LoRA adapter cannot be used: a file is missing, its settings are unsupported (DoRA, per-module ranks),
+ * A PEFT LoRA adapter cannot be used: a file is missing, its settings are unsupported (per-module ranks),
  * or a tensor is missing or has the wrong shape for the base model.
  *
  * @example
  * ```ts
- * throw new AdapterError({ dir: "/a", problem: "use_dora is true", fix: "Use a plain LoRA adapter." });
+ * throw new AdapterError({ dir: "/a", problem: "rank_pattern is set", fix: "Use a LoRA or DoRA adapter." });
  * ```
  */
 export class AdapterError extends TunebookError {

@@ -1,4 +1,5 @@
 export { AdapterError } from "./adapter-error";
+export { applyDoraMagnitude, type DoraLinearInputs, doraLinear, doraWeightNorm, rowNorms } from "./dora";
 export { type LoraAdapter, loadLoraAdapter, withTensorAliases } from "./load-adapter";
 export { LoraInjector } from "./lora-injector";
 export {

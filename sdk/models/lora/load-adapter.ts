@@ -1,5 +1,6 @@
 /**
- * Reads a PEFT LoRA adapter directory (`adapter_config.json`, `adapter_model.safetensors`).
+ * Reads a PEFT LoRA adapter directory (`adapter_config.json`, `adapter_model.safetensors`), plain or DoRA
+ * (`use_dora: true`, with a `lora_magnitude_vector` per adapted module).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -13,13 +14,12 @@ export interface LoraAdapter {
   readonly dir: string;
   /** Settings read from `adapter_config.json`. */
   readonly options: ResolvedLoraOptions;
-  /** `base_model.model.<module>.lora_A.weight` / `lora_B.weight` → values and shape. */
+  /** `base_model.model.<module>.lora_A.weight` / `lora_B.weight` (/ `lora_magnitude_vector`) → values and shape. */
   readonly tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
 }
 
 function unsupported(cfg: Record<string, unknown>): string | undefined {
   if (cfg.peft_type !== "LORA") return `peft_type is ${JSON.stringify(cfg.peft_type)}, expected "LORA"`;
-  if (cfg.use_dora) return "use_dora is true (DoRA is not supported)";
   for (const key of ["rank_pattern", "alpha_pattern"]) {
     const v = cfg[key];
     if (v && typeof v === "object" && Object.keys(v).length) return `${key} is set (not supported)`;
@@ -53,7 +53,7 @@ export async function loadLoraAdapter(options: { dir: string }): Promise<LoraAda
     throw new AdapterError({ dir, problem: "cannot read adapter_config.json", fix }, { cause });
   }
   const problem = unsupported(cfg);
-  if (problem) throw new AdapterError({ dir, problem, fix: "Use a plain LoRA adapter." });
+  if (problem) throw new AdapterError({ dir, problem, fix: "Use a LoRA or DoRA adapter." });
   const file = await SafetensorsFile.open({ path: path.join(dir, "adapter_model.safetensors") });
   const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   for (const ref of file.tensors)
@@ -65,6 +65,7 @@ export async function loadLoraAdapter(options: { dir: string }): Promise<LoraAda
     dropout: typeof cfg.lora_dropout === "number" ? cfg.lora_dropout : 0,
     targetModules: targets === "all-linear" ? targets : ([...targets] as [string, ...string[]]),
     useRslora: cfg.use_rslora === true,
+    useDora: cfg.use_dora === true,
     seed: 0,
   };
   return { dir, options: resolved, tensors };

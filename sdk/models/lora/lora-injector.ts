@@ -1,12 +1,14 @@
 /**
  * LoRA injection into linear layers: `y = x·Wᵀ + scale · ((dropout(x)·Aᵀ)·Bᵀ)`, A `[r, in]` and B `[out, r]`
- * trainable, named as PEFT saves them. Fresh adapters start as PEFT does: A kaiming-uniform
- * (`U(−1/√in, 1/√in)`), B zeros, so the model's output is unchanged at step 0.
+ * trainable, named as PEFT saves them; with `useDora`, DoRA's weight-decomposed form (see `dora.ts`) with a
+ * trainable magnitude `[out]`. Fresh adapters start as PEFT does: A kaiming-uniform (`U(−1/√in, 1/√in)`), B zeros,
+ * the DoRA magnitude `‖W‖` per row, so the model's output is unchanged at step 0.
  * Dimension letters: I inputs, O outputs, R rank.
  */
 import { add, dropout, less, linear, mul, seededRandom, type Tensor, where } from "../../engine";
 import { ConfigError } from "../../errors";
 import { AdapterError } from "./adapter-error";
+import { doraLinear, rowNorms } from "./dora";
 import type { LoraAdapter } from "./load-adapter";
 import { isLoraTarget, loraScale, peftNames, type ResolvedLoraOptions } from "./lora-options";
 
@@ -37,6 +39,8 @@ function fusedHint(unmatched: readonly string[], modules: readonly string[]): st
 interface Pair {
   a: Float32Array;
   b: Float32Array;
+  /** The DoRA magnitude `[O]` (with `useDora`). */
+  m?: Float32Array;
 }
 
 /**
@@ -106,19 +110,35 @@ export class LoraInjector {
   }
 
   /**
-   * `linear(x, W, bias)` plus the LoRA branch when the module is targeted.
+   * `linear(x, W, bias)` plus the LoRA branch when the module is targeted (DoRA's form with `useDora`).
    * @param x - input `[..., I]`
    * @param module - module path
    * @param weight - frozen `[O, I]`
    * @param bias - optional `[O]`
    * @param training - `seed` (int64 scalar input) enables dropout on the adapter's input; a negative seed
    *   disables it at run time
+   * @param weightValues - the weight's values, read once to start a fresh DoRA magnitude at `‖W‖` (required
+   *   with `useDora` and no loaded adapter)
    * @returns `[..., O]`
    * @throws {@link AdapterError} when a loaded adapter lacks the module's tensors or they have other shapes
    */
-  linear(x: Tensor, module: string, weight: Tensor, bias?: Tensor, training?: { seed: Tensor }): Tensor {
+  linear(
+    x: Tensor,
+    module: string,
+    weight: Tensor,
+    bias?: Tensor,
+    training?: { seed: Tensor },
+    weightValues?: () => Float32Array,
+  ): Tensor {
     const [out, inp] = weight.shape as number[];
-    return this.adapt(x, module, linear(x, weight, bias), { out, in: inp }, training);
+    if (!this.options.useDora)
+      return this.adapt(x, module, linear(x, weight, bias), { out, in: inp }, training);
+    const params = this.params(x, module, { out, in: inp }, weightValues);
+    if (!params) return linear(x, weight, bias);
+    const { a, b, m } = params;
+    const xin = this.adapterInput(x, training);
+    const magnitude = m as Tensor; // present with useDora
+    return doraLinear({ x, xin, dropped: xin !== x, weight, bias, a, b, magnitude, scale: this.scale });
   }
 
   /**
@@ -131,6 +151,7 @@ export class LoraInjector {
    * @param training - as {@link linear}
    * @returns `[..., O]`
    * @throws {@link AdapterError} when a loaded adapter lacks the module's tensors or they have other shapes
+   * @throws ConfigError with `useDora` (DoRA needs the float weight `W` for its norm, which `y` does not carry)
    */
   adapt(
     x: Tensor,
@@ -139,24 +160,46 @@ export class LoraInjector {
     sizes: { out: number; in: number },
     training?: { seed: Tensor },
   ): Tensor {
-    if (!this.targets(module)) return y;
+    if (this.options.useDora && this.targets(module)) {
+      const message =
+        `DoRA needs the float weight of ${module} for its row norm ‖W + scale·B·A‖, but this layer's base ` +
+        "weight is quantized (int8/int4). Load the backbone with dtype float32 (architecture.backbone_dtype: " +
+        "float32), or train plain LoRA on the quantized base (lora.use_dora: false)";
+      throw new ConfigError([{ path: ["lora", "useDora"], message }], { source: "LoRA settings" });
+    }
+    const params = this.params(x, module, sizes);
+    if (!params) return y;
+    const xin = this.adapterInput(x, training);
+    return add(y, mul(linear(linear(xin, params.a), params.b), this.scale));
+  }
+
+  /** The module's adapter parameters in `x`'s graph, or undefined when it is not adapted. */
+  private params(
+    x: Tensor,
+    module: string,
+    sizes: { out: number; in: number },
+    weightValues?: () => Float32Array,
+  ): { a: Tensor; b: Tensor; m?: Tensor } | undefined {
+    if (!this.targets(module)) return undefined;
     const { out, in: inp } = sizes;
     const names = peftNames(module);
     // A loaded adapter without this module (e.g. a tied lm_head PEFT did not save) leaves it unadapted.
     const stored = this.adapter?.tensors;
-    if (stored && !stored.has(names.a) && !stored.has(names.b)) return y;
-    const pair = this.pairFor(module, inp, out);
+    if (stored && !stored.has(names.a) && !stored.has(names.b)) return undefined;
+    const pair = this.pairFor(module, inp, out, weightValues);
     const g = x.graph;
     const r = this.options.r;
     const a = g.param(names.a, [r, inp], { kind: "inline", data: pair.a }, { trainable: true });
     const b = g.param(names.b, [out, r], { kind: "inline", data: pair.b }, { trainable: true });
+    const m = pair.m && g.param(names.m, [out], { kind: "inline", data: pair.m }, { trainable: true });
+    return { a, b, m };
+  }
+
+  /** `x`, or `x` with dropout in a training graph (a negative seed turns it off: evaluation in a training session). */
+  private adapterInput(x: Tensor, training?: { seed: Tensor }): Tensor {
     const p = this.options.dropout;
-    // A negative seed turns dropout off (evaluation in a training session).
-    const xin =
-      training && p > 0
-        ? where(less(training.seed, 0), x, dropout(x, p, training.seed, this.dropoutSalt++))
-        : x;
-    return add(y, mul(linear(linear(xin, a), b), this.scale));
+    if (!training || p <= 0) return x;
+    return where(less(training.seed, 0), x, dropout(x, p, training.seed, this.dropoutSalt++));
   }
 
   /**
@@ -169,25 +212,31 @@ export class LoraInjector {
       const names = peftNames(module);
       out.set(names.a, pair.a);
       out.set(names.b, pair.b);
+      if (pair.m) out.set(names.m, pair.m);
     }
     return out;
   }
 
-  private pairFor(module: string, inp: number, out: number): Pair {
+  private pairFor(module: string, inp: number, out: number, weightValues?: () => Float32Array): Pair {
     let pair = this.values.get(module);
     if (pair) return pair;
-    pair = this.adapter ? this.loaded(module, inp, out) : this.fresh(module, inp, out);
+    pair = this.adapter ? this.loaded(module, inp, out) : this.fresh(module, inp, out, weightValues);
     this.values.set(module, pair);
     return pair;
   }
 
-  private fresh(module: string, inp: number, out: number): Pair {
+  private fresh(module: string, inp: number, out: number, weightValues?: () => Float32Array): Pair {
     let h = this.options.seed;
     for (const ch of module) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
     const rand = seededRandom(h);
     const bound = 1 / Math.sqrt(inp);
     const a = Float32Array.from({ length: this.options.r * inp }, () => (2 * rand() - 1) * bound);
-    return { a, b: new Float32Array(out * this.options.r) };
+    const b = new Float32Array(out * this.options.r);
+    if (!this.options.useDora) return { a, b };
+    if (!weightValues)
+      throw new Error(`LoraInjector: a fresh DoRA magnitude of ${module} needs the weight's values`);
+    // B = 0, so m = ‖W + s·B·A‖ = ‖W‖ per row (PEFT's initial magnitude).
+    return { a, b, m: rowNorms(weightValues(), out) };
   }
 
   private loaded(module: string, inp: number, out: number): Pair {
@@ -196,7 +245,7 @@ export class LoraInjector {
     const r = this.options.r;
     const get = (name: string, shape: number[]) => {
       const t = adapter.tensors.get(name);
-      if (!(t?.shape.length === 2 && t.shape[0] === shape[0] && t.shape[1] === shape[1])) {
+      if (!(t?.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]))) {
         const found = t ? `shape [${t.shape.join(", ")}]` : "no such tensor";
         throw new AdapterError({
           dir: adapter.dir,
@@ -206,6 +255,8 @@ export class LoraInjector {
       }
       return Float32Array.from(t.data);
     };
-    return { a: get(names.a, [r, inp]), b: get(names.b, [out, r]) };
+    const pair: Pair = { a: get(names.a, [r, inp]), b: get(names.b, [out, r]) };
+    if (this.options.useDora) pair.m = get(names.m, [out]);
+    return pair;
   }
 }

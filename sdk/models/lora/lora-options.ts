@@ -33,6 +33,11 @@ export const LoraOptionsSchema = z
       .default(["q_proj", "v_proj"]),
     /** Rank-stabilised LoRA. */
     useRslora: z.boolean().default(false),
+    /**
+     * DoRA (weight-decomposed LoRA, PEFT's `use_dora`): `W' = m ⊙ (W + scale·B·A) / ‖W + scale·B·A‖` per output
+     * row, with a trainable magnitude `m` `[out]` that starts at `‖W‖`. Needs float base weights.
+     */
+    useDora: z.boolean().default(false),
     /** Seed of A's kaiming-uniform initialisation. */
     seed: z.number().int().nonnegative().default(0),
   })
@@ -74,17 +79,19 @@ export function isLoraTarget(module: string, targets: readonly string[] | "all-l
 }
 
 /**
- * PEFT's tensor names of a module's adapter.
+ * PEFT's tensor names of a module's adapter (as PEFT ≥ 0.10 saves them: the DoRA magnitude without a `.weight`).
  * @param module - module path
- * @returns the `lora_A` and `lora_B` names
+ * @returns the `lora_A`, `lora_B` and DoRA `lora_magnitude_vector` names
  * @example
  * ```ts
  * peftNames("model.layers.0.self_attn.q_proj").a; // "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"
+ * peftNames("model.layers.0.self_attn.q_proj").m; // "base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector"
  * ```
  */
-export function peftNames(module: string): { a: string; b: string } {
+export function peftNames(module: string): { a: string; b: string; m: string } {
   return {
     a: `base_model.model.${module}.lora_A.weight`,
     b: `base_model.model.${module}.lora_B.weight`,
+    m: `base_model.model.${module}.lora_magnitude_vector`,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Saves LoRA adapters as PEFT's `save_pretrained` does: `adapter_model.safetensors` (float32
- * `base_model.model.<module>.lora_A.weight` `[r, in]` and `lora_B.weight` `[out, r]`, metadata `format: pt`)
+ * `base_model.model.<module>.lora_A.weight` `[r, in]` and `lora_B.weight` `[out, r]`, with DoRA also
+ * `base_model.model.<module>.lora_magnitude_vector` `[out]` as PEFT ≥ 0.10 names it; metadata `format: pt`)
  * and `adapter_config.json` (the `LoraConfig` fields, keys sorted), so the folder loads in Python's
  * `PeftModel.from_pretrained` and in `Backbone.load(base, { adapter })`.
  */
@@ -16,7 +17,7 @@ import { writeSafetensors } from "../safetensors";
 import type { LoraInjector } from "./lora-injector";
 import type { ResolvedLoraOptions } from "./lora-options";
 
-const PEFT_NAME = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/;
+const PEFT_NAME = /^base_model\.model\.(.+)\.(?:lora_([AB])\.weight|lora_magnitude_vector)$/;
 
 const Options = z
   .object({
@@ -74,14 +75,14 @@ export interface PeftLoraJson {
   revision: null;
   target_modules: string[] | "all-linear";
   task_type: "CAUSAL_LM";
-  use_dora: false;
+  use_dora: boolean;
   use_rslora: boolean;
 }
 
 /**
  * The `adapter_config.json` object PEFT writes for LoRA settings (same keys as `LoraConfig.to_dict()`, in
  * PEFT's order); `target_modules` is written as given. The one writer of this file's contents.
- * @param o - rank, alpha, dropout, rsLoRA, target modules and `base_model_name_or_path`
+ * @param o - rank, alpha, dropout, rsLoRA, DoRA (default false), target modules and `base_model_name_or_path`
  * @returns the config object
  * @example
  * ```ts
@@ -93,6 +94,7 @@ export function peftLoraJson(o: {
   alpha: number;
   dropout: number;
   useRslora: boolean;
+  useDora?: boolean;
   targetModules: string[] | "all-linear";
   baseModel: string | null;
 }): PeftLoraJson {
@@ -119,7 +121,7 @@ export function peftLoraJson(o: {
     revision: null,
     target_modules: o.targetModules,
     task_type: "CAUSAL_LM",
-    use_dora: false,
+    use_dora: o.useDora ?? false,
     use_rslora: o.useRslora,
   };
 }
@@ -149,7 +151,7 @@ export function peftAdapterConfig(options: {
 }
 
 /**
- * The adapter tensors of an injector with their shapes, and the adapted module paths.
+ * The adapter tensors of an injector with their shapes (DoRA magnitudes `[out]`), and the adapted module paths.
  * @param injector - the LoRA injector
  * @returns PEFT name → `{ shape, data }`, and the modules
  * @example
@@ -168,7 +170,8 @@ export function adapterTensors(injector: LoraInjector): {
     const match = PEFT_NAME.exec(name);
     if (!match) continue;
     modules.add(match[1]);
-    const shape = match[2] === "A" ? [r, data.length / r] : [data.length / r, r];
+    const shape =
+      match[2] === "A" ? [r, data.length / r] : match[2] === "B" ? [data.length / r, r] : [data.length];
     tensors[name] = { shape, data: Float32Array.from(data) };
   }
   return { tensors, modules: [...modules].sort() };

@@ -161,6 +161,12 @@ export const loraSchema = z
       .default(["q_proj", "v_proj"])
       .describe('module names to adapt, e.g. [q_proj, v_proj], or "all-linear"'),
     useRslora: z.boolean().default(false).describe("rank-stabilised LoRA: scale = alpha / √r"),
+    useDora: z
+      .boolean()
+      .default(false)
+      .describe(
+        "DoRA: a trainable magnitude per output row times the LoRA-updated weight's direction (PEFT's use_dora); needs a float32/float16/bfloat16 backbone",
+      ),
   })
   .strict();
 

@@ -176,6 +176,7 @@ export class Experiment {
       dropout: c.dropout,
       targetModules: c.targetModules as Groups["lora"]["targetModules"],
       useRslora: c.useRslora,
+      useDora: c.useDora,
     });
   }
 

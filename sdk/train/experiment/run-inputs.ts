@@ -142,6 +142,7 @@ export async function backboneForTraining(
         dropout: l.dropout,
         targetModules: l.targetModules as "all-linear" | [string, ...string[]],
         useRslora: l.useRslora,
+        useDora: l.useDora,
         seed,
       }
     : undefined;
@@ -152,6 +153,7 @@ export async function backboneForTraining(
         given.lora.options.r === lora.r &&
         given.lora.options.alpha === lora.alpha &&
         given.lora.options.useRslora === lora.useRslora &&
+        given.lora.options.useDora === lora.useDora &&
         given.lora.options.dropout === lora.dropout &&
         JSON.stringify(given.lora.options.targetModules) === JSON.stringify(lora.targetModules)
       : given.lora === undefined);

@@ -30,6 +30,13 @@ const UNSUPPORTED: readonly Unsupported[] = [
     fix: 'Set architecture.backbone_dtype to float32 on cuda, or environment.device to "cpu".',
   },
   {
+    applies: (c) => c.lora.enabled && c.lora.useDora && /^int[48]$/.test(c.architecture.backboneDtype),
+    problem: (c) =>
+      `lora.use_dora needs the float base weights for DoRA's row norm ‖W + scale·B·A‖, but ` +
+      `architecture.backbone_dtype is "${c.architecture.backboneDtype}" (quantized frozen weights)`,
+    fix: "Set architecture.backbone_dtype to float32 (or float16/bfloat16), or lora.use_dora to false for plain LoRA on the quantized base.",
+  },
+  {
     applies: (c) => c.architecture.intermediateDropout > 0,
     problem: (c) =>
       `architecture.intermediate_dropout ${c.architecture.intermediateDropout} is not supported yet (dropout is applied to the LoRA adapters' input only)`,

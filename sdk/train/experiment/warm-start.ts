@@ -2,7 +2,7 @@
  * Warm start (`architecture.pretrained_weights`): the trained values a new experiment starts from, read from
  * another experiment's folder, one of its checkpoints, or a PEFT adapter folder, and the LoRA settings those
  * values were trained with. LoRA values only compute what they were trained to compute with the same rank,
- * alpha, rsLoRA and target modules, so the experiment takes those settings from the source where it left them
+ * alpha, rsLoRA, DoRA and target modules, so the experiment takes those settings from the source where it left them
  * at their defaults, and refuses to start where it set them to something else.
  */
 import { existsSync } from "node:fs";
@@ -13,7 +13,10 @@ import { readCheckpointParams } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
 /** The LoRA settings that decide what trained LoRA values compute. */
-export type WarmStartLora = Pick<ExperimentConfig["lora"], "r" | "alpha" | "useRslora" | "targetModules">;
+export type WarmStartLora = Pick<
+  ExperimentConfig["lora"],
+  "r" | "alpha" | "useRslora" | "useDora" | "targetModules"
+>;
 
 /** What a warm start begins from. */
 export interface WarmStart {
@@ -46,6 +49,7 @@ const pick = (l: WarmStartLora): WarmStartLora => ({
   r: l.r,
   alpha: l.alpha,
   useRslora: l.useRslora,
+  useDora: l.useDora,
   targetModules: l.targetModules,
 });
 
@@ -93,6 +97,7 @@ const SNAKE: Record<keyof WarmStartLora, string> = {
   r: "r",
   alpha: "alpha",
   useRslora: "use_rslora",
+  useDora: "use_dora",
   targetModules: "target_modules",
 };
 

@@ -71,7 +71,9 @@ export function planInputs(config: ExperimentConfig, model: DecoderConfig): Plan
     batchSize: config.training.batchSize,
     maxLength: config.tokenizer.maxLength,
     packing: config.training.packing,
-    lora: l.enabled ? { targets: l.targetModules as string[] | "all-linear", r: l.r } : undefined,
+    lora: l.enabled
+      ? { targets: l.targetModules as string[] | "all-linear", r: l.r, dora: l.useDora }
+      : undefined,
     backboneDtype: config.architecture.backboneDtype as PlanInputs["backboneDtype"],
     gradientCheckpointing: config.architecture.gradientCheckpointing,
     // The step fuses the head and the loss in chunks whenever the head is frozen (no LoRA on lm_head).

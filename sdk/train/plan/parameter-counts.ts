@@ -55,10 +55,12 @@ export function countParameters(c: DecoderConfig): ParameterCounts {
 }
 
 /**
- * The number of LoRA parameters (`r·(in + out)` per targeted module) for a target list.
+ * The number of LoRA parameters (`r·(in + out)` per targeted module, plus `out` for a DoRA magnitude) for a target
+ * list.
  * @param c - the normalised configuration
  * @param targets - module names or `all-linear`
  * @param r - the rank
+ * @param dora - DoRA adapters (a magnitude `[out]` per module); default false
  * @returns the count (0 when nothing matches)
  * @example
  * ```ts
@@ -69,10 +71,12 @@ export function loraParameterCount(
   c: DecoderConfig,
   targets: readonly string[] | "all-linear",
   r: number,
+  dora = false,
 ): number {
+  const per = (m: { in: number; out: number }) => r * (m.in + m.out) + (dora ? m.out : 0);
   const perLayer = layerLinears(c)
     .filter((m) => isLoraTarget(`model.layers.0.${m.name}`, targets))
-    .reduce((n, m) => n + r * (m.in + m.out), 0);
-  const head = isLoraTarget("lm_head", targets) ? r * (c.hiddenSize + c.vocabSize) : 0;
+    .reduce((n, m) => n + per(m), 0);
+  const head = isLoraTarget("lm_head", targets) ? per({ in: c.hiddenSize, out: c.vocabSize }) : 0;
   return c.numLayers * perLayer + head;
 }

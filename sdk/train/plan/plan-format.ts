@@ -19,7 +19,7 @@ export function formatBytes(bytes: number): string {
 
 function settingsText(p: ExperimentPlan): string {
   const i = p.inputs;
-  const lora = i.lora ? `LoRA r ${i.lora.r}` : "full fine-tuning";
+  const lora = i.lora ? `${i.lora.dora ? "DoRA" : "LoRA"} r ${i.lora.r}` : "full fine-tuning";
   const extras = [
     i.gradientCheckpointing ? "gradient checkpointing" : "",
     (i.gradAccumulation ?? 1) > 1 ? `accumulation ${i.gradAccumulation}` : "",

@@ -40,6 +40,11 @@ test("parameter counts by module add up to Qwen2.5-0.5B's published total", () =
   assert.equal(p.matmul, p.linear + p.embedding, "the tied head's matmul reads the embedding");
   // q and v with r 8: r·(in + out) per module per layer.
   assert.equal(loraParameterCount(QWEN_05B, ["q_proj", "v_proj"], 8), 24 * 8 * (896 + 896 + 896 + 128));
+  // DoRA adds a magnitude [out] per module: 896 for q_proj, 128 for v_proj.
+  assert.equal(
+    loraParameterCount(QWEN_05B, ["q_proj", "v_proj"], 8, true),
+    24 * (8 * (896 + 896 + 896 + 128) + 896 + 128),
+  );
   assert.equal(
     loraParameterCount(QWEN_05B, "all-linear", 8) > loraParameterCount(QWEN_05B, ["q_proj"], 8),
     true,

@@ -23,7 +23,12 @@ export interface PlanInputs {
   /** `training.packing`: several samples per row of `maxLength` tokens (the same memory and work per row). */
   readonly packing?: boolean;
   /** LoRA targets and rank; absent for full fine-tuning. */
-  readonly lora?: { readonly targets: readonly string[] | "all-linear"; readonly r: number };
+  readonly lora?: {
+    readonly targets: readonly string[] | "all-linear";
+    readonly r: number;
+    /** DoRA adapters (a magnitude per module). */
+    readonly dora?: boolean;
+  };
   /** `architecture.backbone_dtype` (default float32). */
   readonly backboneDtype?: PlanDtype;
   /** `architecture.gradient_checkpointing`. */
@@ -76,7 +81,9 @@ export function planMemory(inputs: PlanInputs, k: PlanCoefficients = PLAN_COEFFI
   const p = countParameters(c);
   const tokens = inputs.batchSize * inputs.maxLength;
   const full = inputs.lora === undefined;
-  const trainable = full ? p.total : loraParameterCount(c, inputs.lora.targets, inputs.lora.r);
+  const trainable = full
+    ? p.total
+    : loraParameterCount(c, inputs.lora.targets, inputs.lora.r, inputs.lora.dora);
   const frozenLinear = full ? 0 : p.linear + p.lmHead;
   const frozenOther = full ? 0 : p.embedding + p.norms;
   const a = k.activations;
