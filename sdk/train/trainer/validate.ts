@@ -5,9 +5,8 @@
  * mean is the same either way (packed samples cannot see each other), and unpacked batches keep a run's
  * validation loss the same quantity with or without `training.packing`.
  */
-import type { TokenizedDataset } from "../../data";
 import type { TrainStep } from "../../engine";
-import { batchFeeds } from "./causal-lm-step";
+import type { ProblemData } from "./problem-type";
 
 /**
  * A validation metric as the trainer sees it (the `Metric` objects of `Metrics` in sdk/eval fit this shape).
@@ -60,7 +59,7 @@ export interface ValidationResult {
  */
 export async function validate(o: {
   step: TrainStep;
-  data: TokenizedDataset;
+  data: ProblemData;
   batchSize: number;
   metrics: readonly RunMetric[];
 }): Promise<ValidationResult> {
@@ -69,7 +68,7 @@ export async function validate(o: {
   const batchSize = Math.min(o.batchSize, o.data.length);
   for (const batch of o.data.batches({ batchSize, shuffle: false })) {
     if (batch.numTargetTokens === 0) continue;
-    const r = await o.step.evaluate(batchFeeds(batch, -1));
+    const r = await o.step.evaluate(batch.feeds(-1));
     nll.push(r.loss * batch.numTargetTokens);
     tokenCounts.push(batch.numTargetTokens);
   }
