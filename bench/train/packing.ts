@@ -33,7 +33,7 @@ import {
   Metrics,
   type StepEvent,
 } from "../../sdk";
-import { batchFeeds, createCausalLmStep, prepareRunData, trainingTokenizer } from "../../sdk/train";
+import { batchFeeds, createCausalLmStep, tokenizeOptions, trainingTokenizer } from "../../sdk/train";
 import { repoRoot } from "./shapes";
 
 interface BenchOptions {
@@ -96,7 +96,10 @@ async function demoExperiment(packing: boolean, o: BenchOptions, backbone: Backb
 /** Epoch 0's batches exactly as the trainer makes them for this experiment. */
 async function epochBatches(exp: Experiment, backbone: Backbone, data: Dataset): Promise<Batch[]> {
   const config = exp.config;
-  const { train } = await prepareRunData(config, trainingTokenizer(backbone), data, () => {});
+  const { train } = await data.prepare({
+    tokenizer: trainingTokenizer(backbone),
+    ...tokenizeOptions(config),
+  });
   const t = config.training;
   const seed = t.seed ?? config.environment.seed;
   return [...train.batches({ batchSize: t.batchSize, seed, epoch: 0, packing: t.packing })];
