@@ -6,7 +6,10 @@
  * `@huggingface/transformers` beside our `streamGeneration`, same prompts and N (see peer-comparison.ts).
  *
  *   node --import tsx bench/generate/generate-throughput.ts [--prompt 128] [--new 32] [--only tiny|gemma|phi3|smollm3|olmo2|smol] [--threads N]
- *     [--no-peer] [--rounds 3]
+ *     [--no-peer] [--rounds 3] [--model <HF folder>] [--dtype float32|int8|int4] [--batches 1,8]
+ *
+ * `--model` measures that folder alone (engine lines; the peer only for float32); `--dtype` is our frozen base
+ * (`backbone_dtype`), `--batches` the batch sizes.
  *
  * Engine lines: prefill tokens/s = B·T_prompt / time of the first step (one run over the whole prompt, cache
  * empty); decode tokens/s = B·(N − 1) / time of the remaining steps (one token per row per step, cache growing).
@@ -15,7 +18,7 @@
  */
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { Backbone } from "../../sdk/models";
+import { Backbone, type BackboneDtype } from "../../sdk/models";
 import { cachedSession, decodeStep, emptyCache } from "../../sdk/models/generate";
 import { makeTinyCheckpoint, type TinyCheckpointOptions } from "../../test/reference";
 import { comparePeer } from "./peer-comparison";
@@ -30,6 +33,9 @@ const ONLY = arg("only", "");
 const THREADS = process.argv.includes("--threads") ? Number(arg("threads", "2")) : undefined;
 const PEER = !process.argv.includes("--no-peer");
 const ROUNDS = Number(arg("rounds", "3"));
+const MODEL = arg("model", "");
+const DTYPE = arg("dtype", "float32") as BackboneDtype;
+const BATCHES = arg("batches", "1,8").split(",").map(Number);
 
 const MODELS: { label: string; options: TinyCheckpointOptions }[] = [
   { label: "tiny llama (64 hidden, 2 layers)", options: { arch: "llama", seed: 1 } },
@@ -100,14 +106,15 @@ async function main() {
   console.log(
     `load average ${loadAverage()} (${os.cpus().length} cores; other load makes these numbers lower bounds)`,
   );
-  for (const m of MODELS) {
-    if (ONLY && !m.label.toLowerCase().includes(ONLY)) continue;
+  const models = MODEL ? [{ label: `${MODEL} (${DTYPE})`, dir: MODEL }] : MODELS;
+  for (const m of models) {
+    if (!MODEL && ONLY && !m.label.toLowerCase().includes(ONLY)) continue;
     const t = performance.now();
-    const dir = await makeTinyCheckpoint(m.options);
-    const backbone = await Backbone.load(dir, { tokenizer: false, threads: THREADS });
+    const dir = "dir" in m ? m.dir : await makeTinyCheckpoint(m.options);
+    const backbone = await Backbone.load(dir, { tokenizer: false, threads: THREADS, dtype: DTYPE });
     await measure(backbone, 1); // compiles the session
     console.log(`\n${m.label}: ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    for (const batch of [1, 8]) {
+    for (const batch of BATCHES) {
       await measure(backbone, batch); // warm-up: plans this batch size
       const r = await measure(backbone, batch);
       console.log(
@@ -115,7 +122,7 @@ async function main() {
           `decode ${r.decodeTps.toFixed(1)} tokens/s (${((r.decode / (NEW - 1)) * 1000).toFixed(1)} ms/step)`,
       );
     }
-    if (PEER) {
+    if (PEER && DTYPE === "float32") {
       console.log(
         `  greedy generation, ours vs transformers.js (tokens/s, best of ${ROUNDS}; prompt ${PROMPT}, ${NEW} new tokens):`,
       );
@@ -124,7 +131,7 @@ async function main() {
         modelDir: dir,
         prompt: PROMPT,
         newTokens: NEW,
-        batches: [1, 8],
+        batches: BATCHES,
         threads: THREADS,
         rounds: ROUNDS,
       });

@@ -1,7 +1,8 @@
 /**
  * A quantized frozen base (`dtype` int8/int4): logits close to the float32 model's (stated tolerance per
  * dtype, on the trained tiny Llama in assets/), LoRA gradients equal to central differences of that same
- * quantized model, the on-disk cache (reused; rebuilt with a note when corrupt or from another version), and
+ * quantized model, the on-disk cache (reused; rebuilt with a note when corrupt, from another version, or when
+ * its source file changed), and
  * clear errors for a dtype the device cannot run. Dimension letters: B batch, T time, V vocabulary.
  */
 import assert from "node:assert/strict";
@@ -193,6 +194,36 @@ test("the quantized cache is reused, and rebuilt with a note when corrupt or fro
     assert.deepEqual((await b.logits(IDS)).data, ref, `${what}: same numbers after the rebuild`);
   }
   assert.deepEqual(readdirSync(path.dirname(file)).sort(), ["model.int4.tbq"], "no temp files left");
+});
+
+/** Doubles one float32 tensor of a safetensors file in place (same size, new contents, new mtime). */
+function doubleTensor(file: string, name: string): void {
+  const bytes = readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.toString("utf8", 8, 8 + headerLength));
+  const [from, to] = header[name].data_offsets as [number, number];
+  const at = 8 + headerLength + from;
+  const values = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + 8 + headerLength + to),
+  );
+  for (let i = 0; i < values.length; i++) values[i] *= 2;
+  Buffer.from(values.buffer).copy(bytes, at);
+  writeFileSync(file, bytes);
+}
+
+test("the quantized cache is rebuilt when its source file changes", async () => {
+  const dir = tinyCopy();
+  const before = (await (await load(dir, { dtype: "int4" })).logits(IDS)).data;
+  doubleTensor(path.join(dir, "model.safetensors"), "model.layers.0.mlp.down_proj.weight");
+  const changed = await load(dir, { dtype: "int4" });
+  assert.match(changed.notes.join("\n"), /rebuilt: written by another version or from another file/);
+  const got = (await changed.logits(IDS)).data;
+  assert.ok(relRms(got, before) > 1e-3, "the changed weight is used, not the old cache");
+  const fresh = path.join(mkdtempSync(path.join(os.tmpdir(), "tunebook-quant-")), "fresh");
+  cpSync(dir, fresh, { recursive: true, filter: (f) => !f.includes(".tunebook-quant") });
+  const reference = await load(fresh, { dtype: "int4" });
+  assert.match(reference.notes.join("\n"), /quantized 28 linear weights/, "the copy had no cache");
+  assert.deepEqual(got, (await reference.logits(IDS)).data, "the same numbers as a fresh quantization");
 });
 
 test("a dtype the execution provider cannot run, or an unknown dtype, is a clear error", async () => {
