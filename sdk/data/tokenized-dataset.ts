@@ -69,6 +69,34 @@ export class TokenizedDataset {
   }
 
   /** Number of examples. */
+  /**
+   * A seeded sample of the examples, kept in source order: the same `(fraction, seed)` picks the same examples
+   * every time, at least one.
+   * @param fraction - share of the examples to keep, in (0, 1]
+   * @param seed - seed of the choice
+   * @returns a dataset of the chosen examples (the same one when `fraction` is 1)
+   * @throws RangeError for a fraction outside (0, 1]
+   * @example
+   * ```ts
+   * const scored = validation.sample(0.25, 42);
+   * ```
+   */
+  sample(fraction: number, seed: number): TokenizedDataset {
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new RangeError(`TokenizedDataset.sample: fraction must be in (0, 1], got ${fraction}`);
+    }
+    if (fraction === 1) return this;
+    const n = Math.max(1, Math.round(this.examples.length * fraction));
+    const chosen = [...seededPermutation(this.examples.length, seed).subarray(0, n)].sort((a, b) => a - b);
+    return new TokenizedDataset({
+      examples: chosen.map((i) => this.examples[i]),
+      maxLength: this.maxLength,
+      padTokenId: this.padTokenId,
+      source: this.source,
+      table: this.table,
+    });
+  }
+
   get length(): number {
     return this.examples.length;
   }

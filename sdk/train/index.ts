@@ -7,6 +7,7 @@ export * from "./events";
 export * from "./experiment";
 export * from "./lora-config";
 export * from "./plan";
+export * from "./problems";
 export * from "./run-defaults";
 export * from "./store";
 export * from "./trainer";

@@ -176,3 +176,33 @@ test("a run resumed with another first metric ranks its best checkpoint by that 
     await resumed.backbone.dispose();
   }
 });
+
+test("prediction.metric_sample scores the same share of the validation rows at every evaluation", async () => {
+  const root = experimentsRoot();
+  const ids: string[][] = [];
+  const exp = Experiment.create({ name: "sample", root })
+    .backbone(await tinyLlama())
+    .dataset(yesData(), { useChatTemplate: true })
+    .lora(new LoRAConfig({ r: 4, alpha: 8, targetModules: ["q_proj", "v_proj"] }))
+    .train({ epochs: 2, batchSize: 4, learningRate: 1e-2, evaluationEpochs: 1, saveCheckpoint: "disable" })
+    .prediction({ maxNewTokens: 4, metricSample: 0.5 })
+    .environment({ seed: 5, threads: 1 })
+    .metrics(Metrics.qaAccuracy());
+  const run = await exp.fit({
+    display: false,
+    callbacks: [
+      {
+        onEval: async () => {
+          const file = path.join(root, readdirSync(root)[0]!, "predictions", "validation.csv");
+          ids.push([...(await Dataset.fromCsv(file)).records].map((r) => String(r.id)));
+        },
+      },
+    ],
+  });
+  await run.backbone.dispose();
+  assert.equal(run.status, "completed", run.error?.message);
+  assert.equal(ids.length, 2);
+  assert.equal(ids[0].length, 4); // half of the 8 validation rows
+  assert.deepEqual(ids[1], ids[0]);
+  assert.equal(new Set(ids[0]).size, 4);
+});

@@ -14,14 +14,19 @@ import {
   tokenizerSchema,
   trainingSchema,
 } from "./group-schemas";
+import { PROBLEM_TYPE_DESCRIPTIONS, PROBLEM_TYPE_NAMES } from "./problem-type-names";
 
 /** Schema of a complete experiment configuration (camelCase keys). Every group has defaults. */
 export const experimentConfigSchema = z
   .object({
     problemType: z
-      .enum(["causal_lm"])
+      .enum(PROBLEM_TYPE_NAMES)
       .default("causal_lm")
-      .describe("what is learned: causal language modeling"),
+      .describe(
+        `what is learned: ${Object.entries(PROBLEM_TYPE_DESCRIPTIONS)
+          .map(([name, what]) => `${name} (${what})`)
+          .join("; ")}`,
+      ),
     dataset: datasetSchema.default({}),
     tokenizer: tokenizerSchema.default({}),
     architecture: architectureSchema,

@@ -245,6 +245,14 @@ export const predictionSchema = z
       .enum(["perplexity", "bleu", "llm_judge", "qa_accuracy"])
       .default("perplexity")
       .describe("validation metric"),
+    metricSample: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe(
+        "share of the validation rows whose generated answers are scored at each evaluation during training (the same rows each time); 1 = all",
+      ),
     judgeModel: z.string().min(1).default("gpt-4o-mini").describe("model asked by the llm_judge metric"),
     maxNewTokens: z.number().int().min(1).max(65_536).default(256).describe("longest generated answer"),
     minNewTokens: z.number().int().min(0).max(65_536).default(0).describe("shortest generated answer"),

@@ -27,5 +27,6 @@ export {
 } from "./group-schemas";
 export { applyOverrides, resolveSettingPath } from "./overrides";
 export { type ParseConfigOptions, parseExperimentConfig } from "./parse-config";
+export { PROBLEM_TYPE_DESCRIPTIONS, PROBLEM_TYPE_NAMES, type ProblemTypeName } from "./problem-type-names";
 export { describeAllowed } from "./schema-walk";
 export { editDistance } from "./suggest";

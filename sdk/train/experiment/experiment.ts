@@ -6,13 +6,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Dataset, TokenizedDataset } from "../../data";
+import type { Dataset } from "../../data";
 import { ConfigError, type ConfigIssue } from "../../errors";
 import type { Backbone } from "../../models";
 import {
   configToPlain,
   type ExperimentConfig,
   loadConfigFile,
+  type ProblemTypeName,
   parseExperimentConfig,
   resolveSettingPath,
   saveConfigFile,
@@ -20,6 +21,7 @@ import {
 import { dispatchEvent, type TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
 import { type ExperimentPlan, planExperiment, planLine } from "../plan";
+import { problemType } from "../problems";
 import { runDefaults } from "../run-defaults";
 import {
   type CheckpointFiles,
@@ -29,6 +31,7 @@ import {
   storeCallbacks,
 } from "../store";
 import {
+  type ProblemData,
   type RunMetric,
   readCheckpoint,
   type TrainCheckpoint,
@@ -255,6 +258,19 @@ export class Experiment {
   }
 
   /**
+   * Chooses what the run learns (`problem_type`; see docs/problem-types.md). The default is `causal_lm`.
+   * @param name - a problem type, e.g. `"causal_lm"`
+   * @returns a new experiment
+   * @example
+   * ```ts
+   * const exp = Experiment.create({ name: "qa" }).problem("causal_lm");
+   * ```
+   */
+  problem(name: ProblemTypeName): Experiment {
+    return this.set({ problem_type: name });
+  }
+
+  /**
    * Sets any settings by dotted path, in either spelling, as `tunebook train --set` does (the data and metrics
    * are kept, and a loaded backbone unless `architecture.backbone` is set); values are checked when the
    * experiment runs or by {@link config}.
@@ -276,6 +292,11 @@ export class Experiment {
         continue;
       }
       const [group, ...rest] = resolved.path;
+      if (rest.length === 0) {
+        // A top-level setting (`problem_type`).
+        (input as Record<string, unknown>)[group] = value;
+        continue;
+      }
       const copy: Record<string, unknown> = structuredClone(input[group] ?? {});
       let node = copy;
       for (const part of rest.slice(0, -1)) {
@@ -376,7 +397,10 @@ export class Experiment {
             `warm start: LoRA settings taken from ${warm?.source}: ${adopted.adopted.join(", ")}`,
           );
         }
-        const record = { config: configToPlain(resolved), dataFingerprint: dataFingerprint(prepared.train) };
+        const record = {
+          config: configToPlain(resolved),
+          dataFingerprint: dataFingerprint(prepared.train.tokens),
+        };
         const run = await execute(
           {
             config: resolved,
@@ -463,7 +487,7 @@ export class Experiment {
         const prepared = await prepareRunData(config, trainingTokenizer(backbone), options.dataset, (m) =>
           warnings.push(m),
         );
-        const fingerprint = refuseDataChange(plan, prepared.train);
+        const fingerprint = refuseDataChange(plan, prepared.train.tokens);
         await recordResume(store, plan, checkpointDir);
         const metrics = options.metrics ?? [];
         const record = { config: configToPlain(config), dataFingerprint: fingerprint };
@@ -542,7 +566,7 @@ async function execute(
   run: {
     config: ExperimentConfig;
     backbone: Backbone;
-    prepared: { train: TokenizedDataset; validation?: TokenizedDataset };
+    prepared: { train: ProblemData; validation?: ProblemData };
     store: ExperimentStore;
     metrics: readonly RunMetric[];
     resume?: TrainCheckpoint;
@@ -572,6 +596,8 @@ async function execute(
   const validation = prepared.validation;
   const result = await trainLoop({
     backbone,
+    problem: problemType(config.problemType),
+    config,
     trainBase: !config.lora.enabled,
     gradientCheckpointing: config.architecture.gradientCheckpointing,
     train: prepared.train,
@@ -580,7 +606,8 @@ async function execute(
     augmentation: config.augmentation,
     seed: run.resume?.state.seed ?? (config.training.seed as number),
     metrics,
-    evaluateGenerated: validation && generatedMetricsHook({ backbone, validation, config, store }),
+    evaluateGenerated:
+      validation && generatedMetricsHook({ backbone, validation: validation.tokens, config, store }),
     store,
     callbacks,
     signal: options.signal ?? defaults.signal,
@@ -589,5 +616,5 @@ async function execute(
   });
   if (result.step > 0 && result.status !== "failed")
     await backbone.updateParameters(new Map(Object.entries(result.params)));
-  return new Run(store, config, backbone, result, prepared.validation, metrics);
+  return new Run(store, config, backbone, result, validation?.tokens, metrics);
 }

@@ -26,7 +26,6 @@ export {
   columnMapping,
   datasetFromConfig,
   prepareRunData,
-  tokenizeOptions,
   trainingTokenizer,
 } from "./run-inputs";
 export {

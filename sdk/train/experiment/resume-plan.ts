@@ -115,7 +115,7 @@ export async function planResume(dir: string, options: PlanResumeOptions = {}): 
       dir: await resolveModel({ model: config.architecture.backbone }),
     });
     const prepared = await prepareRunData(config, tokenizer, options.dataset, () => {});
-    refuseDataChange(plan, prepared.train);
+    refuseDataChange(plan, prepared.train.tokens);
     plan.data = "same";
   }
   return plan;
@@ -129,7 +129,7 @@ export async function planResume(dir: string, options: PlanResumeOptions = {}): 
  * @throws {@link ResumeSettingsError} when the checkpoint recorded another fingerprint
  * @example
  * ```ts
- * const fingerprint = refuseDataChange(plan, prepared.train);
+ * const fingerprint = refuseDataChange(plan, prepared.train.tokens);
  * ```
  */
 export function refuseDataChange(plan: ResumePlan, train: TokenizedDataset): string {

@@ -6,16 +6,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  type ColumnMappingInput,
-  Dataset,
-  type TokenizedDataset,
-  type TokenizeOptions,
-  type WarningHandler,
-} from "../../data";
+import { type ColumnMappingInput, Dataset, type WarningHandler } from "../../data";
 import { ConfigError } from "../../errors";
 import { Backbone, type Tokenizer } from "../../models";
 import type { ExperimentConfig } from "../config";
+import { problemType } from "../problems";
+import type { ProblemData } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
 /**
@@ -121,31 +117,6 @@ export function sampledAsConfigured(data: Dataset, config: ExperimentConfig): Da
 }
 
 /**
- * The tokenization and formatting options the configuration describes.
- * @param config - the configuration
- * @returns options for `Dataset.prepare` (without the tokenizer)
- * @example
- * ```ts
- * await data.prepare({ tokenizer, ...tokenizeOptions(config) });
- * ```
- */
-export function tokenizeOptions(config: ExperimentConfig): Omit<TokenizeOptions, "tokenizer"> {
-  const d = config.dataset;
-  return {
-    maxLength: config.tokenizer.maxLength,
-    template: d.useChatTemplate ? "chat" : "markers",
-    markers: { system: d.textSystemStart, prompt: d.textPromptStart, answer: d.textAnswerSeparator },
-    addEos: config.tokenizer.addEosTokenToAnswer,
-    addEosToSystem: config.tokenizer.addEosTokenToSystem,
-    addEosToPrompt: config.tokenizer.addEosTokenToPrompt,
-    maxLengthPrompt: config.tokenizer.maxLengthPrompt,
-    maxLengthAnswer: config.tokenizer.maxLengthAnswer,
-    maskPrompt: d.maskPromptLabels,
-    onlyLastAnswer: d.onlyLastAnswer,
-  };
-}
-
-/**
  * A backbone set up for the configured training: with fresh LoRA adapters of the configured shape, or
  * without LoRA for full fine-tuning. A given backbone is reused when it already matches (otherwise its inference
  * session is released).
@@ -219,12 +190,13 @@ export function trainingTokenizer(backbone: Backbone): Tokenizer {
 }
 
 /**
- * Reads and tokenizes a run's data: the given Dataset (sampled as configured), else the configured files.
+ * Reads a run's data (the given Dataset, sampled as configured, else the configured files) and prepares it as
+ * the configured problem type's batches.
  * @param config - the configuration
  * @param tokenizer - the backbone's tokenizer
  * @param given - a Dataset passed in code, if any
  * @param onWarning - receives each data warning's message
- * @returns the tokenized training and validation examples
+ * @returns the training and validation data of the problem type
  * @throws ExperimentSetupError when there is no data; the data layer's errors for unreadable data
  * @example
  * ```ts
@@ -236,9 +208,9 @@ export async function prepareRunData(
   tokenizer: Tokenizer,
   given: Dataset | undefined,
   onWarning: (message: string) => void,
-): Promise<{ train: TokenizedDataset; validation?: TokenizedDataset }> {
-  const data = given
+): Promise<{ train: ProblemData; validation?: ProblemData }> {
+  const dataset = given
     ? sampledAsConfigured(given, config)
     : await datasetFromConfig(config, (w) => onWarning(w.message));
-  return data.prepare({ tokenizer, ...tokenizeOptions(config), onWarning: (w) => onWarning(w.message) });
+  return problemType(config.problemType).prepare({ config, dataset, tokenizer, onWarning });
 }

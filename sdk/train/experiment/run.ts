@@ -5,11 +5,11 @@
 import type { Dataset, TokenizedDataset } from "../../data";
 import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
+import { tokenizeOptions } from "../problems";
 import type { ExperimentStore, MetricRecord } from "../store";
 import type { RunMetric, TrainLoopResult } from "../trainer";
 import { type Evaluation, evaluateModel, predictionRecords } from "./evaluate-model";
 import { ExperimentSetupError } from "./experiment-setup-error";
-import { tokenizeOptions } from "./run-inputs";
 
 /** A finished (completed, cancelled or failed) training run. */
 export class Run {

@@ -2,7 +2,9 @@
  * Settings of the experiment schema that the trainer does not implement yet: refused with a clear error before
  * any folder is created or model loaded, so no setting is silently ignored.
  */
+import { ConfigError } from "../../errors";
 import type { ExperimentConfig } from "../config";
+import { problemType } from "../problems";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
 /** A setting the trainer cannot honour yet: when it applies, what is wrong, and what to set instead. */
@@ -41,10 +43,12 @@ const UNSUPPORTED: readonly Unsupported[] = [
 ];
 
 /**
- * Refuses settings the trainer does not implement yet, before any folder is created or model loaded.
+ * Refuses settings the trainer does not implement yet, and settings the problem type finds wrong (its `check`),
+ * before any folder is created or model loaded.
  * @param config - the resolved configuration
  * @returns nothing
- * @throws ExperimentSetupError naming the setting and what to set instead
+ * @throws ExperimentSetupError naming the setting and what to set instead; ConfigError with the problem type's
+ *   issues
  * @example
  * ```ts
  * refuseUnsupported(exp.config);
@@ -53,6 +57,8 @@ const UNSUPPORTED: readonly Unsupported[] = [
 export function refuseUnsupported(config: ExperimentConfig): void {
   const found = UNSUPPORTED.find((u) => u.applies(config));
   if (found) throw new ExperimentSetupError(found.problem(config), found.fix);
+  const issues = problemType(config.problemType).check(config);
+  if (issues.length) throw new ConfigError(issues, { source: `problem_type ${config.problemType}` });
 }
 
 /**

@@ -4,16 +4,16 @@
  * answers — computed on the validation set with the values trained so far, as H2O LLM Studio does.
  */
 import type { TokenizedDataset } from "../../data";
-import { Metrics } from "../../eval";
 import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
+import { problemType } from "../problems";
 import type { ExperimentStore } from "../store";
 import type { GeneratedEvaluation, RunMetric } from "../trainer";
 import { evaluateModel, predictionRecords } from "./evaluate-model";
 
 /**
- * The metrics a configuration asks for: `prediction.metric` first (it picks the best checkpoint), then
- * perplexity when that is another metric.
+ * The metrics a configuration asks for, from its problem type (causal LM: `prediction.metric` first, it picks
+ * the best checkpoint, then perplexity when that is another metric).
  * @param config - the experiment configuration
  * @returns e.g. `[qaAccuracy, perplexity]` for `prediction.metric: qa_accuracy`
  * @example
@@ -22,20 +22,14 @@ import { evaluateModel, predictionRecords } from "./evaluate-model";
  * ```
  */
 export function configuredMetrics(config: ExperimentConfig): RunMetric[] {
-  const p = config.prediction;
-  const chosen: Record<typeof p.metric, () => RunMetric> = {
-    perplexity: () => Metrics.perplexity(),
-    bleu: () => Metrics.bleu(),
-    qa_accuracy: () => Metrics.qaAccuracy(),
-    llm_judge: () => Metrics.judge({ model: p.judgeModel }),
-  };
-  return p.metric === "perplexity" ? [chosen.perplexity()] : [chosen[p.metric](), Metrics.perplexity()];
+  return problemType(config.problemType).metrics(config);
 }
 
 /**
  * The trainer's hook for generated-text metrics: at each evaluation it loads the values trained so far into
- * the backbone, generates an answer for every validation row with the `prediction` settings (greedy unless
- * `temperature` > 0, at most `max_new_tokens` tokens, `stop_tokens`), scores the metrics, and writes the rows
+ * the backbone, generates an answer for every validation row (or the fixed `prediction.metric_sample` share of
+ * them) with the `prediction` settings (greedy unless `temperature` > 0, at most `max_new_tokens` tokens,
+ * `stop_tokens`), scores the metrics, and writes the rows
  * (original columns, rendered prompt, reference, prediction, per-row scores) to `predictions/validation.csv`,
  * replaced at each evaluation. The backbone's inference session is released afterwards, so the training steps
  * between evaluations hold the frozen weights once.
@@ -52,11 +46,14 @@ export function generatedMetricsHook(o: {
   config: ExperimentConfig;
   store: ExperimentStore;
 }): GeneratedEvaluation {
+  const p = o.config.prediction;
+  // The rows scored are fixed for the run, so the metric compares across evaluations.
+  const scored = o.validation.sample(p.metricSample, Math.max(0, o.config.environment.seed));
   return async ({ params, metrics }) => {
     await o.backbone.updateParameters(new Map(Object.entries(params)));
     const evaluation = await evaluateModel({
       backbone: o.backbone,
-      data: o.validation,
+      data: scored,
       metrics,
       prediction: o.config.prediction,
       batchSize: o.config.training.batchSize,

@@ -5,7 +5,17 @@ export {
   createCausalLmStep,
 } from "./causal-lm-step";
 export { CheckpointError } from "./checkpoint-error";
+export type {
+  BatchIteration,
+  ProblemData,
+  ProblemStep,
+  ProblemStepOptions,
+  ProblemType,
+  StepBatch,
+  StepBatches,
+} from "./problem-type";
 export { learningRateAt, type ScheduleOptions } from "./schedule";
+export { maskInputTokens, type TokenMaskOptions } from "./token-mask";
 export {
   checkpointFiles,
   readCheckpoint,

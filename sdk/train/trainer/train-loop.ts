@@ -1,19 +1,17 @@
 /**
- * The training loop: seeded, resumable batches → fused causal-LM steps (with gradient accumulation) on a
- * schedule → periodic validation, metrics and checkpoints → typed events. It never prints; subscribers
+ * The training loop, one loop for every problem type: seeded, resumable batches → the problem's fused steps
+ * (with gradient accumulation) on a schedule → periodic validation, metrics and checkpoints → typed events. It never prints; subscribers
  * render the events. A run stops when the planned steps are done, when the signal fires (after the current
  * step, with a checkpoint), or when the loss stops being finite (the last good checkpoint is kept).
  */
-import type { TokenizedDataset } from "../../data";
 import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
 import { dispatchEvent, type TrainCallbacks, type TrainEvent } from "../events";
 import type { ExperimentStore } from "../store";
-import { batchFeeds, createCausalLmStep } from "./causal-lm-step";
+import type { ProblemData, ProblemType } from "./problem-type";
 import { learningRateAt } from "./schedule";
-import { maskInputTokens } from "./token-mask";
 import { checkpointFiles, type TrainCheckpoint, type TrainerState } from "./train-checkpoint";
-import { type GeneratedEvaluation, type RunMetric, validate } from "./validate";
+import type { GeneratedEvaluation, RunMetric } from "./validate";
 
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions {
@@ -23,11 +21,16 @@ export interface TrainLoopOptions {
   trainBase: boolean;
   /** Recompute each decoder layer in the backward (`architecture.gradient_checkpointing`). */
   gradientCheckpointing?: boolean;
-  train: TokenizedDataset;
-  validation?: TokenizedDataset;
+  /** What is learned: the step, the batches' feeds and the validation metrics come from it. */
+  problem: ProblemType;
+  /** The run's configuration (the problem type's own settings are read from it). */
+  config: ExperimentConfig;
+  /** Training data, prepared by `problem.prepare`. */
+  train: ProblemData;
+  validation?: ProblemData;
   training: ExperimentConfig["training"];
-  /** Token masking and NEFTune (the parent-turn augmentations are refused before the loop). */
-  augmentation?: Pick<ExperimentConfig["augmentation"], "tokenMaskProbability" | "neftuneNoiseAlpha">;
+  /** NEFTune (token masking is applied by the problem's batches; parent-turn augmentations are refused). */
+  augmentation?: Pick<ExperimentConfig["augmentation"], "neftuneNoiseAlpha">;
   /** Seed of shuffling and dropout. */
   seed: number;
   /** Validation metrics; the first one picks the best checkpoint (validation loss when none). */
@@ -63,7 +66,7 @@ export interface TrainLoopResult {
 }
 
 /** The number of optimizer steps an epoch takes. */
-export function stepsPerEpoch(train: TokenizedDataset, training: ExperimentConfig["training"]): number {
+export function stepsPerEpoch(train: ProblemData, training: ExperimentConfig["training"]): number {
   const micro = train.batches({ batchSize: training.batchSize, shuffle: false }).numBatches;
   return Math.ceil(micro / training.gradAccumulation);
 }
@@ -78,7 +81,9 @@ const dropoutSeed = (seed: number, step: number, micro: number) =>
  * @returns how it ended and the trained values
  * @example
  * ```ts
- * const result = await trainLoop({ backbone, trainBase: false, train, training, seed: 1, metrics: [], callbacks: [] });
+ * const problem = problemType("causal_lm");
+ * const { train } = await problem.prepare({ config, dataset, tokenizer, onWarning: console.warn });
+ * const result = await trainLoop({ backbone, trainBase: false, problem, config, train, training: config.training, seed: 1, metrics: [], callbacks: [] });
  * ```
  */
 export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
@@ -96,7 +101,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const byTokens = t.gradAccumulation > 1 && t.gradAccumulationAverage === "tokens";
   // The step session holds the frozen weights; an inference session of the backbone would be a second copy.
   await o.backbone.releaseSessions();
-  const { step: ts, shapes } = await createCausalLmStep({
+  const { step: ts, shapes } = await o.problem.createStep({
+    config: o.config,
     backbone: o.backbone,
     trainBase: o.trainBase,
     optimizer: { beta1: t.adamBeta1, beta2: t.adamBeta2, eps: t.adamEpsilon, weightDecay: t.weightDecay },
@@ -133,7 +139,12 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   };
   const evaluate = async () => {
     if (!o.validation) return;
-    const r = await validate({ step: ts, data: o.validation, batchSize: t.batchSize, metrics: o.metrics });
+    const r = await o.problem.validate({
+      step: ts,
+      data: o.validation,
+      batchSize: t.batchSize,
+      metrics: o.metrics,
+    });
     if (r.generated.length && o.evaluateGenerated) {
       const params = ts.exportState().params;
       try {
@@ -202,12 +213,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         for (;;) {
           const b = batch.value;
           const seed = dropoutSeed(state.seed, state.step + 1, micro);
-          const masked = maskInputTokens(b, {
-            probability: o.augmentation?.tokenMaskProbability ?? 0,
-            maskTokenId: o.train.padTokenId,
-            seed: seed ^ 0x2545f491,
-          });
-          const feeds = batchFeeds(masked, seed);
+          const feeds = b.feeds(seed);
           const groupEnds =
             (b.index + 1) % t.gradAccumulation === 0 || b.index + 1 === epochBatches.numBatches;
           // Each micro-batch's loss is a mean over its target tokens; weighting its gradient by that count makes

@@ -3,9 +3,8 @@
  * and the metrics computed from it. Perplexity is `exp` of the token-mean cross-entropy, the same quantity
  * as the training loss.
  */
-import type { TokenizedDataset } from "../../data";
 import type { TrainStep } from "../../engine";
-import { batchFeeds } from "./causal-lm-step";
+import type { ProblemData } from "./problem-type";
 
 /**
  * A validation metric as the trainer sees it (the `Metric` objects of `Metrics` in sdk/eval fit this shape).
@@ -58,7 +57,7 @@ export interface ValidationResult {
  */
 export async function validate(o: {
   step: TrainStep;
-  data: TokenizedDataset;
+  data: ProblemData;
   batchSize: number;
   metrics: readonly RunMetric[];
 }): Promise<ValidationResult> {
@@ -67,7 +66,7 @@ export async function validate(o: {
   const batchSize = Math.min(o.batchSize, o.data.length);
   for (const batch of o.data.batches({ batchSize, shuffle: false })) {
     if (batch.numTargetTokens === 0) continue;
-    const r = await o.step.evaluate(batchFeeds(batch, -1));
+    const r = await o.step.evaluate(batch.feeds(-1));
     nll.push(r.loss * batch.numTargetTokens);
     tokenCounts.push(batch.numTargetTokens);
   }

@@ -1,0 +1,5 @@
+/** Problem types: what a run learns (one file each plus one registry line). */
+export { causalLm } from "./causal-lm";
+export { problemType } from "./registry";
+export { type TokenBatchesOptions, tokenBatches } from "./token-batches";
+export { tokenizeOptions } from "./tokenize-options";
