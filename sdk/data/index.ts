@@ -19,6 +19,7 @@ export type { ChatMessage, Example } from "./examples";
 export { type FormatOptions, type FormatOptionsInput, FormatOptionsSchema } from "./format-options";
 export { iterateJsonl, type JsonlLine } from "./readers/read-jsonl";
 export type { TextReadOptions } from "./readers/text-check";
+export { mixSeeds, seededPermutation } from "./rng";
 export type { DatasetSummary, PlotlyFigure, TokenStats } from "./summary";
 export type { DataRecord } from "./table";
 export { TableView } from "./table-view";
