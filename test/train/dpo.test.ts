@@ -10,7 +10,8 @@ import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { Dataset, DatasetError } from "../../sdk/data";
 import { ConfigError } from "../../sdk/errors";
-import { Experiment, type Run } from "../../sdk/train";
+import { Metrics } from "../../sdk/eval";
+import { applyOverrides, Experiment, parseExperimentConfig, type Run } from "../../sdk/train";
 import { arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
 
 function preferenceRecords(n = 32) {
@@ -67,6 +68,10 @@ for (const lossFunction of ["DPOLoss", "SimPOLoss"]) {
       );
       assert.ok(last.reward_accuracy >= 0.75, `accuracy ${last.reward_accuracy}`);
       assert.equal(run.result.best?.metric, "reward_accuracy");
+      // Reward metrics come from training's validation; evaluating the trained model afterwards says so.
+      await assert.rejects(run.evaluate(), /reward_accuracy is computed by problem_type dpo's validation/);
+      const ev = await run.evaluate({ metrics: [Metrics.perplexity()] });
+      assert.ok(Number.isFinite(ev.metrics.perplexity));
       if (lossFunction === "DPOLoss") {
         // Before training the policy is the reference: every reward is 0, so no pair is won and the margin is 0.
         assert.equal(first.reward_accuracy, 0);
@@ -122,4 +127,27 @@ test("dpo settings problems are refused before anything is loaded", async () => 
   assert.equal(config.training.lossFunction, "KTOPairLoss");
   assert.equal(config.training.beta, 0.2, "H2O LLM Studio's default β");
   assert.equal(config.training.simpoGamma, 1);
+});
+
+test("problem_type dpo and its settings in a snake_case config (YAML) and through --set overrides", () => {
+  const config = parseExperimentConfig({
+    problem_type: "dpo",
+    architecture: { backbone: "assets/tiny-llama" },
+    dataset: { answer_column: "chosen_response", rejected_answer_column: "rejected_response" },
+    training: { loss_function: "SimPOLoss", beta: 0.1, simpo_gamma: 0.5 },
+  });
+  assert.equal(config.dataset.rejectedAnswerColumn, "rejected_response");
+  assert.equal(config.training.simpoGamma, 0.5);
+  const changed = applyOverrides(config, ["training.loss_function=ORPOLoss", "training.cpo_alpha=0"]);
+  assert.equal(changed.training.lossFunction, "ORPOLoss");
+  assert.equal(changed.training.cpoAlpha, 0);
+  assert.throws(
+    () =>
+      parseExperimentConfig({
+        problem_type: "dpo",
+        architecture: { backbone: "assets/tiny-llama" },
+        training: { beta: 0 },
+      }),
+    /training\.beta/,
+  );
 });

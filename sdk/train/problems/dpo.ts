@@ -32,9 +32,20 @@ const DPO_METRICS = [
   { name: "rejected_logps", direction: "min" },
 ] as const;
 
-/** A metric whose value the problem's validation computes itself. */
+/**
+ * A metric whose value the problem's validation computes itself (from the step's per-pair outputs). Scoring it
+ * from generated answers (`run.evaluate()`, `tunebook eval`) is not possible: it says so.
+ */
 function computedMetric(m: (typeof DPO_METRICS)[number]): RunMetric {
-  return { ...m, compute: async (input: { value: number }) => ({ value: input.value }) };
+  return {
+    ...m,
+    compute: async () => {
+      throw new Error(
+        `${m.name} is computed by problem_type dpo's validation during training (see metrics.jsonl); ` +
+          "evaluating a trained model afterwards scores its answers: pass metrics such as Metrics.perplexity() or Metrics.bleu()",
+      );
+    },
+  };
 }
 
 /**
