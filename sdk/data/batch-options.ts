@@ -23,7 +23,11 @@ export const BatchOptionsSchema = z
     paddingQuantile: z.number().gt(0).max(1).default(1),
     /** Round the batch length up to a multiple of this. */
     padToMultipleOf: z.number().int().min(1).default(1),
-    /** Pack several examples into each row (up to `packLength` tokens) with `segmentIds`; see {@link Batch}. */
+    /**
+     * Pack several examples into each row (up to `packLength` tokens) with `segmentIds`; see {@link Batch}. The
+     * rows are packed once (best-fit decreasing: the same rows every epoch) and shuffled per epoch; `batchSize`
+     * then counts rows.
+     */
     packing: z.boolean().default(false),
     /** Row capacity when packing; defaults to the tokenization's `maxLength`. */
     packLength: z.number().int().min(2).optional(),

@@ -17,6 +17,7 @@ export { DatasetReadError } from "./dataset-read-error";
 export { type DatasetWarning, type WarningHandler, warnOnStderr } from "./dataset-warning";
 export type { ChatMessage, Example } from "./examples";
 export { type FormatOptions, type FormatOptionsInput, FormatOptionsSchema } from "./format-options";
+export { packExamples } from "./pack-examples";
 export { iterateJsonl, type JsonlLine } from "./readers/read-jsonl";
 export type { TextReadOptions } from "./readers/text-check";
 export { mixSeeds, seededPermutation } from "./rng";

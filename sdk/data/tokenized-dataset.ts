@@ -1,6 +1,7 @@
 import { type Batch, buildBatch } from "./batch";
 import { type BatchOptions, type BatchOptionsInput, parseBatchOptions } from "./batch-options";
 import { DatasetError } from "./dataset-error";
+import { packExamples } from "./pack-examples";
 import { mixSeeds, seededPermutation } from "./rng";
 import type { DataRecord, RecordTable } from "./table";
 import type { TokenizedExample } from "./tokenize-examples";
@@ -31,6 +32,7 @@ export class TokenizedDataset {
   readonly source: string;
   private readonly table?: RecordTable;
   private byRow?: Map<number, DataRecord>;
+  private packed?: { capacity: number; rows: TokenizedExample[][] };
 
   /**
    * @param options - examples, maxLength, padTokenId, source, and the table the examples' rows refer to
@@ -111,10 +113,12 @@ export class TokenizedDataset {
   /**
    * The batches of one epoch, in a seeded order that is the same on every run: `(seed, epoch)` fixes the
    * order, so a run resumed with `{ epoch: e, startBatch: b }` yields exactly the batches b, b+1, … that an
-   * uninterrupted run would have.
+   * uninterrupted run would have. With `packing`, the examples are packed into rows of `packLength` tokens once
+   * (the same rows every epoch, see {@link packExamples}), and the rows are shuffled per epoch: `batchSize`
+   * counts rows, and every epoch has the same number of batches.
    * @param input - batch size, shuffle and seed, epoch and start batch, padding and packing
    * @returns the epoch's batches
-   * @throws {@link DatasetError} when there are fewer examples than one batch
+   * @throws {@link DatasetError} when there are fewer examples (or packed rows, with `dropLast`) than one batch
    * @throws ConfigError for invalid options
    * @example
    * ```ts
@@ -129,14 +133,17 @@ export class TokenizedDataset {
         { source: this.source },
       );
     }
-    const order = o.shuffle
-      ? seededPermutation(this.examples.length, mixSeeds(o.seed, o.epoch))
-      : Uint32Array.from(this.examples.keys());
     const rows = o.packing
-      ? this.pack(order, o.packLength ?? this.maxLength)
-      : [...order].map((i) => [this.examples[i]]);
+      ? this.packedRows(o)
+      : [...this.order(this.examples.length, o)].map((i) => [this.examples[i]]);
     const full = Math.floor(rows.length / o.batchSize);
     const numBatches = o.dropLast || rows.length % o.batchSize === 0 ? full : full + 1;
+    if (numBatches === 0) {
+      throw new DatasetError(
+        `expected at least one full batch of ${o.batchSize} rows, found ${rows.length} packed rows; lower batchSize or set dropLast to false`,
+        { source: this.source },
+      );
+    }
     const self = this;
     return {
       numBatches,
@@ -155,28 +162,27 @@ export class TokenizedDataset {
     };
   }
 
-  private pack(order: Uint32Array, capacity: number): TokenizedExample[][] {
-    const rows: TokenizedExample[][] = [];
-    let row: TokenizedExample[] = [];
-    let used = 0;
-    for (const i of order) {
-      const ex = this.examples[i];
-      if (used + ex.ids.length > capacity && row.length > 0) {
-        rows.push(row);
-        row = [];
-        used = 0;
-      }
-      row.push(ex);
-      used += ex.ids.length;
-    }
-    if (row.length > 0) rows.push(row);
-    return rows;
+  /** `0..n−1`, shuffled by `(seed, epoch)` when `shuffle` is on. */
+  private order(n: number, o: BatchOptions): Uint32Array {
+    return o.shuffle
+      ? seededPermutation(n, mixSeeds(o.seed, o.epoch))
+      : Uint32Array.from({ length: n }, (_, i) => i);
+  }
+
+  /** The packed rows (the same every epoch; see {@link packExamples}) in the epoch's order. */
+  private packedRows(o: BatchOptions): TokenizedExample[][] {
+    const capacity = o.packLength ?? this.maxLength;
+    if (this.packed?.capacity !== capacity)
+      this.packed = { capacity, rows: packExamples(this.examples, capacity) };
+    const rows = this.packed.rows;
+    return [...this.order(rows.length, o)].map((r) => rows[r]);
   }
 
   private batchLength(group: TokenizedExample[][], o: BatchOptions): number {
     const lengths = group.map((r) => r.reduce((n, ex) => n + ex.ids.length, 0)).sort((a, b) => a - b);
     const q = o.packing ? 1 : o.paddingQuantile;
-    const len = Math.max(1, lengths[Math.max(0, Math.ceil(q * lengths.length) - 1)]);
+    const longest = lengths[Math.max(0, Math.ceil(q * lengths.length) - 1)];
+    const len = Math.max(1, o.packing ? Math.min(longest, o.packLength ?? this.maxLength) : longest);
     return Math.ceil(len / o.padToMultipleOf) * o.padToMultipleOf;
   }
 }

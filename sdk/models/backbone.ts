@@ -176,7 +176,8 @@ export class Backbone {
    * @param options - `training: true` adds the `dropout_seed` input that drives LoRA dropout; `trainBase: true`
    *   makes every backbone weight trainable (full fine-tuning); `neftuneAlpha` adds NEFTune noise to the
    *   embeddings of a training graph; `gradientCheckpointing` recomputes each layer in the backward instead of
-   *   keeping its activations (less memory, about one more forward pass per step)
+   *   keeping its activations (less memory, about one more forward pass per step); `packing` adds the
+   *   `segment_ids` input of packed rows (attention blocked between the samples of a row)
    * @returns the graph, its inputs, logits, hidden states and trainable parameters
    * @throws WeightMismatchError when a weight is missing or misshapen
    * @example
@@ -191,6 +192,7 @@ export class Backbone {
       trainBase?: boolean;
       neftuneAlpha?: number;
       gradientCheckpointing?: boolean;
+      packing?: boolean;
     } = {},
   ): DecoderGraph {
     return buildDecoderGraph({ config: this.config, weights: this.weights, lora: this.lora, ...options });

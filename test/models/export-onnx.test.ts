@@ -38,6 +38,7 @@ async function ours(backbone: Backbone, prompt: number[], n = NEW): Promise<numb
   return [...r.tokenIds];
 }
 
+const TEXT = "the cat sat on the mat and";
 const PROMPTS = [
   [5, 17, 42, 99, 3, 250, 7],
   [300, 1, 64],
@@ -55,15 +56,27 @@ const FAMILIES = [
       lora: { targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] },
     },
   },
+  // Windows shorter than prompt + new tokens, so the sliding-window layers are exercised in transformers.js too.
+  { label: "gemma2 (window 4, soft-capping)", opts: { arch: "gemma2", slidingWindow: 4 } },
+  { label: "gemma3_text (window 4, 3 layers)", opts: { arch: "gemma3_text", layers: 3, slidingWindow: 4 } },
+  { label: "gemma3 image-text, text tower", opts: { arch: "gemma3", slidingWindow: 4, lora: {} } },
+  {
+    label: "phi3 (fused qkv/gate_up, partial rotary 0.75) + LoRA",
+    opts: { arch: "phi3", partialRotary: 0.75, lora: { targets: ["qkv_proj", "gate_up_proj"] } },
+  },
+  { label: "smollm3 (NoPE layers)", opts: { arch: "smollm3", layers: 4, noRopeLayers: [1, 1, 1, 0] } },
+  { label: "olmo2 (post-norms, projection q/k norm)", opts: { arch: "olmo2" } },
 ] satisfies { label: string; opts: TinyCheckpointOptions }[];
 
-test("transformers.js loads the fp32 export of every family and its greedy ids equal ours", async () => {
-  for (const { label, opts } of FAMILIES) {
+test("transformers.js loads the fp32 export of every family; its greedy ids and pipeline text equal ours", async () => {
+  for (const [i, { label, opts }] of FAMILIES.entries()) {
     const dir = await makeTinyCheckpoint(opts);
     const backbone = await load(dir, "lora" in opts ? { adapter: path.join(dir, "adapter") } : {});
-    const out = path.join(tmp, `fam-${opts.arch}`);
+    const out = path.join(tmp, `fam-${i}-${opts.arch}`);
     const exported = await exportOnnx({ backbone, dir: out, dtypes: ["fp32"] });
     assert.deepEqual(exported.models, { fp32: "onnx/model.onnx" }, label);
+    const config = JSON.parse(readFileSync(path.join(out, "config.json"), "utf8"));
+    assert.equal(config.model_type, opts.arch === "gemma3" ? "gemma3_text" : opts.arch, label);
     if ("lora" in opts) assert.ok(exported.mergedModules.length > 0, `${label}: merged`);
     const peer = await loadTransformersJs(out, "fp32");
     try {
@@ -74,6 +87,17 @@ test("transformers.js loads the fp32 export of every family and its greedy ids e
     } finally {
       await peer.dispose();
     }
+    const [mine] = await backbone.generate({
+      prompt: TEXT,
+      maxNewTokens: NEW,
+      minNewTokens: NEW,
+      doSample: false,
+    });
+    assert.equal(
+      await pipelineGreedy(out, TEXT, NEW),
+      mine.text,
+      `${label}: pipeline("text-generation") text`,
+    );
   }
 });
 
@@ -192,14 +216,17 @@ test("bad input: a non-export folder, an existing export without overwrite, an u
     exportOnnx({ backbone, dir: path.join(tmp, "bad"), dtypes: ["int4" as any] }),
     /dtypes/,
   );
-  const phi = { ...backbone, modelDir: { ...backbone.modelDir, modelType: "phi3" } } as unknown as Backbone;
-  await assert.rejects(exportOnnx({ backbone: phi, dir: path.join(tmp, "phi") }), (e: unknown) => {
+  const neox = {
+    ...backbone,
+    modelDir: { ...backbone.modelDir, modelType: "gpt_neox" },
+  } as unknown as Backbone;
+  await assert.rejects(exportOnnx({ backbone: neox, dir: path.join(tmp, "neox") }), (e: unknown) => {
     assert.ok(e instanceof ExportError);
     assert.match(
       e.message,
-      /model_type 'phi3' has no ONNX export.*gemma, llama, mistral, qwen2, qwen3.*--format merged/,
+      /model_type 'gpt_neox' has no ONNX export.*gemma, gemma2, gemma3, gemma3_text, llama, .*smollm3.*--format merged/,
     );
     return true;
   });
-  assert.ok(!existsSync(path.join(tmp, "phi")) && !existsSync(path.join(tmp, "bad")));
+  assert.ok(!existsSync(path.join(tmp, "neox")) && !existsSync(path.join(tmp, "bad")));
 });

@@ -121,6 +121,7 @@ test("dpo settings problems are refused before anything is loaded", async () => 
     /label_smoothing applies to DPOLoss, CPOLoss, SimPOLoss/,
   );
   await refused(withRejected.lora(false), /adapters off/);
+  await refused(withRejected.train({ packing: true }), /set packing to false/);
   assert.deepEqual(readdirSync(root), []);
   const config = withRejected.set({ problem_type: "dpo", "training.loss_function": "KTOPairLoss" }).config;
   assert.equal(config.problemType, "dpo");

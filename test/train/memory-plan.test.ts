@@ -1,7 +1,7 @@
 /**
  * The plan before a run: `exp.plan()` from config.json alone, the plan's line at the start of a run, and a run whose
  * plan exceeds the memory available refused before anything is loaded (an ExperimentSetupError naming the figures
- * and the settings that would fit; no folder left). `TUNEBOOK_MEMORY_LIMIT_MB` stands in for a small machine.
+ * and the settings that would fit; no folder left); a packed run's plan is the same rows of max_length. `TUNEBOOK_MEMORY_LIMIT_MB` stands in for a small machine.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -37,6 +37,13 @@ test("exp.plan() predicts from config.json without loading, and the run's first 
     /^plan: peak memory ≈ \d+ MB of .* available, step ≈ [\d.]+ s \(B 4, T 64, float32, LoRA r 4\)$/,
   );
   assert.match(fs.readFileSync(`${run.dir}/logs.txt`, "utf8"), /plan: peak memory ≈/);
+  // Packed rows: the same memory (rows of max_length either way), said in the plan.
+  const packed = await exp.train({ packing: true }).plan();
+  assert.equal(packed.peakBytes, plan.peakBytes);
+  assert.match(
+    formatPlan(packed),
+    /B 4, T 64, float32, LoRA r 4, packed rows; T is tokenizer.max_length, the length packed rows fill/,
+  );
 });
 
 test("a run whose plan exceeds the memory available is refused before loading, with the settings that fit", async () => {

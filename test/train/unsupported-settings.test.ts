@@ -12,7 +12,6 @@ import { Experiment } from "../../sdk/train";
 import { arithmeticDataset, experimentsRoot } from "./fixtures";
 
 const cases: [Record<string, Record<string, unknown>>, RegExp][] = [
-  [{ training: { packing: true } }, /training.packing is not supported/],
   [
     { augmentation: { skipParentProbability: 0.2 } },
     /augmentation.skip_parent_probability .* not supported yet/,
@@ -50,7 +49,7 @@ test("tunebook train --dry-run refuses the settings train refuses, with the same
   const bin = path.resolve("dist/sdk/cli/main.js");
   for (const [set, message] of [
     ["architecture.intermediate_dropout=0.1", /intermediate_dropout 0.1 is not supported yet/],
-    ["training.packing=true", /training.packing is not supported by the trainer yet/],
+    ["augmentation.skip_parent_probability=0.2", /skip_parent_probability .* not supported yet/],
   ] as const) {
     const r = spawnSync(process.execPath, [bin, "train", "-c", "exp.yaml", "--set", set, "--dry-run"], {
       cwd: dir,

@@ -4,7 +4,8 @@
  * default, OLMo 2's post-norms, Gemma 2/3's on both sides), final RMSNorm and the LM head (tied to the embeddings
  * or not; soft-capped for Gemma 2). Sliding-window layers get their own attention bias (and Gemma 3 its local
  * RoPE), built only when the config has such layers; SmolLM3's NoPE layers skip RoPE.
- * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`. With `kvCache`, the graph also takes
+ * Inputs `input_ids`, `attention_mask`, `position_ids` are int64 `[B, T]`; with `packing`, also `segment_ids`
+ * `[B, T]` (several samples per row: attention is block-diagonal causal, sliding windows included). With `kvCache`, the graph also takes
  * `past_key_values.{i}.key|value` `[B, K, P, D]` (P ≥ 0), `attention_mask` covers past and new positions
  * `[B, S]` (S = P + T), and it returns `present.{i}.key|value` `[B, K, S, D]` (the Hugging Face/optimum names).
  * Dimension letters: B batch, T time, P past, S total, C hidden, V vocabulary, K key/value heads, D head size.
@@ -69,6 +70,12 @@ export interface BuildDecoderOptions {
    */
   gradientCheckpointing?: boolean;
   /**
+   * Sequence packing: adds the int64 input `segment_ids` `[B, T]` (1, 2, … per sample packed in a row, 0 on
+   * padding, as `Batch.segmentIds`); a token attends only to earlier tokens of its own sample. Feed
+   * `attention_mask` as `segment_ids` for rows of one sample each. Not with `kvCache`.
+   */
+  packing?: boolean;
+  /**
    * Builds a second decoder into this graph: over its inputs and its frozen weights (one copy of each), with
    * no LoRA, dropout or noise, so its outputs are the frozen base model's (DPO's reference model, computed in
    * the same session as the policy). No gradient flows through it: it has no trainable parameter. `lora`,
@@ -84,6 +91,8 @@ export interface DecoderGraph {
     readonly inputIds: Tensor;
     readonly attentionMask: Tensor;
     readonly positionIds: Tensor;
+    /** Present when built with `packing: true`. */
+    readonly segmentIds?: Tensor;
     /** Present when built with `training: true`. */
     readonly dropoutSeed?: Tensor;
     /** Past keys and values per layer (with `kvCache`). */
@@ -128,6 +137,9 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
   const inputIds = graph.input("input_ids", "int64", ["B", "T"]);
   const attentionMask = graph.input("attention_mask", "int64", ["B", cached ? CACHE_LENGTH : "T"]);
   const positionIds = graph.input("position_ids", "int64", ["B", "T"]);
+  if (cached && options.packing)
+    throw new Error("buildDecoderGraph: packing does not apply to a KV-cache graph");
+  const segmentIds = options.packing ? graph.input("segment_ids", "int64", ["B", "T"]) : undefined;
   const dropoutSeed = options.training ? graph.input("dropout_seed", "int64", []) : undefined;
   const past = cached ? pastInputs(graph, c) : undefined;
   const ctx: BlockContext = {
@@ -138,7 +150,7 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     training: dropoutSeed ? { seed: dropoutSeed } : undefined,
     trainBase: options.trainBase,
   };
-  return decoderBody(ctx, options, { inputIds, attentionMask, positionIds, dropoutSeed, past });
+  return decoderBody(ctx, options, { inputIds, attentionMask, positionIds, segmentIds, dropoutSeed, past });
 }
 
 /** The frozen base over `over`'s graph, inputs and weights (see {@link BuildDecoderOptions.over}). */
@@ -157,15 +169,11 @@ function buildReferenceDecoder(options: BuildDecoderOptions, over: DecoderGraph)
     ),
   );
   const ctx: BlockContext = { graph: over.graph, config: options.config, weights: options.weights, shared };
-  const { inputIds, attentionMask, positionIds } = over.inputs;
+  const { inputIds, attentionMask, positionIds, segmentIds } = over.inputs;
   const built = decoderBody(
     ctx,
     { ...options, kvCache: false, gradientCheckpointing: false, neftuneAlpha: 0 },
-    {
-      inputIds,
-      attentionMask,
-      positionIds,
-    },
+    { inputIds, attentionMask, positionIds, segmentIds },
   );
   return { ...built, trainableParams: [] };
 }
@@ -183,7 +191,7 @@ function decoderBody(
 ): DecoderGraph {
   const { config: c } = options;
   const { graph } = ctx;
-  const { inputIds, attentionMask, positionIds, dropoutSeed, past } = inputs;
+  const { inputIds, attentionMask, positionIds, segmentIds, dropoutSeed, past } = inputs;
   const cached = past !== undefined;
   const embed = frozenWeight(ctx, "model.embed_tokens.weight", [c.vocabSize, c.hiddenSize]);
   let x = gather(embed, inputIds);
@@ -192,7 +200,7 @@ function decoderBody(
   const shared = attentionInputs(c, positionIds, (window) =>
     cached
       ? cachedAttentionBias(inputIds, attentionMask, window)
-      : attentionBias(inputIds, { attentionMask, window }),
+      : attentionBias(inputIds, { attentionMask, segmentIds, window }),
   );
   const norm = (t: Tensor, name: string) =>
     rmsNorm(t, frozenWeight(ctx, name, [c.hiddenSize]), c.rmsNormEps, c.normUnitOffset);
@@ -224,7 +232,7 @@ function decoderBody(
   const trainableParams = graph.params.filter((t) => t.source.kind === "param" && t.source.trainable);
   return {
     graph,
-    inputs: { inputIds, attentionMask, positionIds, dropoutSeed, ...(past ? { past } : {}) },
+    inputs: { inputIds, attentionMask, positionIds, segmentIds, dropoutSeed, ...(past ? { past } : {}) },
     logits,
     hidden,
     trainableParams,

@@ -28,10 +28,22 @@ import { quantizeOnnxModel } from "./quantize-onnx";
 import { ONNX_DTYPES, ONNX_FILES, type OnnxDtype, writeTransformersJsFiles } from "./transformers-js-folder";
 
 /**
- * The `model_type`s transformers.js runs as decoder-only causal LMs with this graph's inputs (every family
- * tunebook builds today).
+ * The `model_type`s transformers.js (4.x) runs as decoder-only causal LMs with this graph's inputs: every family
+ * tunebook builds. A `gemma3` (image-text) checkpoint is exported as its text tower (`gemma3_text`).
  */
-export const ONNX_MODEL_TYPES: readonly string[] = ["gemma", "llama", "mistral", "qwen2", "qwen3"];
+export const ONNX_MODEL_TYPES: readonly string[] = [
+  "gemma",
+  "gemma2",
+  "gemma3",
+  "gemma3_text",
+  "llama",
+  "mistral",
+  "olmo2",
+  "phi3",
+  "qwen2",
+  "qwen3",
+  "smollm3",
+];
 
 /** Schema of {@link ExportOnnxOptions}. */
 export const ExportOnnxOptionsSchema = z
@@ -91,7 +103,7 @@ function assertExpressible(backbone: Backbone, target: string): void {
 async function emitDecoder(mergedDir: string, build: string): Promise<onnx.ModelProto> {
   const modelDir = await loadModelDir({ dir: mergedDir, tokenizer: false });
   const config = normalizeConfig(modelDir.config, modelDir.dir);
-  const weights = new WeightSource(modelDir.weights, build);
+  const weights = new WeightSource(modelDir.weights, build, { tensorAliases: config.tensorAliases });
   try {
     const built = buildDecoderGraph({ config, weights, kvCache: true });
     const outputs: Record<string, Tensor> = { logits: built.logits };

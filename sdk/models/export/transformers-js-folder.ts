@@ -8,6 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { onnx } from "onnx-proto";
+import { decoderConfigJson } from "./decoder-config-json";
 import { TOKENIZER_FILES } from "./export-merged-model";
 import { saveWithExternalData } from "./onnx-external-data";
 
@@ -40,7 +41,7 @@ export const ONNX_FILES: Readonly<Record<OnnxDtype, string>> = {
  */
 export function writeTransformersJsFiles(modelDir: string, out: string, dtype: OnnxDtype = "fp32"): string[] {
   mkdirSync(out, { recursive: true });
-  const config = JSON.parse(readFileSync(path.join(modelDir, "config.json"), "utf8"));
+  const config = decoderConfigJson(JSON.parse(readFileSync(path.join(modelDir, "config.json"), "utf8")));
   config["transformers.js_config"] = { use_external_data_format: true, dtype };
   writeFileSync(path.join(out, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
   const generation = path.join(modelDir, "generation_config.json");

@@ -16,11 +16,6 @@ interface Unsupported {
 
 const UNSUPPORTED: readonly Unsupported[] = [
   {
-    applies: (c) => c.training.packing,
-    problem: () => "training.packing is not supported by the trainer yet",
-    fix: "Set training.packing to false (short samples are padded per batch instead).",
-  },
-  {
     applies: (c) => c.augmentation.skipParentProbability > 0 || c.augmentation.randomParentProbability > 0,
     problem: ({ augmentation: a }) =>
       "augmentation.skip_parent_probability and augmentation.random_parent_probability are not supported yet " +

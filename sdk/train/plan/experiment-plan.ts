@@ -70,6 +70,7 @@ export function planInputs(config: ExperimentConfig, model: DecoderConfig): Plan
     model,
     batchSize: config.training.batchSize,
     maxLength: config.tokenizer.maxLength,
+    packing: config.training.packing,
     lora: l.enabled ? { targets: l.targetModules as string[] | "all-linear", r: l.r } : undefined,
     backboneDtype: config.architecture.backboneDtype as PlanInputs["backboneDtype"],
     gradientCheckpointing: config.architecture.gradientCheckpointing,

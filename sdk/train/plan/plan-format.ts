@@ -23,6 +23,7 @@ function settingsText(p: ExperimentPlan): string {
   const extras = [
     i.gradientCheckpointing ? "gradient checkpointing" : "",
     (i.gradAccumulation ?? 1) > 1 ? `accumulation ${i.gradAccumulation}` : "",
+    i.packing ? "packed rows" : "",
   ].filter(Boolean);
   return [`B ${i.batchSize}`, `T ${i.maxLength}`, i.backboneDtype ?? "float32", lora, ...extras].join(", ");
 }
@@ -56,7 +57,7 @@ export function planLine(p: ExperimentPlan): string {
 export function formatPlan(p: ExperimentPlan): string {
   const width = Math.max(...p.components.map((c) => c.name.length));
   const lines = [
-    `memory and time plan (${settingsText(p)}; T is tokenizer.max_length, the longest a batch can be):`,
+    `memory and time plan (${settingsText(p)}; T is tokenizer.max_length, ${p.inputs.packing ? "the length packed rows fill" : "the longest a batch can be"}):`,
     ...p.components.map(
       (c) =>
         `  ${c.name.padEnd(width)}  ${formatBytes(c.bytes).padStart(8)}${c.provisional ? "  (provisional)" : ""}`,

@@ -15,8 +15,13 @@ export interface PlanInputs {
   readonly model: DecoderConfig;
   /** B: rows per micro-batch (`training.batch_size`). */
   readonly batchSize: number;
-  /** T: the longest row (`tokenizer.max_length`; batches are padded to their longest row, at most this). */
+  /**
+   * T: the longest row (`tokenizer.max_length`; batches are padded to their longest row, at most this). With
+   * {@link packing}, the rows are filled to about this length, so the plan is the typical step, not the worst.
+   */
   readonly maxLength: number;
+  /** `training.packing`: several samples per row of `maxLength` tokens (the same memory and work per row). */
+  readonly packing?: boolean;
   /** LoRA targets and rank; absent for full fine-tuning. */
   readonly lora?: { readonly targets: readonly string[] | "all-linear"; readonly r: number };
   /** `architecture.backbone_dtype` (default float32). */

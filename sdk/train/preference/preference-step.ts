@@ -106,9 +106,11 @@ export function buildPreferenceLoss(options: Omit<PreferenceStepOptions, keyof B
  * const { loss, outputs } = await step.step(pairFeeds(batch, 0), { lr: 1e-4 });
  * ```
  */
-export async function createPreferenceStep(options: PreferenceStepOptions): Promise<BackboneStep> {
+export async function createPreferenceStep(
+  options: PreferenceStepOptions,
+): Promise<BackboneStep & { packing: false }> {
   const built = buildPreferenceLoss(options);
-  return compileBackboneStep(options.backbone, built, options);
+  return { ...(await compileBackboneStep(options.backbone, built, options)), packing: false };
 }
 
 /**

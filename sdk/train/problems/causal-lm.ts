@@ -33,7 +33,7 @@ export const causalLm: ProblemType = {
     });
     const tokenMaskProbability = config.augmentation.tokenMaskProbability;
     return {
-      train: tokenBatches(train, { tokenMaskProbability }),
+      train: tokenBatches(train, { tokenMaskProbability, packing: config.training.packing }),
       validation: validation && tokenBatches(validation),
     };
   },

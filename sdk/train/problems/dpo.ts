@@ -100,6 +100,12 @@ function check(config: ExperimentConfig): ConfigIssue[] {
       path: ["dataset", d.messagesColumn ? "messages_column" : "text_column"],
       message: "problem_type dpo reads prompt, answer and rejected answer columns; set this to null",
     });
+  if (config.training.packing)
+    issues.push({
+      path: ["training", "packing"],
+      message:
+        "problem_type dpo batches each pair's two answers side by side, unpacked: set packing to false",
+    });
   if (!config.lora.enabled)
     issues.push({
       path: ["lora", "enabled"],

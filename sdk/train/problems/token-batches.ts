@@ -9,12 +9,17 @@ import { batchFeeds, maskInputTokens, type ProblemData } from "../trainer";
 export interface TokenBatchesOptions {
   /** `augmentation.token_mask_probability`: training batches only (default 0). */
   tokenMaskProbability?: number;
+  /**
+   * `training.packing`: several examples per row, up to the length they were tokenized to, with segment ids
+   * (training data only: validation is not packed, so its loss is the same quantity with or without packing).
+   */
+  packing?: boolean;
 }
 
 /**
  * Wraps tokenized examples as {@link ProblemData} fed to a causal-LM step.
  * @param tokens - the tokenized examples
- * @param options - token masking
+ * @param options - token masking, packing
  * @returns the data, whose batches follow `tokens.batches` (same order, same resume points)
  * @example
  * ```ts
@@ -28,7 +33,7 @@ export function tokenBatches(tokens: TokenizedDataset, options: TokenBatchesOpti
     tokens,
     length: tokens.length,
     batches(o) {
-      const epoch = tokens.batches(o);
+      const epoch = tokens.batches({ ...o, packing: options.packing ?? false });
       return {
         numBatches: epoch.numBatches,
         *[Symbol.iterator]() {

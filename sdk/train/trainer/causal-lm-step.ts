@@ -30,6 +30,11 @@ export interface CausalLmStepOptions extends BackboneStepSettings {
   /** Recompute each decoder layer in the backward instead of keeping its activations (less memory, slower). */
   gradientCheckpointing?: boolean;
   /**
+   * Sequence packing: the step takes `segment_ids` (see `Batch.segmentIds`) and blocks attention between the
+   * samples packed in a row; {@link batchFeeds} feeds them (packed and unpacked batches alike).
+   */
+  packing?: boolean;
+  /**
    * Vocabulary rows per chunk of the fused LM head and cross-entropy, used when the head is frozen (default
    * 8192, `DEFAULT_LOSS_CHUNK_SIZE`); 0 keeps the plain head and `crossEntropy`, which materialise the
    * `[B·T, V]` logits (for comparisons).
@@ -38,7 +43,10 @@ export interface CausalLmStepOptions extends BackboneStepSettings {
 }
 
 /** A compiled causal-LM step and the names of what it trains. */
-export type CausalLmStep = BackboneStep;
+export interface CausalLmStep extends BackboneStep {
+  /** Whether the step takes `segment_ids` (built with `packing`). */
+  packing: boolean;
+}
 
 /**
  * Builds and compiles the training step for a backbone.
@@ -59,9 +67,15 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     trainBase: options.trainBase,
     neftuneAlpha: options.neftuneAlpha,
     gradientCheckpointing: options.gradientCheckpointing,
+    packing: options.packing,
   });
   const { loss, train } = causalLmLoss(built, options.lossChunkSize);
-  return compileBackboneStep(backbone, { loss, params: built.trainableParams, train }, options);
+  const compiled = await compileBackboneStep(
+    backbone,
+    { loss, params: built.trainableParams, train },
+    options,
+  );
+  return { ...compiled, packing: options.packing === true };
 }
 
 /**
@@ -87,7 +101,9 @@ function causalLmLoss(built: DecoderGraph, chunkSize?: number): { loss: Tensor; 
 }
 
 /**
- * The feeds of one batch for a step built by {@link createCausalLmStep}.
+ * The feeds of one batch for a step built by {@link createCausalLmStep}. They include `segment_ids`, which a
+ * step built with `packing` reads (a session ignores feeds its graph does not take): the batch's segment ids
+ * when it is packed, else its attention mask (one sample per row: the same attention).
  * @param batch - a batch from `TokenizedDataset.batches`
  * @param dropoutSeed - seed of this step's dropout masks (vary it per step for fresh masks; negative: no dropout)
  * @returns the data feeds
@@ -102,6 +118,7 @@ export function batchFeeds(batch: Batch, dropoutSeed: number): Feeds {
     input_ids: tensorValue("int64", dims, batch.inputIds),
     attention_mask: tensorValue("int64", dims, batch.attentionMask),
     position_ids: tensorValue("int64", dims, batch.positionIds),
+    segment_ids: tensorValue("int64", dims, batch.segmentIds ?? batch.attentionMask),
     labels: tensorValue("int64", dims, batch.labels),
     dropout_seed: tensorValue("int64", [], BigInt64Array.of(BigInt(dropoutSeed))),
   };

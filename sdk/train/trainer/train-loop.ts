@@ -65,8 +65,20 @@ export interface TrainLoopResult {
   error?: Error;
 }
 
-/** The number of optimizer steps an epoch takes. */
-export function stepsPerEpoch(train: ProblemData, training: ExperimentConfig["training"]): number {
+/**
+ * The number of optimizer steps an epoch takes (with `training.packing`, of packed rows: the same every epoch).
+ * @param train - the training data
+ * @param training - batch size and gradient accumulation
+ * @returns optimizer steps per epoch
+ * @example
+ * ```ts
+ * const total = config.training.epochs * stepsPerEpoch(train, config.training);
+ * ```
+ */
+export function stepsPerEpoch(
+  train: ProblemData,
+  training: Pick<ExperimentConfig["training"], "batchSize" | "gradAccumulation">,
+): number {
   const micro = train.batches({ batchSize: training.batchSize, shuffle: false }).numBatches;
   return Math.ceil(micro / training.gradAccumulation);
 }
@@ -110,6 +122,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     neftuneAlpha: o.augmentation?.neftuneNoiseAlpha,
     accumulate: t.gradAccumulation > 1,
     gradientCheckpointing: o.gradientCheckpointing,
+    packing: t.packing,
   });
   if (o.resume) ts.importState(o.resume.optimizer);
   const state: TrainerState = o.resume?.state ?? {

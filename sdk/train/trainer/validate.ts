@@ -1,7 +1,9 @@
 /**
  * One validation pass: the loss over every labelled validation token (dropout off, parameters unchanged)
  * and the metrics computed from it. Perplexity is `exp` of the token-mean cross-entropy, the same quantity
- * as the training loss.
+ * as the training loss. Validation never packs (one sample per row, padded), also when training does: the token
+ * mean is the same either way (packed samples cannot see each other), and unpacked batches keep a run's
+ * validation loss the same quantity with or without `training.packing`.
  */
 import type { TrainStep } from "../../engine";
 import type { ProblemData } from "./problem-type";

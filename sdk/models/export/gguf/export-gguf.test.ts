@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { makeTinyCheckpoint } from "../../../../test/reference";
+import { makeTinyCheckpoint, type TinyCheckpointOptions } from "../../../../test/reference";
 import {
   greedyOurs,
   type LlamaCppModel,
@@ -21,6 +21,7 @@ import { ExportError } from "../export-error";
 import { exportGguf, type GGUF_TYPES } from "./export-gguf";
 import { decodeTensor, encodeTensor } from "./ggml-types";
 import { ggufArch, permuteRotaryRows } from "./gguf-arch";
+import { nameRefusal } from "./gguf-arch-checks";
 
 const DEMO = path.resolve(__dirname, "../../../../../assets/tiny-llama");
 const PROMPT = "The fisherman checked his nets and";
@@ -60,6 +61,9 @@ async function checkF32(backbone: Backbone, name: string, tolerance = 1e-4): Pro
     const ours = await logProbsOurs(backbone, prompt);
     const worst = Math.max(...ours.map((v, i) => Math.abs(v - theirs[i])));
     assert.ok(worst < tolerance, `${name}: log-probs differ by up to ${worst}`);
+    console.log(
+      `# ${name} (${backbone.config.modelType}) f32: greedy ids equal, worst |Δ log p| ${worst.toExponential(1)}`,
+    );
   } finally {
     await cpp.dispose();
   }
@@ -101,6 +105,48 @@ for (const arch of ["llama", "mistral", "qwen2", "qwen3", "gemma"] as const) {
     try {
       // ggml's CPU GELU reads a float16 lookup table: Gemma's log-probs agree to ~5e-4 instead of ~1e-6.
       await checkF32(backbone, `tiny-${arch}`, arch === "gemma" ? 2e-3 : 1e-4);
+    } finally {
+      await backbone.dispose();
+    }
+  });
+}
+
+/** A copy of a checkpoint with config.json fields replaced (in `text_config` for a gemma3 image-text model). */
+async function patched(dir: string, name: string, fields: Record<string, unknown>): Promise<string> {
+  const out = path.join(await tmp, `model-${name}`);
+  await cp(dir, out, { recursive: true });
+  const file = path.join(out, "config.json");
+  const config = JSON.parse(await readFile(file, "utf8"));
+  if (config.text_config) Object.assign(config.text_config, fields);
+  else Object.assign(config, fields);
+  await writeFile(file, JSON.stringify(config));
+  return out;
+}
+
+// Gemma 2/3 in llama.cpp scale attention by 1/√head_dim (not query_pre_attn_scalar): the tiny checkpoints get
+// query_pre_attn_scalar = head_dim. Windows of 4 are shorter than the prompt, so sliding layers are exercised.
+const GEMMA = { query_pre_attn_scalar: 32 };
+const NEW_FAMILIES: { name: string; opts: TinyCheckpointOptions; fields?: Record<string, unknown> }[] = [
+  { name: "gemma2", opts: { arch: "gemma2", slidingWindow: 4 }, fields: GEMMA },
+  { name: "gemma3_text", opts: { arch: "gemma3_text", layers: 3, slidingWindow: 4 }, fields: GEMMA },
+  { name: "gemma3", opts: { arch: "gemma3", slidingWindow: 4, lora: {} }, fields: GEMMA },
+  {
+    name: "phi3",
+    opts: { arch: "phi3", partialRotary: 0.75, lora: { targets: ["qkv_proj", "gate_up_proj"] } },
+  },
+  { name: "smollm3", opts: { arch: "smollm3", layers: 4, noRopeLayers: [1, 1, 1, 0] } },
+  { name: "olmo2", opts: { arch: "olmo2", tie: true } },
+];
+
+for (const [i, f] of NEW_FAMILIES.entries()) {
+  test(`${f.name}: llama.cpp reads the f32 GGUF without warnings, tokenizes and continues greedily as we do`, async () => {
+    const base = await makeTinyCheckpoint({ seed: 9, ...f.opts });
+    const dir = f.fields ? await patched(base, f.name, f.fields) : base;
+    const adapter = f.opts.lora ? { adapter: path.join(base, "adapter") } : {};
+    const backbone = await Backbone.load(dir, adapter);
+    try {
+      // The folder names the file: not after the family (llama.cpp special-cases a name containing "phi3").
+      await checkF32(backbone, `family-${i}`, f.name.startsWith("gemma") ? 2e-3 : 1e-4);
     } finally {
       await backbone.dispose();
     }
@@ -216,14 +262,68 @@ test("what llama.cpp cannot express is refused, saying why", async () => {
   try {
     const config = backbone.config;
     assert.throws(
-      () => ggufArch({ ...config, modelType: "phi3" }, false, "/x"),
-      /does not support model_type 'phi3' \(it supports llama, mistral, qwen2, qwen3, gemma\)/,
+      () => ggufArch({ ...config, modelType: "gpt_neox" }, false, "/x"),
+      /does not support model_type 'gpt_neox' \(it supports llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, gemma3, phi3, smollm3, olmo2\)/,
     );
     const gemma = { ...config, modelType: "gemma", hiddenAct: "gelu_pytorch_tanh", tieWordEmbeddings: true };
     assert.throws(() => ggufArch(gemma, true, "/x"), /always uses the token embedding as the output layer/);
     assert.throws(
       () => ggufArch({ ...gemma, hiddenAct: "gelu" }, false, "/x"),
       /uses gelu_pytorch_tanh, but this model's activation is gelu/,
+    );
+    // What llama.cpp's gemma2/gemma3/smollm3 fix in their code rather than read from the file.
+    const [S, F] = [true, false];
+    const gemma2 = {
+      ...gemma,
+      modelType: "gemma2",
+      numLayers: 4,
+      attnLogitSoftcap: 50,
+      finalLogitSoftcap: 30,
+      slidingWindow: { size: 4, layers: [S, F, S, F] },
+    };
+    assert.equal(ggufArch(gemma2, false, "/x").name, "gemma2");
+    assert.throws(
+      () => ggufArch({ ...gemma2, attentionScale: 0.25 }, false, "/x"),
+      /scales attention scores by .* \(it does not read query_pre_attn_scalar\), but this model by 0\.25/,
+    );
+    assert.throws(
+      () => ggufArch({ ...gemma2, finalLogitSoftcap: undefined }, false, "/x"),
+      /always soft-caps/,
+    );
+    const gemma3 = {
+      ...gemma2,
+      modelType: "gemma3_text",
+      attnLogitSoftcap: undefined,
+      finalLogitSoftcap: undefined,
+    };
+    assert.equal(
+      ggufArch({ ...gemma3, slidingWindow: { size: 4, layers: [S, S, F, S] } }, false, "/x").name,
+      "gemma3",
+    );
+    assert.throws(
+      () => ggufArch({ ...gemma3, slidingWindow: { size: 4, layers: [S, F, F, S] } }, false, "/x"),
+      /places sliding-window layers with a period .* this model's layers are SFFS/,
+    );
+    assert.throws(
+      () => ggufArch({ ...gemma3, attnLogitSoftcap: 50 }, false, "/x"),
+      /does not soft-cap attention/,
+    );
+    const smol = { ...config, modelType: "smollm3", numLayers: 4, ropeLayers: [S, F, S, F] };
+    assert.throws(
+      () => ggufArch(smol, false, "/x"),
+      /skips RoPE on every fourth layer \(no_rope_layers 1,1,1,0\), but this model's no_rope_layers are 1,0,1,0/,
+    );
+    assert.equal(ggufArch({ ...smol, ropeLayers: [S, S, S, F] }, false, "/x").name, "smollm3");
+    // llama.cpp special-cases a general.name containing "phi3": refused when the vocabulary lacks its tokens.
+    assert.match(
+      nameRefusal("my-phi3-run", ["a"]) ?? "",
+      /named 'my-phi3-run'.*<\/s>, <unk>, <s>, <\|endoftext\|>/,
+    );
+    assert.equal(nameRefusal("Phi-3-mini", ["</s>", "<unk>", "<s>", "<|endoftext|>"]), undefined);
+    assert.equal(nameRefusal("tiny", ["a"]), undefined);
+    await assert.rejects(
+      exportGguf({ backbone, dir: path.join(await tmp, "demo-phi3") }),
+      /treats a model named/,
     );
     // A pre-tokenizer llama.cpp would split differently: refused, unless named explicitly.
     const model = path.join(await tmp, "whitespace-model");

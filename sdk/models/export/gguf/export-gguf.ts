@@ -14,6 +14,7 @@ import { EXPORT_MARKER, ProtectedFoldersSchema } from "../export-target";
 import { planMergedWeights } from "../merge-weights";
 import { GGML_TYPE_NAMES, type GgmlTypeName } from "./ggml-types";
 import { ggufArch } from "./gguf-arch";
+import { nameRefusal } from "./gguf-arch-checks";
 import { writeGguf } from "./gguf-file";
 import { modelMetadata } from "./gguf-model-metadata";
 import { planGgufTensors } from "./gguf-tensors";
@@ -63,7 +64,7 @@ export interface ExportedGguf {
   readonly file: string;
   /** File names written, sorted. */
   readonly files: readonly string[];
-  /** The llama.cpp architecture (`llama`, `qwen2`, `qwen3`, `gemma`). */
+  /** The llama.cpp architecture (`llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `phi3`, `smollm3`, `olmo2`). */
   readonly architecture: string;
   /** The tensor type of the matrices. */
   readonly type: GgufType;
@@ -111,11 +112,12 @@ export async function exportGguf(options: ExportGgufOptions): Promise<ExportedGg
   }
   const plan = planMergedWeights(backbone, target);
   const arch = ggufArch(backbone.config, plan.untied, target);
+  const name = opts.name ?? path.basename(target);
   const model = modelMetadata({
     arch: arch.name,
     config: backbone.config,
     raw: backbone.modelDir.config,
-    name: opts.name ?? path.basename(target),
+    name,
     type: opts.type,
     target,
   });
@@ -127,6 +129,15 @@ export async function exportGguf(options: ExportGgufOptions): Promise<ExportedGg
     chatTemplate: opts.chatTemplate,
     target,
   });
+  const vocab = tokens.find(([key]) => key === "tokenizer.ggml.tokens")?.[1].value as string[];
+  const badName = nameRefusal(name, vocab);
+  if (badName) {
+    throw new ExportError({
+      target,
+      problem: badName,
+      fix: "Pass exportGguf a name without 'phi3' or 'phi-3' (the CLI names the file after the output folder: choose another folder name).",
+    });
+  }
   const tensors = planGgufTensors({
     plan,
     arch,

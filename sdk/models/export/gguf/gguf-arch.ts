@@ -1,20 +1,24 @@
 /**
- * How each model family is expressed in llama.cpp: its architecture name, the tensor names llama.cpp gives the
- * Hugging Face weights, and the transforms its converter (`convert_hf_to_gguf.py`) applies:
- * - `llama` (Llama, Mistral): llama.cpp rotates adjacent pairs (GPT-J style) where Hugging Face rotates the two
- *   halves of each head, so the rows of `q_proj` and `k_proj` (weights and biases) are permuted per head
- *   (row `h·D + s·D/2 + j` moves to `h·D + 2j + s`), as the converter's `LlamaModel.permute`;
- * - `qwen2`, `qwen3`, `gemma`: NeoX-style RoPE in llama.cpp as in Hugging Face, no permutation;
- * - `gemma`: RMSNorm weights are stored as `1 + w` (llama.cpp multiplies by the stored weight), and the output
- *   projection is always the token embedding (llama.cpp's gemma reads no `output.weight`).
+ * How each model family is expressed in llama.cpp: its architecture name, and the transforms its converter
+ * (`convert_hf_to_gguf.py`) applies to the Hugging Face weights:
+ * - `llama` (Llama, Mistral) and `smollm3`: llama.cpp rotates adjacent pairs (GPT-J style) where Hugging Face
+ *   rotates the two halves of each head, so the rows of `q_proj` and `k_proj` (weights and biases) are permuted
+ *   per head (row `h·D + s·D/2 + j` moves to `h·D + 2j + s`), as the converter's `LlamaModel.permute`;
+ * - `qwen2`, `qwen3`, `gemma*`, `phi3`, `olmo2`: NeoX-style RoPE in llama.cpp as in Hugging Face, no permutation;
+ * - `gemma*`: RMSNorm weights are stored as `1 + w` (llama.cpp multiplies by the stored weight); `gemma` and
+ *   `gemma2` always use the token embedding as the output projection (they read no `output.weight`);
+ * - `olmo2` reads `output.weight` always, so a tied model gets the embedding written a second time there.
+ * What else llama.cpp fixes per architecture (its sliding-window layout, soft-capping, attention scale, NoPE
+ * layers) is checked against the model in `gguf-arch-checks.ts`. Tensor names are in `gguf-tensor-names.ts`.
  * Dimension letters: H heads, D head size.
  */
 import type { DecoderConfig } from "../../arch";
 import { ExportError } from "../export-error";
+import { archRefusal } from "./gguf-arch-checks";
 
 /** A family's llama.cpp form. */
 export interface GgufArch {
-  /** `general.architecture`: `llama`, `qwen2`, `qwen3` or `gemma`. */
+  /** `general.architecture`: `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `phi3`, `smollm3`, `olmo2`. */
   readonly name: string;
   /** Permute q/k rows from Hugging Face's rotate-half layout to llama.cpp's adjacent pairs. */
   readonly permuteQk: boolean;
@@ -22,22 +26,39 @@ export interface GgufArch {
   readonly normPlusOne: boolean;
   /** llama.cpp reads no `output.weight`: the head must be the token embedding. */
   readonly tiedOnly: boolean;
-  /** The activation llama.cpp's graph uses for this architecture (Hugging Face's name). */
+  /** llama.cpp requires `output.weight`: a tied head is written there as a copy of the embedding. */
+  readonly outputRequired: boolean;
+  /** The activation llama.cpp's graph uses for this architecture (Hugging Face's names). */
   readonly activation: readonly string[];
 }
 
-const ARCHS: Readonly<Record<string, GgufArch>> = {
-  llama: { name: "llama", permuteQk: true, normPlusOne: false, tiedOnly: false, activation: ["silu"] },
-  mistral: { name: "llama", permuteQk: true, normPlusOne: false, tiedOnly: false, activation: ["silu"] },
-  qwen2: { name: "qwen2", permuteQk: false, normPlusOne: false, tiedOnly: false, activation: ["silu"] },
-  qwen3: { name: "qwen3", permuteQk: false, normPlusOne: false, tiedOnly: false, activation: ["silu"] },
-  gemma: {
-    name: "gemma",
+const SILU = ["silu"];
+const GELU_TANH = ["gelu_pytorch_tanh", "gelu_new", "gelu_fast"];
+
+function arch(name: string, options: Partial<Omit<GgufArch, "name">> = {}): GgufArch {
+  return {
+    name,
     permuteQk: false,
-    normPlusOne: true,
-    tiedOnly: true,
-    activation: ["gelu_pytorch_tanh", "gelu_new", "gelu_fast"],
-  },
+    normPlusOne: false,
+    tiedOnly: false,
+    outputRequired: false,
+    activation: SILU,
+    ...options,
+  };
+}
+
+const ARCHS: Readonly<Record<string, GgufArch>> = {
+  llama: arch("llama", { permuteQk: true }),
+  mistral: arch("llama", { permuteQk: true }),
+  qwen2: arch("qwen2"),
+  qwen3: arch("qwen3"),
+  gemma: arch("gemma", { normPlusOne: true, tiedOnly: true, activation: GELU_TANH }),
+  gemma2: arch("gemma2", { normPlusOne: true, tiedOnly: true, activation: GELU_TANH }),
+  gemma3_text: arch("gemma3", { normPlusOne: true, activation: GELU_TANH }),
+  gemma3: arch("gemma3", { normPlusOne: true, activation: GELU_TANH }),
+  phi3: arch("phi3"),
+  smollm3: arch("smollm3", { permuteQk: true }),
+  olmo2: arch("olmo2", { outputRequired: true }),
 };
 
 /** The `model_type`s a GGUF export can express. */
@@ -50,14 +71,15 @@ export const GGUF_MODEL_TYPES = Object.keys(ARCHS);
  * @param target - the export path (for messages)
  * @returns the family's {@link GgufArch}
  * @throws {@link ExportError} for a family llama.cpp has no architecture for here, another activation, partial
- *   rotary embeddings on a Llama-style model, or an untied head on Gemma
+ *   rotary embeddings on a Llama-style model, an untied head on Gemma or Gemma 2, or a sliding-window layout,
+ *   soft-capping, attention scale or NoPE layout llama.cpp fixes otherwise for the architecture
  * @example
  * ```ts
  * const arch = ggufArch(backbone.config, false, "/tmp/out"); // { name: "llama", permuteQk: true, … }
  * ```
  */
 export function ggufArch(config: DecoderConfig, untied: boolean, target: string): GgufArch {
-  const refuse = (problem: string, fix: string): never => {
+  const refuse = (problem: string, fix = "Export --format merged instead."): never => {
     throw new ExportError({ target, problem, fix });
   };
   const arch = ARCHS[config.modelType];
@@ -69,22 +91,22 @@ export function ggufArch(config: DecoderConfig, untied: boolean, target: string)
   }
   if (!arch.activation.includes(config.hiddenAct)) {
     refuse(
-      `llama.cpp's ${arch.name} architecture uses ${arch.activation[0]}, but this model's activation is ${config.hiddenAct}`,
-      "Export --format merged instead: llama.cpp would compute a different model.",
+      `llama.cpp's ${arch.name} architecture uses ${arch.activation[0]}, but this model's activation is ${config.hiddenAct}: llama.cpp would compute a different model`,
     );
   }
   if (arch.permuteQk && config.rope.rotaryDim !== config.headDim) {
     refuse(
-      `llama.cpp's llama architecture rotates whole heads, but this model rotates ${config.rope.rotaryDim} of ${config.headDim} dimensions`,
-      "Export --format merged instead.",
+      `llama.cpp's ${arch.name} architecture rotates whole heads, but this model rotates ${config.rope.rotaryDim} of ${config.headDim} dimensions`,
     );
   }
   if (arch.tiedOnly && (untied || !config.tieWordEmbeddings)) {
     refuse(
-      "llama.cpp's gemma architecture always uses the token embedding as the output layer, but this export has a separate lm_head (a LoRA on lm_head, or tie_word_embeddings false)",
+      `llama.cpp's ${arch.name} architecture always uses the token embedding as the output layer, but this export has a separate lm_head (a LoRA on lm_head, or tie_word_embeddings false)`,
       "Train without lm_head in the LoRA target modules, or export --format merged.",
     );
   }
+  const problem = archRefusal(arch.name, config);
+  if (problem) refuse(problem);
   return arch;
 }
 
@@ -115,49 +137,4 @@ export function permuteRotaryRows(values: Float32Array, heads: number, cols: num
     }
   }
   return out;
-}
-
-const LAYER_NAMES: Readonly<Record<string, string>> = {
-  "input_layernorm.weight": "attn_norm.weight",
-  "post_attention_layernorm.weight": "ffn_norm.weight",
-  "self_attn.q_proj.weight": "attn_q.weight",
-  "self_attn.q_proj.bias": "attn_q.bias",
-  "self_attn.k_proj.weight": "attn_k.weight",
-  "self_attn.k_proj.bias": "attn_k.bias",
-  "self_attn.v_proj.weight": "attn_v.weight",
-  "self_attn.v_proj.bias": "attn_v.bias",
-  "self_attn.o_proj.weight": "attn_output.weight",
-  "self_attn.o_proj.bias": "attn_output.bias",
-  "self_attn.q_norm.weight": "attn_q_norm.weight",
-  "self_attn.k_norm.weight": "attn_k_norm.weight",
-  "mlp.gate_proj.weight": "ffn_gate.weight",
-  "mlp.gate_proj.bias": "ffn_gate.bias",
-  "mlp.up_proj.weight": "ffn_up.weight",
-  "mlp.up_proj.bias": "ffn_up.bias",
-  "mlp.down_proj.weight": "ffn_down.weight",
-  "mlp.down_proj.bias": "ffn_down.bias",
-};
-
-const TOP_NAMES: Readonly<Record<string, string>> = {
-  "model.embed_tokens.weight": "token_embd.weight",
-  "model.norm.weight": "output_norm.weight",
-  "lm_head.weight": "output.weight",
-};
-
-/**
- * llama.cpp's name of a Hugging Face weight (`model.layers.3.mlp.up_proj.weight` → `blk.3.ffn_up.weight`).
- * @param name - the Hugging Face name
- * @returns the GGUF name, `null` for a tensor llama.cpp does not store (`rotary_emb.inv_freq`), or undefined
- *   for one it has no name for
- * @example
- * ```ts
- * ggufTensorName("model.layers.0.self_attn.q_proj.weight"); // "blk.0.attn_q.weight"
- * ```
- */
-export function ggufTensorName(name: string): string | null | undefined {
-  if (name.endsWith("rotary_emb.inv_freq")) return null;
-  if (name in TOP_NAMES) return TOP_NAMES[name];
-  const m = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
-  const suffix = m ? LAYER_NAMES[m[2]] : undefined;
-  return m && suffix ? `blk.${m[1]}.${suffix}` : undefined;
 }

@@ -1,11 +1,14 @@
 /**
  * The model part of a GGUF file's metadata: `general.*` and the `<arch>.*` hyperparameters llama.cpp reads
- * (context length, widths, heads, norm epsilon, RoPE base, rotated dimensions, head sizes, RoPE scaling), and
- * the `rope_freqs.weight` tensor that carries Llama 3's per-frequency RoPE scaling.
+ * (context length, widths, heads, norm epsilon, RoPE base, rotated dimensions, head sizes, RoPE scaling, and
+ * the architecture's own: sliding window, soft-caps), and the `rope_freqs.weight` tensor that carries Llama 3's
+ * per-frequency RoPE scaling. A multimodal checkpoint's hyperparameters are read from its text tower's config.
  */
 import type { DecoderConfig } from "../../arch";
+import { decoderConfigJson } from "../decoder-config-json";
 import { ExportError } from "../export-error";
 import type { GgmlTypeName } from "./ggml-types";
+import { archEntries } from "./gguf-arch-checks";
 import type { GgufMetadataValue } from "./gguf-file";
 
 /** `general.file_type` (llama.cpp's `llama_ftype`) of each export type. */
@@ -70,7 +73,8 @@ export function modelMetadata(options: {
   type: GgmlTypeName;
   target: string;
 }): ModelMetadata {
-  const { arch, config, raw } = options;
+  const { arch, config } = options;
+  const raw = decoderConfigJson({ ...options.raw });
   if (config.rope.attentionScaling !== 1) {
     throw new ExportError({
       target: options.target,
@@ -99,6 +103,7 @@ export function modelMetadata(options: {
     [`${arch}.rope.freq_base`, f32(config.ropeTheta)],
     [`${arch}.rope.dimension_count`, u32(config.rope.rotaryDim)],
     ...rope.entries,
+    ...archEntries(arch, config),
   ];
   return { entries, ropeFreqs: rope.ropeFreqs };
 }

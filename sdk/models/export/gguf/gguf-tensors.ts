@@ -1,15 +1,16 @@
 /**
  * The tensors of a GGUF export: each merged Hugging Face weight renamed as llama.cpp names it, transformed as
  * llama.cpp's converter does (q/k row permutation for Llama-style RoPE, `1 + w` norms for Gemma), and stored in
- * the requested type. One-dimensional tensors (norms, biases) stay float32 as the converter keeps them; a
+ * the requested type; a tied head is written as `output.weight` too where llama.cpp requires one (OLMo 2). One-dimensional tensors (norms, biases) stay float32 as the converter keeps them; a
  * matrix whose rows are not whole 32-value blocks is stored as f16 when a quantized type was asked for.
  */
 import type { DecoderConfig } from "../../arch";
 import { ExportError } from "../export-error";
 import type { MergePlan } from "../merge-weights";
 import { encodeTensor, fitsType, type GgmlTypeName } from "./ggml-types";
-import { type GgufArch, ggufTensorName, permuteRotaryRows } from "./gguf-arch";
+import { type GgufArch, permuteRotaryRows } from "./gguf-arch";
 import type { GgufTensor } from "./gguf-file";
+import { ggufTensorName } from "./gguf-tensor-names";
 
 /** The planned tensors and the matrices stored in another type than requested. */
 export interface GgufTensorPlan {
@@ -44,8 +45,12 @@ export function planGgufTensors(options: {
   const { arch, config, type } = options;
   const tensors: GgufTensor[] = [];
   const fallbacks: string[] = [];
-  for (const t of options.plan.tensors) {
-    const name = ggufTensorName(t.name);
+  const named = options.plan.tensors.map((t) => ({ t, name: ggufTensorName(t.name, config) }));
+  const embedding = named.find((n) => n.name === "token_embd.weight");
+  if (arch.outputRequired && embedding && !named.some((n) => n.name === "output.weight")) {
+    named.push({ t: embedding.t, name: "output.weight" });
+  }
+  for (const { t, name } of named) {
     if (name === null || (arch.tiedOnly && name === "output.weight")) continue;
     if (name === undefined) {
       throw new ExportError({
