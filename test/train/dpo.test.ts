@@ -11,7 +11,9 @@ import { test } from "node:test";
 import { Dataset, DatasetError } from "../../sdk/data";
 import { ConfigError } from "../../sdk/errors";
 import { Metrics } from "../../sdk/eval";
+import { Backbone } from "../../sdk/models";
 import { applyOverrides, Experiment, parseExperimentConfig, type Run } from "../../sdk/train";
+import { dpo } from "../../sdk/train/problems";
 import { arithmeticRecords, experimentsRoot, tinyLlama } from "./fixtures";
 
 function preferenceRecords(n = 32) {
@@ -151,4 +153,40 @@ test("problem_type dpo and its settings in a snake_case config (YAML) and throug
       }),
     /training\.beta/,
   );
+});
+
+test("rejected_prompt_column gives each rejected answer its own prompt; batches put chosen rows first", async () => {
+  const backbone = await Backbone.load(await tinyLlama());
+  try {
+    const tokenizer = backbone.modelDir.tokenizer!;
+    const records = preferenceRecords(8).map((r) => ({ ...r, other: `${r.question} Answer briefly.` }));
+    const config = parseExperimentConfig({
+      problem_type: "dpo",
+      architecture: { backbone: "assets/tiny-llama" },
+      dataset: { rejected_answer_column: "rejected", rejected_prompt_column: "other" },
+    });
+    const dataset = Dataset.fromRecords(records).columns({ prompt: "question", answer: "answer" });
+    const { train } = await dpo.prepare({ config, dataset, tokenizer, onWarning: () => {} });
+    const [batch] = train.batches({ batchSize: 2, shuffle: false });
+    assert.equal(batch!.numTargetTokens, 2, "a batch's weight is its number of pairs");
+    const feeds = batch!.feeds(-1);
+    assert.deepEqual([...(feeds.chosen_rows!.data as BigInt64Array)], [0n, 1n]);
+    assert.deepEqual([...(feeds.rejected_rows!.data as BigInt64Array)], [2n, 3n]);
+    const [, T] = feeds.input_ids!.dims as number[];
+    const row = (b: number) => {
+      const ids = feeds.input_ids!.data as BigInt64Array;
+      const mask = feeds.attention_mask!.data as BigInt64Array;
+      const kept = [...ids.subarray(b * T, (b + 1) * T)].filter((_, t) => mask[b * T + t] === 1n);
+      return tokenizer.decode(kept.map(Number));
+    };
+    assert.match(row(0), /What is 0 plus 1\?/);
+    assert.doesNotMatch(row(0), /Answer briefly/);
+    assert.match(
+      row(2),
+      /What is 0 plus 1\? Answer briefly\.[\s\S]*1 wrong/,
+      "the rejected row: its own prompt",
+    );
+  } finally {
+    await backbone.dispose();
+  }
 });
