@@ -1,24 +1,30 @@
 /**
- * The in-process search executor: proposes settings with the chosen strategy, runs each trial as a normal
- * experiment in the search's folder, prunes at evaluations, stops at the budget, and keeps `search.json` (every
- * trial's settings, state, curve, value and folder) up to date with atomic writes, so a crash loses nothing
- * recorded. Trials run one after another: onnxruntime already uses every core for one trial.
+ * The search loop: proposes settings with the chosen strategy, runs each trial as a normal experiment in the
+ * search's folder (in this process, one after another, as onnxruntime already uses every core for one trial;
+ * or on queue workers, several at once), prunes at evaluations, stops at the budget, and keeps `search.json`
+ * (every trial's settings, state, curve, value and folder) up to date with atomic writes, so a crash loses
+ * nothing recorded and the search can be resumed.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import type { EvalEvent, Experiment, ExperimentConfig, StepEvent } from "../train";
+import { ConfigError } from "../errors";
+import type { Experiment, ExperimentConfig } from "../train";
 import { writeJsonAtomic } from "../util";
 import { AshaPruner } from "./pruners/asha-pruner";
 import { MedianPruner } from "./pruners/median-pruner";
 import { noPruning, type Pruner } from "./pruners/pruner";
+import { QueueExecutor, type TrialJudge } from "./queue/queue-executor";
 import { GridSampler } from "./samplers/grid-sampler";
 import { RandomSampler } from "./samplers/random-sampler";
 import type { Sampler, SamplerContext } from "./samplers/sampler";
 import { TpeSampler } from "./samplers/tpe-sampler";
 import { checkBudget, type Objective, objectiveOf, type SearchOptions } from "./search-options";
+import { checkResume } from "./search-resume";
 import { parseSearchSpace, type SearchSpace, snakePath } from "./search-space";
 import type { SearchTrial } from "./search-trial";
 import type { TrialParams, TrialRecord } from "./trial";
+import { type TrialStop, trainTrial, trialName } from "./trial-run";
 
 /** The outcome of a search. */
 export interface SearchResult {
@@ -70,13 +76,36 @@ function recordOf(t: SearchTrial, params: TrialParams, sign: number): TrialRecor
   };
 }
 
+/** The paths a worker on another machine must read, made absolute (they are resolved against this process). */
+function withAbsolutePaths(config: ExperimentConfig): Record<string, unknown> {
+  const abs = (p: string | null) => (p !== null && existsSync(p) ? path.resolve(p) : p);
+  return {
+    "architecture.backbone": abs(config.architecture.backbone),
+    "architecture.pretrainedWeights": abs(config.architecture.pretrainedWeights),
+    "dataset.trainFile": abs(config.dataset.trainFile),
+    "dataset.validationFile": abs(config.dataset.validationFile),
+  };
+}
+
+/** Refuses a queued search whose trials cannot be rebuilt by a worker from their configuration alone. */
+function checkQueueable(config: ExperimentConfig): void {
+  if (config.dataset.trainFile === null) {
+    const message =
+      "a search on workers needs its data as files every worker can read (dataset.train_file): a Dataset passed in code does not travel through the queue";
+    throw new ConfigError([{ path: ["dataset", "train_file"], message }], { source: "search options" });
+  }
+}
+
 /**
  * Runs a hyperparameter search over an experiment: every trial is the experiment with the proposed settings,
- * trained in its own folder under the search folder.
+ * trained in its own folder under the search folder — in this process, or on workers through a job queue
+ * (`queue`). `resume` continues a search whose process was killed: its finished trials are kept, the trials
+ * that were running continue from their checkpoints, and the next trials follow.
  * @param experiment - the base experiment (backbone, data, metrics and every setting not searched)
- * @param options - space, strategy, metric, pruner, budget, seed, folder, signal, callbacks
+ * @param options - space, strategy, metric, pruner, budget, seed, folder, queue, resume, signal, callbacks
  * @returns every trial, the best one, and why the search stopped
- * @throws ConfigError for a bad space, metric or budget, before any trial or folder is created
+ * @throws ConfigError for a bad space, metric or budget, or a resume whose options differ from the search's,
+ * before any trial or folder is created; QueueUnreachableError / WorkerVersionError for a queue that cannot be used
  * @example
  * ```ts
  * const result = await runSearch(exp, {
@@ -97,19 +126,39 @@ export async function runSearch(experiment: Experiment, options: SearchOptions):
   const pruner = prunerFor(options.pruner);
   const maxTrials = budget.trials ?? (sampler instanceof GridSampler ? sampler.size : 20);
   const sign = objective.direction === "minimize" ? 1 : -1;
-  const dir = searchFolder(options.root ?? config.logging.outputDir, options.name ?? "search");
-  const trials: SearchTrial[] = [];
-  const camelParams: TrialParams[] = [];
-  const started = performance.now();
+  if (options.queue) checkQueueable(config);
+  const earlier = options.resume
+    ? checkResume(options.resume, { strategy: sampler.name, seed, space: options.space })
+    : undefined;
+  const queue = options.queue ? await QueueExecutor.open(options.queue) : undefined;
+  const dir =
+    earlier?.dir ?? searchFolder(options.root ?? config.logging.outputDir, options.name ?? "search");
+  const id = earlier?.id ?? randomBytes(6).toString("hex");
+  const trials: SearchTrial[] = earlier?.trials ?? [];
+  const camelOf = new Map(space.dimensions.map((d) => [snakePath(d.path), d.path]));
+  const camelParams: TrialParams[] = trials.map((t) =>
+    Object.fromEntries(Object.entries(t.params).map(([k, v]) => [camelOf.get(k) ?? k, v])),
+  ) as TrialParams[];
+  const history = () => trials.map((t, i) => recordOf(t, camelParams[i], sign));
+  if (typeof options.strategy !== "function") {
+    // Built-in strategies are replayed over the trials so far, so their seeded choices continue where they were.
+    for (let i = 0; i < trials.length; i++) await sampler.propose(history().slice(0, i));
+  }
+  const started = performance.now() - (earlier?.elapsedSeconds ?? 0) * 1000;
   const elapsed = () => (performance.now() - started) / 1000;
   const spentTokens = () => trials.reduce((a, t) => a + t.tokens, 0);
-  /** Why the search must stop now (the signal, the seconds or the tokens), with the message a trial records. */
-  const budgetSpent = (): { by: "signal" | "seconds" | "tokens"; message: string } | undefined => {
-    if (options.signal?.aborted) return { by: "signal", message: "the search was stopped" };
+  /** Why every running trial must stop now (the signal, the seconds or the tokens). */
+  const budgetSpent = (): (TrialStop & { by: "signal" | "seconds" | "tokens" }) | undefined => {
+    const stopped = (by: "signal" | "seconds" | "tokens", reason: string) => ({
+      state: "stopped" as const,
+      by,
+      reason,
+    });
+    if (options.signal?.aborted) return stopped("signal", "the search was stopped");
     if (budget.seconds !== undefined && elapsed() >= budget.seconds)
-      return { by: "seconds", message: `the search's ${budget.seconds} s budget ran out` };
+      return stopped("seconds", `the search's ${budget.seconds} s budget ran out`);
     if (budget.tokens !== undefined && spentTokens() >= budget.tokens)
-      return { by: "tokens", message: `the search's ${budget.tokens}-token budget ran out` };
+      return stopped("tokens", `the search's ${budget.tokens}-token budget ran out`);
     return undefined;
   };
   const outOfBudget = (): SearchResult["stoppedBy"] | undefined => {
@@ -118,127 +167,121 @@ export async function runSearch(experiment: Experiment, options: SearchOptions):
     if (trials.length >= maxTrials) return budget.trials === undefined ? "exhausted" : "trials";
     return spent?.by;
   };
-  const save = () =>
-    writeJsonAtomic(path.join(dir, "search.json"), {
+  let saving = Promise.resolve();
+  const save = () => {
+    const record = {
       version: 1,
+      id,
       strategy: sampler.name,
       pruner: pruner.name,
       metric: objective,
       budget: { ...budget, trials: maxTrials },
       seed,
       space: options.space,
+      ...(options.queue ? { queue: { url: options.queue.url, name: queue?.name } } : {}),
+      elapsedSeconds: elapsed(),
       trials,
-    });
-  await save();
-  let stoppedBy: SearchResult["stoppedBy"] | undefined = outOfBudget();
-  for (; !stoppedBy; stoppedBy = stoppedBy ?? outOfBudget()) {
-    const history = trials.map((t, i) => recordOf(t, camelParams[i], sign));
-    const params = await sampler.propose(history);
-    if (!params) {
-      stoppedBy = "exhausted";
-      break;
-    }
-    const trial: SearchTrial = {
-      number: trials.length,
-      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [snakePath(k), v])),
-      state: "running",
-      curve: [],
-      tokens: 0,
-      seconds: 0,
-      ...("lastProposal" in sampler && sampler.lastProposal ? { proposal: { ...sampler.lastProposal } } : {}),
     };
-    trials.push(trial);
-    camelParams.push(params);
-    await save();
+    saving = saving.then(() => writeJsonAtomic(path.join(dir, "search.json"), record));
+    return saving;
+  };
+  const judge = (trial: SearchTrial) => ({
+    onEval: (step: number, value: number) => options.callbacks?.onTrialEval?.(trial, step, value),
+    decide: (step: number): TrialStop | undefined => {
+      const d = pruner.decide(history()[trial.number], step, history());
+      return d.prune ? { state: "pruned", reason: d.reason } : undefined;
+    },
+    overBudget: () => budgetSpent(),
+  });
+  const execute = async (trial: SearchTrial, params: TrialParams): Promise<void> => {
     await options.callbacks?.onTrialStart?.(trial);
-    await runTrial(experiment, config, trial, params, {
-      dir,
-      sign,
-      objective,
-      pruner,
-      history: () => trials.map((t, i) => recordOf(t, camelParams[i], sign)),
-      overBudget: () => budgetSpent()?.message,
-      onEval: (step, value) => options.callbacks?.onTrialEval?.(trial, step, value),
+    const trialExp = experiment.set({
+      ...params,
+      ...withAbsolutePaths(config),
+      "logging.outputDir": dir,
+      "logging.name": trialName(trial.number),
     });
+    const t0 = performance.now() - trial.seconds * 1000;
+    try {
+      if (queue) await queue.run(id, dir, trial, trialExp.config, objective, judge(trial));
+      else await runInProcess(trialExp, dir, trial, objective, judge(trial));
+    } catch (e) {
+      trial.state = "failed";
+      trial.reason = (e as Error).message;
+    }
+    if (!queue) trial.seconds = (performance.now() - t0) / 1000;
     await save();
     await options.callbacks?.onTrialEnd?.(trial);
+  };
+  const concurrency = queue?.concurrency ?? 1;
+  const running = new Map<number, Promise<number>>();
+  const start = (trial: SearchTrial) =>
+    running.set(
+      trial.number,
+      execute(trial, camelParams[trial.number]).then(() => trial.number),
+    );
+  let stoppedBy: SearchResult["stoppedBy"] | undefined;
+  try {
+    await save();
+    for (const t of trials) if (t.state === "running") start(t);
+    for (;;) {
+      while (running.size < concurrency && !stoppedBy) {
+        stoppedBy = outOfBudget();
+        if (stoppedBy) break;
+        const params = await sampler.propose(history());
+        if (!params) {
+          stoppedBy = "exhausted";
+          break;
+        }
+        const trial: SearchTrial = {
+          number: trials.length,
+          params: Object.fromEntries(Object.entries(params).map(([k, v]) => [snakePath(k), v])),
+          state: "running",
+          curve: [],
+          tokens: 0,
+          seconds: 0,
+          ...("lastProposal" in sampler && sampler.lastProposal
+            ? { proposal: { ...sampler.lastProposal } }
+            : {}),
+        };
+        trials.push(trial);
+        camelParams.push(params);
+        await save();
+        start(trial);
+      }
+      if (running.size === 0) break;
+      running.delete(await Promise.race(running.values()));
+    }
+  } finally {
+    await queue?.close();
   }
   const complete = trials.filter((t) => t.state === "complete" && t.value !== undefined);
   const best = complete.sort((a, b) => sign * ((a.value as number) - (b.value as number)))[0];
-  return { dir, objective, trials, best, stoppedBy };
+  return { dir, objective, trials, best, stoppedBy: stoppedBy ?? outOfBudget() ?? "exhausted" };
 }
 
-interface TrialContext {
-  dir: string;
-  sign: number;
-  objective: Objective;
-  pruner: Pruner;
-  history: () => TrialRecord[];
-  overBudget: () => string | undefined;
-  onEval: (step: number, value: number) => void | Promise<void>;
-}
-
-/** Runs one trial to its end, recording its curve, state and reason in `trial`. */
-async function runTrial(
+/** Runs one trial in this process (continuing it from its checkpoint when an earlier attempt left one). */
+async function runInProcess(
   experiment: Experiment,
-  config: ExperimentConfig,
+  dir: string,
   trial: SearchTrial,
-  params: TrialParams,
-  c: TrialContext,
+  objective: Objective,
+  judge: TrialJudge,
 ): Promise<void> {
-  const controller = new AbortController();
-  const t0 = performance.now();
-  let stopReason: { state: "pruned" | "stopped"; reason: string } | undefined;
-  const callbacks = {
-    onStep: (e: StepEvent) => {
-      trial.tokens += e.tokens;
-      const over = c.overBudget();
-      if (over && !stopReason) {
-        stopReason = { state: "stopped", reason: over };
-        controller.abort();
-      }
+  const outcome = await trainTrial(experiment, {
+    dir,
+    name: trialName(trial.number),
+    objective,
+    progress: trial,
+    hooks: {
+      afterStep: () => judge.overBudget(),
+      afterEval: async (_p, step, value) => {
+        await judge.onEval(step, value);
+        return judge.decide(step);
+      },
     },
-    onEval: async (e: EvalEvent) => {
-      const value = c.objective.name === "loss" ? e.loss : e.metrics[c.objective.name];
-      if (value === undefined || !Number.isFinite(value)) return;
-      trial.curve.push([e.step, value]);
-      if (trial.value === undefined || c.sign * value < c.sign * trial.value) {
-        trial.value = value;
-        trial.bestStep = e.step;
-      }
-      await c.onEval(e.step, value);
-      const record = c.history()[trial.number];
-      const decision = c.pruner.decide(record, e.step, c.history());
-      if (decision.prune && !stopReason) {
-        stopReason = { state: "pruned", reason: decision.reason };
-        controller.abort();
-      }
-    },
-  };
-  try {
-    const run = await experiment
-      .set({
-        ...params,
-        "architecture.backbone": config.architecture.backbone,
-        "logging.outputDir": c.dir,
-        "logging.name": `trial-${String(trial.number).padStart(3, "0")}`,
-      })
-      .fit({ callbacks: [callbacks], signal: controller.signal, display: false });
-    trial.folder = run.store.dir;
-    await run.backbone.dispose();
-    if (stopReason) Object.assign(trial, stopReason);
-    else if (run.result.status === "completed") trial.state = "complete";
-    else {
-      trial.state = "failed";
-      trial.reason = run.result.error?.message ?? `the run ended ${run.result.status}`;
-    }
-    if (trial.state === "complete" && trial.value === undefined) {
-      trial.state = "failed";
-      trial.reason = `the run reported no '${c.objective.name}' at its evaluations; set training.evaluation_epochs or add the metric`;
-    }
-  } catch (e) {
-    trial.state = "failed";
-    trial.reason = (e as Error).message;
-  }
-  trial.seconds = (performance.now() - t0) / 1000;
+  });
+  trial.state = outcome.state;
+  trial.reason = outcome.reason;
+  trial.folder = outcome.folder;
 }

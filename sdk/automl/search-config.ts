@@ -47,6 +47,15 @@ export const SearchBlockSchema = z
     budget: z.record(z.string(), z.unknown()).optional(),
     seed: z.number().int().optional(),
     name: z.string().min(1).optional(),
+    queue: z
+      .object({
+        url: z.string().min(1),
+        name: z.string().min(1).optional(),
+        concurrency: z.number().int().positive().optional(),
+        verdict_seconds: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -108,6 +117,16 @@ export function loadSearchConfig(file: string, overrides: readonly string[] = []
     budget: checkBudget(b.budget as SearchOptions["budget"]),
     seed: b.seed,
     name: b.name,
+    ...(b.queue
+      ? {
+          queue: {
+            url: b.queue.url,
+            name: b.queue.name,
+            concurrency: b.queue.concurrency,
+            verdictSeconds: b.queue.verdict_seconds,
+          },
+        }
+      : {}),
   };
   parseSearchSpace(options.space);
   objectiveOf(options.metric);

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors";
 import type { Pruner } from "./pruners/pruner";
+import type { QueueOptions } from "./queue/queue-executor";
 import type { Sampler, SamplerContext } from "./samplers/sampler";
 import type { SearchSpaceInput } from "./search-space";
 import type { SearchTrial } from "./search-trial";
@@ -48,6 +49,17 @@ export interface SearchOptions {
   name?: string;
   /** Where the search folder is created (default: the experiment's `logging.output_dir`). */
   root?: string;
+  /**
+   * Runs the trials on workers (`tunebook worker --queue <url>`) through a BullMQ job queue on Redis, instead of
+   * one after another in this process. The search folder must be on a path every worker sees.
+   */
+  queue?: QueueOptions;
+  /**
+   * A search folder to continue (its process was killed or stopped): finished trials are kept, running ones
+   * continue from their checkpoints, and the search goes on to its budget. Space, strategy and seed must be
+   * the ones it was started with.
+   */
+  resume?: string;
   /** Stops the search after the running trial's current step. */
   signal?: AbortSignal;
   callbacks?: SearchCallbacks;

@@ -8,12 +8,18 @@ import type { SearchTrial } from "./search-trial";
 /** The contents of `search.json`. */
 export interface SearchRecord {
   version: 1;
+  /** The search's id (its trials' job ids on a queue start with it). */
+  id?: string;
   strategy: string;
   pruner: string;
   metric: Objective;
   budget: { trials?: number; seconds?: number; tokens?: number };
   seed: number;
   space: unknown;
+  /** The job queue its trials ran on, when they ran on workers. */
+  queue?: { url: string; name: string };
+  /** Seconds the search has run (over every process that ran it). */
+  elapsedSeconds?: number;
   trials: SearchTrial[];
 }
 

@@ -3,6 +3,7 @@
  * without one answer "not available yet" (exit 2).
  */
 import { installKernel, listKernels } from "../../kernel-extensions/install";
+import { runWorker } from "../automl/queue/trial-worker";
 import { serveCommand } from "../serve/serve-command";
 import { evalHandler } from "./handlers/eval-handler";
 import { exportHandler, generateHandler } from "./handlers/model-handlers";
@@ -15,6 +16,7 @@ import { type CliHandlers, registerHandlers } from "./registry";
 export const defaultHandlers: CliHandlers = {
   train: trainHandler,
   search: searchHandler,
+  worker: (input) => runWorker({ ...input, onLog: (line) => void process.stdout.write(`${line}\n`) }),
   eval: evalHandler,
   generate: generateHandler,
   export: exportHandler,

@@ -1,25 +1,14 @@
 /** The `tunebook` command-line program (commander), built from its command files. */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { Command } from "commander";
+import { tunebookVersion } from "../util";
 import { registerExperimentsCommand } from "./commands/experiments";
 import { registerKernelCommand, registerModelCommands } from "./commands/pending";
 import { registerPushCommand } from "./commands/push";
 import { registerSearchCommand } from "./commands/search";
 import { registerTrainCommand } from "./commands/train";
+import { registerWorkerCommand } from "./commands/worker";
 import { type CliHandlers, cliHandlers } from "./registry";
 import { type CliIo, processIo } from "./run-action";
-
-function packageVersion(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, "package.json");
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "tunebook") return pkg.version ?? "0.0.0";
-    }
-  }
-  return "0.0.0";
-}
 
 /** Options of {@link createProgram}. */
 export interface ProgramOptions {
@@ -43,11 +32,12 @@ export function createProgram(options: ProgramOptions = {}): Command {
   const io = options.io ?? processIo;
   const program = new Command("tunebook")
     .description("Fine-tune small language models on onnxruntime-node")
-    .version(packageVersion())
+    .version(tunebookVersion())
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerTrainCommand(program, handlers, io);
   registerSearchCommand(program, handlers, io);
+  registerWorkerCommand(program, handlers, io);
   registerModelCommands(program, handlers, io);
   registerPushCommand(program, handlers, io);
   registerKernelCommand(program, handlers, io);

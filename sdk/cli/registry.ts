@@ -44,6 +44,14 @@ export interface CliHandlers {
   train?: (input: TrainCommandInput) => Promise<void>;
   /** `tunebook search --config <file>`: runs a hyperparameter search; resolves when it ends. */
   search?: (input: SearchCommandInput) => Promise<void>;
+  /** `tunebook worker --queue <url>`: trains queued search trials until `signal` fires. */
+  worker?: (input: {
+    url: string;
+    queue: string;
+    concurrency: number;
+    lockSeconds: number;
+    signal: AbortSignal;
+  }) => Promise<void>;
   /** `tunebook eval <experiment>`: evaluates a trained experiment (optionally on another data file). */
   eval?: (input: { experiment: string; data?: string; output?: string }) => Promise<void>;
   /** `tunebook generate <model>`: prints a completion of `prompt`. */

@@ -16,6 +16,7 @@ export {
   type WriteContext,
 } from "./file-write-error";
 export { formatNumber } from "./format-number";
+export { tunebookVersion } from "./package-version";
 export { type RichDisplay, type RichValue, setRichDisplay, showRich } from "./rich-display";
 export { seededRandom } from "./seeded-random";
 export { valueAt } from "./value-at";

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { searchLeaderboard } from "../../automl/leaderboard";
-import { loadSearchConfig } from "../../automl/search-config";
+import { loadSearchConfig, type SearchConfig } from "../../automl/search-config";
 import { parseSearchSpace } from "../../automl/search-space";
 import { ConfigError } from "../../errors";
 import { checkDataFiles } from "../../train/experiment/run-inputs";
@@ -14,6 +14,33 @@ import { type CliIo, runAction } from "../run-action";
 import { withStopSignals } from "../stop-signals";
 import { formatCells } from "./experiments";
 import { collect } from "./train";
+
+/** The search options with `--queue`, `--queue-name`, `--concurrency` and `--resume` applied. */
+function withCommandLineQueue(
+  options: SearchConfig["options"],
+  opts: { queue?: string; queueName?: string; concurrency?: string; resume?: string },
+): SearchConfig["options"] {
+  const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    const message = `expected a positive integer, got '${opts.concurrency}'`;
+    throw new ConfigError([{ path: ["concurrency"], message }], { source: "tunebook search" });
+  }
+  const url = opts.queue ?? options.queue?.url;
+  if (!url && (opts.queueName || concurrency)) {
+    const message =
+      "--queue-name and --concurrency apply to a search on workers; add --queue redis://host:port";
+    throw new ConfigError([{ path: ["queue"], message }], { source: "tunebook search" });
+  }
+  const queue = url
+    ? {
+        ...options.queue,
+        url,
+        ...(opts.queueName ? { name: opts.queueName } : {}),
+        ...(concurrency ? { concurrency } : {}),
+      }
+    : undefined;
+  return { ...options, ...(queue ? { queue } : {}), ...(opts.resume ? { resume: opts.resume } : {}) };
+}
 
 /**
  * Adds the `search` command.
@@ -34,6 +61,16 @@ export function registerSearchCommand(program: Command, handlers: CliHandlers, i
     .option("-c, --config <file>", "experiment config with a `search:` block")
     .option("-s, --set <key=value>", "override a setting of the base experiment (repeatable)", collect, [])
     .option("--dry-run", "validate and print the search's space, strategy and budget, then stop")
+    .option(
+      "-q, --queue <url>",
+      "run the trials on `tunebook worker` processes through Redis at this address",
+    )
+    .option("--queue-name <name>", "with --queue: the queue's name (default tunebook)")
+    .option(
+      "--concurrency <n>",
+      "with --queue: trials queued or running at once (default: the workers listening)",
+    )
+    .option("--resume <dir>", "continue the search in this folder (its process was killed or stopped)")
     .option("--json", "with status: print JSON instead of a table")
     .action(
       runAction(
@@ -41,7 +78,16 @@ export function registerSearchCommand(program: Command, handlers: CliHandlers, i
         async (
           sub: string | undefined,
           dir: string | undefined,
-          opts: { config?: string; set: string[]; dryRun?: boolean; json?: boolean },
+          opts: {
+            config?: string;
+            set: string[];
+            dryRun?: boolean;
+            json?: boolean;
+            queue?: string;
+            queueName?: string;
+            concurrency?: string;
+            resume?: string;
+          },
         ) => {
           if (sub !== undefined && sub !== "status") {
             const message = `expected \`search --config <file>\` or \`search status <dir>\`, got '${sub}'`;
@@ -68,7 +114,9 @@ export function registerSearchCommand(program: Command, handlers: CliHandlers, i
               },
             );
           }
-          const { config, options } = loadSearchConfig(opts.config, opts.set);
+          const loaded = loadSearchConfig(opts.config, opts.set);
+          const { config } = loaded;
+          const options = withCommandLineQueue(loaded.options, opts);
           checkDataFiles(config, opts.config);
           refuseUnsupported(config);
           if (opts.dryRun) {

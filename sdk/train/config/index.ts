@@ -28,5 +28,6 @@ export {
 export { applyOverrides, resolveSettingPath } from "./overrides";
 export { type ParseConfigOptions, parseExperimentConfig } from "./parse-config";
 export { PROBLEM_TYPE_DESCRIPTIONS, PROBLEM_TYPE_NAMES, type ProblemTypeName } from "./problem-type-names";
+export { configSchemaFingerprint } from "./schema-fingerprint";
 export { describeAllowed } from "./schema-walk";
 export { editDistance } from "./suggest";

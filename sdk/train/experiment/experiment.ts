@@ -431,6 +431,27 @@ export class Experiment {
   }
 
   /**
+   * Continues one of this experiment's folders from its last checkpoint with this experiment's data and metrics
+   * (what {@link Experiment.resume} does, for an experiment whose dataset was passed in code).
+   * @param dir - an experiment folder this experiment (or one made from it with {@link set}) created
+   * @param options - subscribers, signal, display
+   * @returns the run
+   * @throws the errors of {@link Experiment.resume}
+   * @example
+   * ```ts
+   * const run = await exp.resumeFolder("experiments/capitals-20261123-101500", { display: false });
+   * ```
+   */
+  resumeFolder(dir: string, options: FitOptions = {}): Promise<Run> {
+    return Experiment.resume(dir, {
+      ...options,
+      dataset: this.state.dataset,
+      backbone: this.state.backbone,
+      metrics: [...this.state.metrics],
+    });
+  }
+
+  /**
    * Checks a resume without running it: the checkpoint it would continue from, the configuration it would run
    * (config.yaml plus `overrides`) and the settings that changed since the checkpoint.
    * @param dir - the experiment folder

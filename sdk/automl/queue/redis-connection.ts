@@ -1,0 +1,42 @@
+/** Connecting to the Redis server of a search's job queue, failing fast with the address when it is down. */
+import { Redis } from "ioredis";
+import { ConfigError } from "../../errors";
+import { QueueUnreachableError } from "./queue-unreachable-error";
+
+/**
+ * Opens an ioredis connection for BullMQ (`maxRetriesPerRequest: null`). The first connection is tried once
+ * (within `timeoutMs`); once connected, a lost connection is retried as ioredis does.
+ * @param url - `redis://[user:password@]host:port[/db]`
+ * @param timeoutMs - how long the first connection may take (default 5000)
+ * @returns the connected client
+ * @throws ConfigError for a URL that is not redis:// or rediss://; QueueUnreachableError when nothing answers
+ * @example
+ * ```ts
+ * const redis = await connectRedis("redis://127.0.0.1:6379");
+ * ```
+ */
+export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis> {
+  if (!/^rediss?:\/\//.test(url)) {
+    const message = `expected a Redis address like redis://127.0.0.1:6379, got '${url}'`;
+    throw new ConfigError([{ path: ["queue", "url"], message }], { source: "search queue" });
+  }
+  let connected = false;
+  let lastError = "no answer";
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    connectTimeout: timeoutMs,
+    retryStrategy: (times) => (connected ? Math.min(times * 200, 2000) : null),
+  });
+  redis.on("error", (e: Error) => {
+    lastError = e.message;
+  });
+  try {
+    await redis.connect();
+    connected = true;
+  } catch (e) {
+    redis.disconnect();
+    throw new QueueUnreachableError(url, (e as Error).message || lastError, { cause: e });
+  }
+  return redis;
+}
