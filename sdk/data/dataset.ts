@@ -208,6 +208,18 @@ export class Dataset {
   }
 
   /**
+   * The column mapping in force: the one set with {@link columns}, or the one chosen from the column names.
+   * @returns the mapping (defaults applied)
+   * @example
+   * ```ts
+   * const rejected = data.columns({ ...data.columnMapping(), answer: "rejected" });
+   * ```
+   */
+  columnMapping(): ColumnMapping {
+    return this.state.mapping ?? defaultMapping(this.state.table.columns);
+  }
+
+  /**
    * Sets the column mapping (see `ColumnMappingSchema`).
    * @param mapping - e.g. `{ prompt: "instruction", answer: "output" }`, `{ messages: "messages" }`, `{ text: "body" }`
    * @returns a new dataset with the mapping
@@ -274,8 +286,7 @@ export class Dataset {
   }
 
   private mappedExamples(onWarning: WarningHandler = warnOnStderr): Example[] {
-    const mapping = this.state.mapping ?? defaultMapping(this.state.table.columns);
-    return mapRecordsToExamples(this.state.table, mapping, onWarning);
+    return mapRecordsToExamples(this.state.table, this.columnMapping(), onWarning);
   }
 
   /** Applies the sample to `items` when it covers `split` (a sample without `splits` covers the whole data). */

@@ -20,6 +20,7 @@ export { type FormatOptions, type FormatOptionsInput, FormatOptionsSchema } from
 export { packExamples } from "./pack-examples";
 export { iterateJsonl, type JsonlLine } from "./readers/read-jsonl";
 export type { TextReadOptions } from "./readers/text-check";
+export { mixSeeds, seededPermutation } from "./rng";
 export type { DatasetSummary, PlotlyFigure, TokenStats } from "./summary";
 export type { DataRecord } from "./table";
 export { TableView } from "./table-view";

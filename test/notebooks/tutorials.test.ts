@@ -479,3 +479,34 @@ test("automl.ipynb: a TPE + ASHA search whose leaderboard agrees with every tria
   assert.equal(Number(best[1]), complete[0]!.number);
   assertClose(best[2]!, complete[0]!.value, "best value");
 });
+
+test("dpo.ipynb: preference pairs from the demo data; reward accuracy and margin rise and are charted", () => {
+  const { notebook: nb, seconds } = runner.execute("dpo");
+  assertClean(nb);
+  assert.ok(seconds < 90, `ran in ${seconds} s`);
+  const bar = progressOf(nb, "exp.fit()");
+  assert.match(bar, /data-status="completed"/);
+  const charts = plotly(nb).charts;
+  assert.equal(charts.length, 1);
+  const t = traces(charts[0]!);
+  for (const name of ["train loss", "validation loss", "reward_accuracy", "reward_margin"])
+    assert.ok(t.get(name)?.y.every(Number.isFinite), `chart trace ${name}: ${[...t.keys()]}`);
+  const out = cellWith(nb, "reward accuracy").outputs.map(outputText).join("");
+  const folder = /experiment folder: (.*)/.exec(out);
+  assert.ok(folder, out);
+  // The printed numbers are the experiment folder's own evaluation records.
+  const { evals } = metricsOf(folder[1]!);
+  assert.equal(evals.length, 3, "before training, mid-epoch and at the end");
+  const [first, last] = [evals[0]!.metrics!, evals.at(-1)!.metrics!];
+  assert.equal(first.reward_accuracy, 0, "policy = reference before the first step");
+  assert.ok(last.reward_accuracy >= 0.9, `final reward accuracy ${last.reward_accuracy}`);
+  assert.ok(
+    last.reward_margin > first.reward_margin + 1,
+    `margin ${first.reward_margin} → ${last.reward_margin}`,
+  );
+  assert.match(
+    out,
+    new RegExp(`reward accuracy ${last.reward_accuracy.toFixed(3)}, margin ${last.reward_margin.toFixed(3)}`),
+  );
+  assert.match(out, /status completed, best reward_accuracy/);
+});

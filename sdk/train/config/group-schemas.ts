@@ -39,7 +39,17 @@ export const datasetSchema = z
       .default(["prompt"])
       .describe("prompt column, or several columns joined with `prompt_column_separator`"),
     promptColumnSeparator: z.string().default("\n\n").describe("text placed between several prompt columns"),
-    answerColumn: optionalString().default("answer").describe("column holding the answer to learn"),
+    answerColumn: optionalString()
+      .default("answer")
+      .describe("column holding the answer to learn (dpo: the chosen answer)"),
+    rejectedAnswerColumn: optionalString()
+      .default(null)
+      .describe("dpo: column holding the rejected answer of each pair (required for problem_type dpo)"),
+    rejectedPromptColumn: optionalString()
+      .default(null)
+      .describe(
+        "dpo: column holding the rejected answer's own prompt; null = the same prompt as the chosen one",
+      ),
     idColumn: optionalString().default(null).describe("column with a unique record id (for chained chats)"),
     parentIdColumn: optionalString()
       .default(null)
@@ -189,6 +199,30 @@ export const trainingSchema = z
         "how an accumulated step averages: over all target tokens (one big batch) or the mean of micro-batch means",
       ),
     learningRate: z.number().gt(0).max(1).default(1e-4).describe("peak learning rate"),
+    lossFunction: optionalString()
+      .default(null)
+      .describe(
+        "the loss; null = the problem type's default. dpo: DPOLoss (default), DPOHingeLoss, DPOIPOLoss, KTOPairLoss, CPOLoss, SimPOLoss, ORPOLoss",
+      ),
+    beta: z
+      .number()
+      .gt(0)
+      .max(100)
+      .default(0.2)
+      .describe("dpo: the temperature β of the preference loss (IPO's τ, ORPO's λ)"),
+    simpoGamma: z.number().min(0).max(100).default(1).describe("dpo: SimPOLoss's target reward margin γ"),
+    labelSmoothing: z
+      .number()
+      .min(0)
+      .lt(0.5)
+      .default(0)
+      .describe("dpo: conservative-DPO label smoothing ε of DPOLoss, CPOLoss and SimPOLoss"),
+    cpoAlpha: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe("dpo: weight of CPOLoss's NLL term on the chosen answers (0 = H2O LLM Studio's CPOLoss)"),
     schedule: z.enum(["cosine", "linear", "constant"]).default("cosine").describe("decay after warmup"),
     warmupEpochs: z
       .number()

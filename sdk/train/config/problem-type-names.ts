@@ -6,6 +6,7 @@
 /** Every problem type, with the one-line description the config schema shows. */
 export const PROBLEM_TYPE_DESCRIPTIONS = {
   causal_lm: "causal language modeling: learn to write the answer after the prompt",
+  dpo: "preference optimisation (DPO and its family): prefer the chosen answer of each pair to the rejected one",
 } as const;
 
 /** A `problem_type` value. */

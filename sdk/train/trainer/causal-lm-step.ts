@@ -6,7 +6,6 @@
  * op over chunks of the vocabulary (`linearCrossEntropy`): the `[B·T, V]` logits are never materialised.
  * Dimension letters: B batch, T time, C hidden, V vocabulary.
  */
-import path from "node:path";
 import type { Batch } from "../../data";
 import {
   crossEntropy,
@@ -14,26 +13,20 @@ import {
   linearCrossEntropy,
   reshape,
   type Tensor,
-  TrainStep,
   tensorValue,
 } from "../../engine";
 import type { Backbone, DecoderGraph } from "../../models";
+import { type BackboneStep, type BackboneStepSettings, compileBackboneStep } from "./backbone-step";
 import { frozenLmHead } from "./frozen-lm-head";
 
 /** Options of {@link createCausalLmStep}. */
-export interface CausalLmStepOptions {
+export interface CausalLmStepOptions extends BackboneStepSettings {
   /** The model; its LoRA adapters are trained, or every weight with `trainBase`. */
   backbone: Backbone;
   /** Full fine-tuning: train every backbone weight (small models only). */
   trainBase?: boolean;
-  /** AdamW settings. */
-  optimizer?: { beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
-  /** Clip the global gradient norm to this (0 or absent: no clipping). */
-  maxGradNorm?: number;
   /** NEFTune noise α on the embeddings (0 or absent: none); a negative dropout seed turns it off. */
   neftuneAlpha?: number;
-  /** Build the gradient-accumulation variant. */
-  accumulate?: boolean;
   /** Recompute each decoder layer in the backward instead of keeping its activations (less memory, slower). */
   gradientCheckpointing?: boolean;
   /**
@@ -41,8 +34,6 @@ export interface CausalLmStepOptions {
    * samples packed in a row; {@link batchFeeds} feeds them (packed and unpacked batches alike).
    */
   packing?: boolean;
-  /** File name of the step model inside the backbone's folder (default `train-step.onnx`). */
-  fileName?: string;
   /**
    * Vocabulary rows per chunk of the fused LM head and cross-entropy, used when the head is frozen (default
    * 8192, `DEFAULT_LOSS_CHUNK_SIZE`); 0 keeps the plain head and `crossEntropy`, which materialise the
@@ -52,19 +43,9 @@ export interface CausalLmStepOptions {
 }
 
 /** A compiled causal-LM step and the names of what it trains. */
-export interface CausalLmStep {
-  step: TrainStep;
-  /** Trainable tensor names (PEFT names for LoRA, Hugging Face names for full fine-tuning). */
-  paramNames: string[];
-  /** Their shapes, by name. */
-  shapes: Record<string, number[]>;
+export interface CausalLmStep extends BackboneStep {
   /** Whether the step takes `segment_ids` (built with `packing`). */
   packing: boolean;
-}
-
-/** Norm weights and biases are not decayed (the usual AdamW practice). */
-function isNoDecay(name: string): boolean {
-  return name.endsWith(".bias") || /norm\.weight$/.test(name);
 }
 
 /**
@@ -88,27 +69,13 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     gradientCheckpointing: options.gradientCheckpointing,
     packing: options.packing,
   });
-  const params = built.trainableParams;
-  if (params.length === 0) {
-    throw new Error("nothing to train: load the backbone with `lora` settings, or train the full model");
-  }
   const { loss, train } = causalLmLoss(built, options.lossChunkSize);
-  const paramNames = params.map((p) => (p.source.kind === "param" ? p.source.name : ""));
-  const step = await TrainStep.create({
-    loss,
-    params,
-    optimizer: options.optimizer,
-    noDecay: new Set(paramNames.filter(isNoDecay)),
-    maxGradNorm: options.maxGradNorm || undefined,
-    accumulate: options.accumulate,
-    train,
-    compile: {
-      modelPath: path.join(backbone.folder, options.fileName ?? "train-step.onnx"),
-      ...backbone.sessionOptions,
-    },
-  });
-  const shapes = Object.fromEntries(params.map((p, i) => [paramNames[i], [...p.shape] as number[]]));
-  return { step, paramNames, shapes, packing: options.packing === true };
+  const compiled = await compileBackboneStep(
+    backbone,
+    { loss, params: built.trainableParams, train },
+    options,
+  );
+  return { ...compiled, packing: options.packing === true };
 }
 
 /**
