@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import YAML from "yaml";
-import { Backbone, ExportError, exportMergedModel, saveLoraAdapter } from "../../sdk/models";
+import { Backbone, ExportError, exportMergedModel, LINEAR_MODULES, saveLoraAdapter } from "../../sdk/models";
 import { makeTinyCheckpoint, readSafetensors, runReferenceScript } from "../reference";
 import { torchReferences } from "../reference/torch-reference";
 import { BATCH, maxAbsError } from "./compare";
@@ -251,7 +251,7 @@ function toNested(l: { dims: readonly [number, number, number]; data: Float32Arr
 }
 
 test("an f16 base merges into float16 files; an int8/int4 base merges its dequantized weights into the source dtype", async () => {
-  const all = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+  const all = [...LINEAR_MODULES];
   const f16Base = await makeTinyCheckpoint({
     arch: "mistral",
     seed: 35,
