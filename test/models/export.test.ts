@@ -1,7 +1,8 @@
 /**
  * exportMergedModel: a merged export reloads without LoRA to the LoRA backbone's logits (≤ 1e-5), the PyTorch
  * reference agrees on the exported folder, and peft_merge_reference.py (PEFT's merge rule, in torch) finds the
- * merged weights and layer outputs equal; bf16/f16 bases export as float32; a LoRA on a tied head unties it;
+ * merged weights and layer outputs equal; bf16/f16 bases export in their dtype (float32 on request); a LoRA on a
+ * tied head unties it;
  * sharding; full fine-tuning; tokenizer, chat template and model card; refusing to overwrite.
  */
 import assert from "node:assert/strict";
@@ -18,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import YAML from "yaml";
-import { Backbone, ExportError, exportMergedModel, saveLoraAdapter } from "../../sdk/models";
+import { Backbone, ExportError, exportMergedModel, LINEAR_MODULES, saveLoraAdapter } from "../../sdk/models";
 import { makeTinyCheckpoint, readSafetensors, runReferenceScript } from "../reference";
 import { torchReferences } from "../reference/torch-reference";
 import { BATCH, maxAbsError } from "./compare";
@@ -41,7 +42,16 @@ function readJson(file: string): Record<string, unknown> {
 }
 
 interface MergeCheck {
-  modules: Record<string, { lora_max_abs: number; weight_max_abs: number; output_max_abs: number }>;
+  modules: Record<
+    string,
+    {
+      lora_max_abs: number;
+      weight_max_abs: number;
+      output_max_abs: number;
+      rounded_mismatch: number;
+      rounded_max_ulps: number;
+    }
+  >;
   unchanged_max_abs: number;
   missing: string[];
   extra: string[];
@@ -50,31 +60,43 @@ interface MergeCheck {
 }
 
 /** Runs peft_merge_reference.py: PEFT's merge of base + adapter, in torch, against the exported folder. */
-async function mergeCheck(base: string, adapter: string, exported: string): Promise<MergeCheck> {
+async function mergeCheck(
+  base: string,
+  adapter: string,
+  exported: string,
+  dequantize?: 8 | 4,
+): Promise<MergeCheck> {
   const out = path.join(tmp, `merge-${path.basename(exported)}.json`);
   await runReferenceScript(process.env.TUNEBOOK_PYTHON ?? "/usr/bin/python3", "peft_merge_reference.py", [
-    "--base",
-    base,
-    "--adapter",
-    adapter,
-    "--exported",
-    exported,
-    "--out",
-    out,
+    ...["--base", base, "--adapter", adapter, "--exported", exported, "--out", out],
+    ...(dequantize ? ["--dequantize", `${dequantize}`] : []),
   ]);
   return JSON.parse(readFileSync(out, "utf8"));
 }
 
-function assertMerged(check: MergeCheck, label: string, modules: number): void {
+/**
+ * The merge of every adapted module equals PEFT's float32 merge (float32 exports: ≤ 1e-6; a 16-bit dtype: the
+ * float32 merge rounded to it, but for the few elements one float32 rounding away from a 16-bit tie, ≤ 1 ulp).
+ */
+function assertMerged(check: MergeCheck, label: string, modules: number, dtype = "float32"): void {
+  const storage = { float32: "F32", bfloat16: "BF16", float16: "F16" }[dtype];
   assert.equal(Object.keys(check.modules).length, modules, `${label}: adapted modules`);
   for (const [m, c] of Object.entries(check.modules)) {
     assert.ok(c.lora_max_abs > 1e-3, `${label} ${m}: the adapter is not a no-op (${c.lora_max_abs})`);
-    assert.ok(c.weight_max_abs <= 1e-6, `${label} ${m}: merged weight error ${c.weight_max_abs}`);
-    assert.ok(c.output_max_abs <= 1e-5, `${label} ${m}: layer output error ${c.output_max_abs}`);
+    if (dtype === "float32") {
+      assert.ok(c.weight_max_abs <= 1e-6, `${label} ${m}: merged weight error ${c.weight_max_abs}`);
+      assert.ok(c.output_max_abs <= 1e-5, `${label} ${m}: layer output error ${c.output_max_abs}`);
+    } else {
+      const { rounded_mismatch: n, rounded_max_ulps: ulps } = c;
+      assert.ok(
+        n <= 3 && ulps <= 1.0001,
+        `${label} ${m}: ${n} elements off the rounded merge by up to ${ulps} ulp`,
+      );
+    }
   }
-  assert.equal(check.unchanged_max_abs, 0, `${label}: other weights exactly the base's (widened to f32)`);
+  assert.equal(check.unchanged_max_abs, 0, `${label}: other weights exactly the base's`);
   assert.deepEqual([check.missing, check.extra], [[], []], `${label}: same tensor names`);
-  assert.deepEqual([check.dtypes, check.torch_dtype], [["F32"], "float32"], `${label}: float32`);
+  assert.deepEqual([check.dtypes, check.torch_dtype], [[storage], dtype], `${label}: ${dtype}`);
 }
 
 test("merged LoRA exports (bf16 untied, tied head with sharding) reload equal and match PyTorch", async () => {
@@ -94,6 +116,7 @@ test("merged LoRA exports (bf16 untied, tied head with sharding) reload equal an
   const llamaOut = await exportMergedModel({
     backbone: llama,
     dir: path.join(tmp, "llama-merged"),
+    dtype: "float32",
     modelCard: {
       baseModel: "org/tiny-llama",
       trainingConfig: {
@@ -175,6 +198,19 @@ test("merged LoRA exports (bf16 untied, tied head with sharding) reload equal an
     assert.ok(err <= 1e-4, `PyTorch on the export: max abs error ${err.toExponential(2)}`);
   }
   assertMerged(await mergeCheck(llamaBase, path.join(llamaBase, "adapter"), llamaOut.dir), "llama", 15);
+  // The same merge in the source dtype (the default): bfloat16 files, torch_dtype kept.
+  const llama16 = await exportMergedModel({
+    backbone: llama,
+    dir: path.join(tmp, "llama-bf16"),
+    modelCard: false,
+  });
+  assert.equal(readJson(path.join(llama16.dir, "config.json")).torch_dtype, "bfloat16");
+  assertMerged(
+    await mergeCheck(llamaBase, path.join(llamaBase, "adapter"), llama16.dir),
+    "llama bf16",
+    15,
+    "bfloat16",
+  );
   assertMerged(await mergeCheck(gemmaBase, gemmaAdapter, gemmaOut.dir), "gemma", 2 + 1);
 
   // Tokenizer, chat template, generation config and model card.
@@ -214,7 +250,52 @@ function toNested(l: { dims: readonly [number, number, number]; data: Float32Arr
   );
 }
 
-test("full fine-tuning of an f16 base exports the trained weights as float32", async () => {
+test("an f16 base merges into float16 files; an int8/int4 base merges its dequantized weights into the source dtype", async () => {
+  const all = [...LINEAR_MODULES];
+  const f16Base = await makeTinyCheckpoint({
+    arch: "mistral",
+    seed: 35,
+    dtype: "float16",
+    lora: { targets: all },
+  });
+  const adapter = path.join(f16Base, "adapter");
+  const f16 = await load(f16Base, { adapter, tokenizer: false });
+  const f16Out = await exportMergedModel({
+    backbone: f16,
+    dir: path.join(tmp, "mistral-f16"),
+    modelCard: false,
+  });
+  assertMerged(await mergeCheck(f16Base, adapter, f16Out.dir), "mistral f16", 14, "float16");
+  // QLoRA-style: the adapter was trained on the dequantized base Ŵ; the export is Ŵ + scale·B·A in bfloat16.
+  const bf16Base = await makeTinyCheckpoint({
+    arch: "qwen2",
+    seed: 36,
+    dtype: "bfloat16",
+    lora: { targets: all },
+  });
+  const qAdapter = path.join(bf16Base, "adapter");
+  for (const [dtype, bits] of [
+    ["int8", 8],
+    ["int4", 4],
+  ] as const) {
+    const quantized = await load(bf16Base, { adapter: qAdapter, tokenizer: false, dtype });
+    const out = await exportMergedModel({
+      backbone: quantized,
+      dir: path.join(tmp, `qwen2-${dtype}`),
+      modelCard: false,
+    });
+    assertMerged(await mergeCheck(bf16Base, qAdapter, out.dir, bits), `qwen2 ${dtype}`, 14, "bfloat16");
+    // (Merged into the original weights instead, int8's and int4's quantization error would show as thousands
+    // of elements off by many ulp.) A float32 export holds the float32 merge of Ŵ itself.
+    if (bits === 8) {
+      const f32 = path.join(tmp, `qwen2-${dtype}-f32`);
+      await exportMergedModel({ backbone: quantized, dir: f32, dtype: "float32", modelCard: false });
+      assertMerged(await mergeCheck(bf16Base, qAdapter, f32, bits), `qwen2 ${dtype} float32`, 14);
+    }
+  }
+});
+
+test("full fine-tuning of an f16 base exports the trained weights as float32 on request", async () => {
   const base = await makeTinyCheckpoint({ arch: "qwen3", seed: 33, dtype: "float16" });
   const backbone = await load(base, { tokenizer: false });
   const names = ["model.norm.weight", "model.layers.1.mlp.up_proj.weight", "model.embed_tokens.weight"];
@@ -231,6 +312,7 @@ test("full fine-tuning of an f16 base exports the trained weights as float32", a
   const out = await exportMergedModel({
     backbone,
     dir: path.join(tmp, "qwen3-full"),
+    dtype: "float32",
     chatTemplate: "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}",
   });
   assert.deepEqual(out.mergedModules, []);

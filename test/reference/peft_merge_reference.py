@@ -7,13 +7,22 @@ one of `target_modules`; the unmerged forward is `x W^T + scaling * (x A^T) B^T`
 PEFT itself is not installable here (no PyPI), and neither is the `safetensors` package: files are read with the
 hand-written reader in safetensors_io.py.
 
+With `--dequantize 8|4` the base's linear weights (`*_proj.weight`, `lm_head.weight`) are first replaced by the
+values a quantized tunebook base computes with (the adapter was trained on them), written here from the scheme's
+description in sdk/engine/ops/quant-pack.ts: per row S = max|w| / 127 (int8) or max|w| / 112 (int4); int8
+q = round(w / S); int4 blocks of 32 along the input, scale S·m for the m among the smallest one covering the
+block's largest value and the three below it with the least squared error, q = clamp(round(w / (S·m)), -8, 7);
+Ŵ = float32(S) · q · m (round: half up, as JavaScript's Math.round).
+
 Usage:
-    peft_merge_reference.py --base DIR --adapter DIR [--exported DIR] --out result.json
+    peft_merge_reference.py --base DIR --adapter DIR [--exported DIR] [--dequantize 8|4] --out result.json
 
 Output JSON: scale, r, and per adapted module `lora_max_abs` (largest |scaling * x A^T B^T|, to show the adapter
 is not a no-op) and, with --exported, `weight_max_abs` (|W_exported - merged|), `output_max_abs` (largest
 |x W_exported^T - unmerged forward|); `unchanged_max_abs` (other tensors vs the base), `missing`/`extra` names,
-`dtypes` of the exported files and the exported config's `torch_dtype`.
+`dtypes` of the exported files and the exported config's `torch_dtype`; `rounded_mismatch` (elements of the
+exported weight that differ from the float32 merge rounded to the exported `torch_dtype`) and `rounded_max_ulps`
+(their largest difference in units in the last place of that dtype).
 """
 
 import argparse
@@ -23,6 +32,8 @@ import os
 import re
 import struct
 import sys
+
+import numpy as np
 
 sys.dont_write_bytecode = True
 
@@ -46,6 +57,7 @@ def parse_args(argv):
     p.add_argument("--exported", default=None, help="a merged export of base + adapter to check")
     p.add_argument("--out", required=True)
     p.add_argument("--rows", type=int, default=5, help="random input rows per module")
+    p.add_argument("--dequantize", type=int, choices=[4, 8], default=None, help="quantized base (bits)")
     return p.parse_args(argv)
 
 
@@ -101,11 +113,47 @@ def check_module(cfg, module, pair, weight):
         raise SystemExit(f"{module}: A {tuple(pair['A'].shape)}, B {tuple(pair['B'].shape)}; weight {weight.shape}")
 
 
+def js_round(x):
+    return np.floor(x + 0.5)
+
+
+def dequantize(w, bits):
+    """The dequantized float32 weight a tunebook int8/int4 base computes with (see the module docstring)."""
+    w = w.astype(np.float32)
+    out = np.empty_like(w)
+    for o, row in enumerate(w.astype(np.float64)):
+        row_max = float(np.abs(row).max())
+        S = (row_max / 127 if bits == 8 else row_max / 112) if row_max > 0 else 1.0
+        S32 = np.float32(S)
+        if bits == 8:
+            out[o] = S32 * np.clip(js_round(row / S), -127, 127).astype(np.float32)
+            continue
+        for b in range(0, row.size, 32):
+            block = row[b : b + 32]
+            top = min(16, max(1, math.ceil(float(np.abs(block).max()) / (7 * S) - 1e-6)))
+            best, best_err = top, math.inf
+            for m in range(top, max(1, top - 3) - 1, -1):
+                q = np.clip(js_round(block / (S * m)), -8, 7)
+                err = float(((q * (S * m) - block) ** 2).sum())
+                if err < best_err:
+                    best, best_err = m, err
+            q = np.clip(js_round(block / (S * best)), -8, 7)
+            out[o, b : b + 32] = S32 * (q * best).astype(np.float32)
+    return out
+
+
+def is_quantized_linear(name, value):
+    return value.ndim == 2 and (name.endswith("_proj.weight") or name == "lm_head.weight")
+
+
 def main(argv):
     args = parse_args(argv)
     torch.manual_seed(0)
     config = read_json(os.path.join(args.base, "config.json"))
-    base = {k: torch.from_numpy(v.copy()).float() for k, v in read_checkpoint_weights(args.base).items()}
+    stored = read_checkpoint_weights(args.base)
+    if args.dequantize:
+        stored = {k: dequantize(v, args.dequantize) if is_quantized_linear(k, v) else v for k, v in stored.items()}
+    base = {k: torch.from_numpy(v.copy()).float() for k, v in stored.items()}
     cfg, pairs = load_adapter(args.adapter)
     r = cfg["r"]
     scale = cfg["lora_alpha"] / (math.sqrt(r) if cfg.get("use_rslora") else r)
@@ -130,11 +178,21 @@ def main(argv):
             got = exported[f"{module}.weight"].float()
             entry["weight_max_abs"] = (got - merged).abs().max().item()
             entry["output_max_abs"] = (x @ got.T - unmerged).abs().max().item()
+            dtype = getattr(torch, result["torch_dtype"] or "float32")
+            rounded = merged.to(dtype).float()
+            diff = (got - rounded).abs()
+            info = torch.finfo(dtype)
+            ulp = torch.clamp(rounded.abs() * info.eps, min=info.tiny * info.eps)
+            entry["rounded_mismatch"] = int((diff > 0).sum().item())
+            entry["rounded_max_ulps"] = (diff / ulp).max().item()
         result["modules"][module] = entry
     if exported is not None:
         adapted = {f"{m}.weight" for m in pairs}
         others = [k for k in base if k not in adapted and k in exported]
-        result["unchanged_max_abs"] = max((exported[k].float() - base[k]).abs().max().item() for k in others)
+        as_exported = getattr(torch, result["torch_dtype"] or "float32")
+        result["unchanged_max_abs"] = max(
+            (exported[k].float() - base[k].to(as_exported).float()).abs().max().item() for k in others
+        )
         result["missing"] = sorted(k for k in base if k not in exported)
         result["extra"] = sorted(k for k in exported if k not in base and k not in adapted)
     with open(args.out, "w", encoding="utf-8") as f:

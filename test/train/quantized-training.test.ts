@@ -1,8 +1,9 @@
 /**
  * LoRA training on a quantized frozen base (`architecture.backbone_dtype` int4/int8) on a tiny Llama: the loss
  * falls, a cancelled run resumed from its checkpoint ends bit for bit like an
- * uninterrupted one, and the merged export of the quantized-base run equals the float32 merge of the same
- * adapter (the merge reads the original weights, as QLoRA users expect).
+ * uninterrupted one, and the merged export of the quantized-base run: by default the adapter merged into the
+ * dequantized weights it was trained on (closer to the trained model's logits than the merge into the original
+ * weights), and with `quantizedBase: "original"` the float32 merge of the same adapter byte for byte.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -24,7 +25,7 @@ async function experiment(dtype: "int8" | "int4", epochs: number) {
     .metrics(Metrics.perplexity());
 }
 
-test("LoRA on an int4 base learns, and its merged export equals the float32 merge of the same adapter", async () => {
+test("LoRA on an int4 base learns; its merged export is the dequantized merge, or on request the float32 original merge", async () => {
   const run = await (await experiment("int4", 3)).fit({ display: false });
   try {
     assert.equal(run.status, "completed", run.error?.message);
@@ -32,7 +33,9 @@ test("LoRA on an int4 base learns, and its merged export equals the float32 merg
     assert.ok(l.at(-1)! < l[0] * 0.7, `loss should fall: ${l[0]} → ${l.at(-1)}`);
     assert.equal(run.backbone.dtype, "int4");
     const out = path.join(experimentsRoot(), "merged-int4");
-    await exportMergedModel({ backbone: run.backbone, dir: out });
+    await exportMergedModel({ backbone: run.backbone, dir: out, quantizedBase: "original" });
+    const trained = path.join(experimentsRoot(), "merged-int4-dequantized");
+    await exportMergedModel({ backbone: run.backbone, dir: trained });
     const f32 = await Backbone.load(run.backbone.modelDir.dir, {
       lora: { r: 4, alpha: 8, targetModules: "all-linear" },
     });
@@ -42,6 +45,26 @@ test("LoRA on an int4 base learns, and its merged export equals the float32 merg
       await exportMergedModel({ backbone: f32, dir: ref });
       const read = (d: string) => readFileSync(path.join(d, "model.safetensors"));
       assert.ok(read(out).equals(read(ref)), "merged weights equal the float32 merge byte for byte");
+      // The default export computes what was trained: nearer the int4 model's logits than the original merge.
+      const ids = [[5, 17, 300, 42, 7, 99, 12, 250, 3, 81, 64, 500]];
+      const want = (await run.backbone.logits(ids)).data;
+      const gap = async (dir: string) => {
+        const b = await Backbone.load(dir, { tokenizer: false });
+        try {
+          const got = (await b.logits(ids)).data;
+          return Math.sqrt(got.reduce((s, v, i) => s + (v - want[i]) ** 2, 0) / want.length);
+        } finally {
+          await b.dispose();
+        }
+      };
+      const [dequantized, original] = [await gap(trained), await gap(out)];
+      console.log(
+        `# int4 merged export, RMS logit gap to the trained model: dequantized ${dequantized}, original ${original}`,
+      );
+      assert.ok(
+        dequantized < original / 2,
+        `RMS logit gap: dequantized ${dequantized} vs original ${original}`,
+      );
     } finally {
       await f32.dispose();
     }

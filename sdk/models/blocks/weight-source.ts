@@ -5,7 +5,7 @@
  */
 import { closeSync, copyFileSync, linkSync, openSync, readSync, writeSync } from "node:fs";
 import path from "node:path";
-import type { ParamData, QuantBits } from "../../engine";
+import { type ParamData, packWeight, type QuantBits, unpackWeight } from "../../engine";
 import type { WeightIndex } from "../hf-dir";
 import { isQuantizedLinear, type QuantCacheFile, quantizedShard } from "../quant/quant-cache";
 import { bfloat16ToFloat32, float16ToFloat32, type TensorRef } from "../safetensors";
@@ -185,6 +185,27 @@ export class WeightSource {
     const override = this.overrides.get(name);
     if (override) return Float32Array.from(override);
     return toFloat32(ref);
+  }
+
+  /**
+   * The values the model computes with: for a frozen linear weight this source quantizes, the dequantized `Ŵ`
+   * (the same quantization as the cache, recomputed), else {@link values} (a trained value, or the stored one).
+   * @param graphName - tensor name (or a stored alias)
+   * @param shape - expected shape
+   * @returns a fresh float32 copy
+   * @throws {@link WeightMismatchError} when the tensor is missing, has another shape, or is not a float
+   * @example
+   * ```ts
+   * const w = source.computedValues("model.layers.0.mlp.up_proj.weight", [128, 64]); // Ŵ of an int4 base
+   * ```
+   */
+  computedValues(graphName: string, shape: readonly number[]): Float32Array {
+    const name = this.storedName(graphName);
+    const ref = this.check(name, shape);
+    const values = this.values(graphName, shape);
+    const bits = this.options.quantBits;
+    if (!bits || this.overrides.has(name) || !isQuantizedLinear(ref)) return values;
+    return unpackWeight(packWeight(values, shape[0], shape[1], bits));
   }
 
   /**

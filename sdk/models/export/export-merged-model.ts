@@ -1,7 +1,7 @@
 /**
- * Exports a trained backbone as a complete Hugging Face model directory: LoRA adapters merged into float32
- * weights (or the fully fine-tuned weights), the base config, tokenizer, chat template, generation config and a
- * model card. The folder is written atomically and loads with `Backbone.load` and transformers'
+ * Exports a trained backbone as a complete Hugging Face model directory: LoRA adapters merged into the weights
+ * (or the fully fine-tuned weights), stored in the base checkpoint's dtype (or the one asked for), the base
+ * config, tokenizer, chat template, generation config and a model card. The folder is written atomically and loads with `Backbone.load` and transformers'
  * `AutoModelForCausalLM.from_pretrained` without PEFT.
  */
 import { copyFile, readFile } from "node:fs/promises";
@@ -10,6 +10,7 @@ import { z } from "zod";
 import { writeFileAtomic, writeJsonAtomic } from "../../util";
 import type { Backbone } from "../backbone";
 import { parseOptions } from "../errors";
+import type { SafetensorsDtype } from "../safetensors";
 import { writeSafetensors } from "../safetensors";
 import { writeDirAtomic } from "./atomic-dir";
 import { EXPORT_MARKER, ProtectedFoldersSchema } from "./export-target";
@@ -34,6 +35,18 @@ export const TOKENIZER_FILES = [
 /** Files copied from the base model folder when present: tokenizer, chat template, generation config. */
 export const COPIED_FILES = [...TOKENIZER_FILES, "generation_config.json"] as const;
 
+/** The `dtype`s of {@link exportMergedModel}: the base checkpoint's (`source`), or one for every tensor. */
+export const MERGED_DTYPES = ["source", "float32", "float16", "bfloat16"] as const;
+
+/** safetensors dtype of each Hugging Face `torch_dtype` name, and back. */
+const STORAGE: Readonly<Record<string, SafetensorsDtype>> = {
+  float32: "F32",
+  float16: "F16",
+  bfloat16: "BF16",
+};
+const TORCH_NAME: Readonly<Record<string, string>> = { F32: "float32", F16: "float16", BF16: "bfloat16" };
+const BYTES: Readonly<Record<string, number>> = { F32: 4, F16: 2, BF16: 2 };
+
 /** Schema of {@link ExportMergedModelOptions}. */
 export const ExportMergedModelOptionsSchema = z
   .object({
@@ -47,6 +60,18 @@ export const ExportMergedModelOptionsSchema = z
     maxShardSize: ShardSizeSchema.default("5GB"),
     /** A chat template to store in tokenizer_config.json instead of the base model's. */
     chatTemplate: z.string().min(1).optional(),
+    /**
+     * The dtype of the written weights: `source` (default) keeps each tensor's dtype in the base checkpoint
+     * (a bfloat16 model stays bfloat16, a quantized base is written in the dtype it was loaded from), or
+     * `float32`, `float16`, `bfloat16` for every tensor. The merge itself is computed in float32 and rounded once.
+     */
+    dtype: z.enum(MERGED_DTYPES).default("source"),
+    /**
+     * A quantized (int8/int4) base: merge the adapter into the `dequantized` weights the model was trained on
+     * (default: the export computes what was trained, as Unsloth merges QLoRA), or into the checkpoint's
+     * `original` float weights (as PEFT's `merge_and_unload` on a full-precision base). No effect otherwise.
+     */
+    quantizedBase: z.enum(["dequantized", "original"]).default("dequantized"),
     /** The model card (README.md) contents, or `false` for none. */
     modelCard: z.union([z.literal(false), ModelCardOptionsSchema]).default({}),
     /** More folders `dir` may not be, contain or lie inside (the base model folder is always protected). */
@@ -73,11 +98,14 @@ type Parsed = z.output<typeof ExportMergedModelOptionsSchema>;
 
 /**
  * Exports a backbone as a Hugging Face model directory with merged weights (W' = W + scale · B · A for each
- * adapted module), float32 `model.safetensors` (sharded with an index above `maxShardSize`), `config.json`
- * (`torch_dtype: float32`), the tokenizer files, chat template, generation config and a `README.md` model card.
+ * adapted module, computed in float32 on the weights the backbone computes with: a quantized base's dequantized
+ * `Ŵ`), `model.safetensors` in the base checkpoint's dtype or `dtype` (sharded with an index above
+ * `maxShardSize`), `config.json` (its `torch_dtype` the written dtype), the tokenizer files, chat template,
+ * generation config and a `README.md` model card.
  * Written into a temporary folder beside `dir` and renamed into place when complete, with a
  * `tunebook-export.json` marker; `overwrite` replaces only such a previous export.
- * @param options - `backbone`, `dir`, `overwrite`, `maxShardSize`, `chatTemplate`, `modelCard`, `protect`
+ * @param options - `backbone`, `dir`, `overwrite`, `maxShardSize`, `chatTemplate`, `dtype`, `quantizedBase`,
+ *   `modelCard`, `protect`
  * @returns the folder, its files, the merged modules and the parameter count
  * @throws {@link ExportError} when `dir` is a non-empty folder without `overwrite` or not a previous export; is,
  *   contains or lies inside the base model folder or a `protect` folder; is or contains the current directory;
@@ -98,10 +126,14 @@ type Parsed = z.output<typeof ExportMergedModelOptionsSchema>;
 export async function exportMergedModel(options: ExportMergedModelOptions): Promise<ExportedModel> {
   const opts = parseOptions(ExportMergedModelOptionsSchema, options, "exportMergedModel options");
   const target = path.resolve(opts.dir);
-  const plan = planMergedWeights(opts.backbone, target);
-  const sizes = plan.tensors.map((t) => ({ name: t.name, bytes: 4 * count(t.shape) }));
+  const plan = planMergedWeights(opts.backbone, target, opts.quantizedBase);
+  const dtypes = new Map(plan.tensors.map((t) => [t.name, STORAGE[opts.dtype] ?? t.dtype]));
+  const sizes = plan.tensors.map((t) => ({
+    name: t.name,
+    bytes: (BYTES[dtypes.get(t.name) ?? "F32"] ?? 4) * count(t.shape),
+  }));
   const shards = planShards(sizes, shardSizeBytes(opts.maxShardSize));
-  const parameters = sizes.reduce((sum, s) => sum + s.bytes / 4, 0);
+  const parameters = plan.tensors.reduce((sum, t) => sum + count(t.shape), 0);
   let files: string[] = [];
   await writeDirAtomic({
     dir: target,
@@ -110,8 +142,8 @@ export async function exportMergedModel(options: ExportMergedModelOptions): Prom
     protect: [{ dir: opts.backbone.modelDir.dir, what: "the base model folder" }, ...opts.protect],
     write: async (tmp) => {
       files = [
-        ...(await writeWeights(tmp, plan, shards)),
-        ...(await writeConfig(tmp, opts.backbone, plan)),
+        ...(await writeWeights(tmp, plan, shards, dtypes)),
+        ...(await writeConfig(tmp, opts.backbone, plan, dtypes)),
         ...(await copyTokenizerFiles(tmp, opts.backbone.modelDir.dir, opts.chatTemplate)),
       ];
       if (opts.modelCard !== false) {
@@ -127,13 +159,21 @@ function count(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-async function writeWeights(tmp: string, plan: MergePlan, shards: Shard[]): Promise<string[]> {
+async function writeWeights(
+  tmp: string,
+  plan: MergePlan,
+  shards: Shard[],
+  dtypes: ReadonlyMap<string, SafetensorsDtype>,
+): Promise<string[]> {
   const byName = new Map(plan.tensors.map((t) => [t.name, t]));
   for (const shard of shards) {
-    const tensors: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+    const tensors: Record<
+      string,
+      { shape: readonly number[]; data: Float32Array; dtype?: SafetensorsDtype }
+    > = {};
     for (const name of shard.names) {
       const t = byName.get(name);
-      if (t) tensors[name] = { shape: t.shape, data: t.values() };
+      if (t) tensors[name] = { shape: t.shape, data: t.values(), dtype: dtypes.get(name) };
     }
     await writeSafetensors({ path: path.join(tmp, shard.file), tensors, metadata: { format: "pt" } });
   }
@@ -149,9 +189,26 @@ function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-async function writeConfig(tmp: string, backbone: Backbone, plan: MergePlan): Promise<string[]> {
-  const config: Record<string, unknown> = { ...backbone.modelDir.config, torch_dtype: "float32" };
-  if ("dtype" in config) config.dtype = "float32"; // transformers ≥ 4.56 writes `dtype`
+/** The `torch_dtype` of the written weights: the dtype holding the most parameters. */
+function torchDtype(plan: MergePlan, dtypes: ReadonlyMap<string, SafetensorsDtype>): string {
+  const params = new Map<string, number>();
+  for (const t of plan.tensors) {
+    const d = dtypes.get(t.name) ?? "F32";
+    params.set(d, (params.get(d) ?? 0) + count(t.shape));
+  }
+  const [top] = [...params.entries()].sort((a, b) => b[1] - a[1]);
+  return TORCH_NAME[top?.[0] ?? "F32"] ?? "float32";
+}
+
+async function writeConfig(
+  tmp: string,
+  backbone: Backbone,
+  plan: MergePlan,
+  dtypes: ReadonlyMap<string, SafetensorsDtype>,
+): Promise<string[]> {
+  const dtype = torchDtype(plan, dtypes);
+  const config: Record<string, unknown> = { ...backbone.modelDir.config, torch_dtype: dtype };
+  if ("dtype" in config) config.dtype = dtype; // transformers ≥ 4.56 writes `dtype`
   if (plan.untied) config.tie_word_embeddings = false;
   await writeJsonAtomic(path.join(tmp, "config.json"), sortKeys(config));
   return ["config.json"];

@@ -160,6 +160,8 @@ export async function exportOnnx(options: ExportOnnxOptions): Promise<ExportedOn
           backbone: opts.backbone,
           dir: merged,
           chatTemplate: opts.chatTemplate,
+          // The fp32 graph holds the float32 merge itself, not one rounded to a 16-bit base's dtype.
+          dtype: "float32",
           modelCard: false,
         });
         await mkdir(build);

@@ -1,9 +1,12 @@
 /**
- * Exports: merged Hugging Face model directories (LoRA merged into float32 weights, tokenizer, chat template,
- * model card) and the errors they raise. Every export is written atomically (a temporary folder, renamed).
+ * Exports: merged Hugging Face model directories (LoRA merged, in the source checkpoint's dtype, tokenizer, chat
+ * template, model card), ONNX for transformers.js, GGUF for llama.cpp, and the errors they raise. Every export
+ * is written atomically (a temporary folder, renamed).
  * LoRA adapters in PEFT format are saved by `saveLoraAdapter` in `../lora`.
  * @packageDocumentation
  */
+
+export { decoderConfigJson } from "./decoder-config-json";
 export { ExportError } from "./export-error";
 export {
   COPIED_FILES,
@@ -11,6 +14,7 @@ export {
   type ExportMergedModelOptions,
   ExportMergedModelOptionsSchema,
   exportMergedModel,
+  MERGED_DTYPES,
 } from "./export-merged-model";
 export {
   type ExportedOnnxModel,

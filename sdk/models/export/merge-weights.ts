@@ -1,12 +1,16 @@
 /**
  * The weights of an exported model: every tensor of the base model as float32, with trained values (full
- * fine-tuning overrides) and merged LoRA adapters, W' = W + scale · B · A (B `[out, r]`, A `[r, in]`); a DoRA
- * adapter's rows are then rescaled to its magnitude, W' = m ⊙ (W + scale · B · A) / ‖W + scale · B · A‖ (PEFT's merge).
+ * fine-tuning overrides) and merged LoRA adapters, W' = W + scale · B · A (B `[out, r]`, A `[r, in]`), each
+ * with the dtype its checkpoint stores it in; a DoRA adapter's rows are then rescaled to its magnitude,
+ * W' = m ⊙ (W + scale · B · A) / ‖W + scale · B · A‖ (PEFT's merge). W is what the backbone computes with: the
+ * dequantized `Ŵ` of a quantized (int8/int4) base's linear weights, so the merge is the model that was trained
+ * (as QLoRA merges).
  * A LoRA on the LM head of a tied model unties it: `lm_head.weight` = embeddings + scale · B · A.
  * Dimension letters: O outputs, I inputs, R rank.
  */
 import type { Backbone } from "../backbone";
 import { adapterTensors, applyDoraMagnitude, peftNames } from "../lora";
+import type { SafetensorsDtype } from "../safetensors";
 import { ExportError } from "./export-error";
 
 /** One tensor to export; its values are computed on demand (one shard at a time stays in memory). */
@@ -17,6 +21,8 @@ export interface MergedTensor {
   readonly shape: readonly number[];
   /** Whether a LoRA adapter was merged into it. */
   readonly merged: boolean;
+  /** The dtype the base checkpoint stores it in (`F32`, `F16`, `BF16`; an untied head: the embedding's). */
+  readonly dtype: SafetensorsDtype;
   /** Computes the float32 values. */
   values(): Float32Array;
 }
@@ -76,6 +82,8 @@ export function addLoraDelta(
  * adapter it holds merged in.
  * @param backbone - the trained backbone (with or without LoRA)
  * @param target - the export folder (for error messages)
+ * @param quantizedBase - for a quantized (int8/int4) base: merge into the `dequantized` weights it computed with
+ *   (default) or into the `original` float weights of the checkpoint
  * @returns the tensors (values computed on demand), whether the head was untied, the merged modules
  * @throws {@link ExportError} when an adapter belongs to a module the base model has no weight for
  * @example
@@ -84,7 +92,11 @@ export function addLoraDelta(
  * const q = plan.tensors.find((t) => t.name.endsWith("q_proj.weight"))?.values();
  * ```
  */
-export function planMergedWeights(backbone: Backbone, target: string): MergePlan {
+export function planMergedWeights(
+  backbone: Backbone,
+  target: string,
+  quantizedBase: "dequantized" | "original" = "dequantized",
+): MergePlan {
   const index = backbone.modelDir.weights;
   const lora = backbone.lora;
   const pairs = lora ? adapterTensors(lora) : { tensors: {}, modules: [] as string[] };
@@ -116,14 +128,19 @@ export function planMergedWeights(backbone: Backbone, target: string): MergePlan
   if (untied) names.push("lm_head.weight");
   const tensors = names.sort().map((name): MergedTensor => {
     const source = untied && name === "lm_head.weight" ? "model.embed_tokens.weight" : name;
-    const shape = [...index.ref(source).shape];
+    const ref = index.ref(source);
+    const shape = [...ref.shape];
     const module = byWeight.get(name);
     return {
       name,
       shape,
       merged: module !== undefined,
+      dtype: ref.dtype,
       values: () => {
-        const w = backbone.weights.values(source, shape);
+        const w =
+          quantizedBase === "original"
+            ? backbone.weights.values(source, shape)
+            : backbone.weights.computedValues(source, shape);
         if (!module || !lora) return w;
         const names = peftNames(module);
         const t = pairs.tensors as Record<string, { data: Float32Array }>;
