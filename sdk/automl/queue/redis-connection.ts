@@ -36,7 +36,9 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
     connected = true;
   } catch (e) {
     redis.disconnect();
-    throw new QueueUnreachableError(url, (e as Error).message || lastError, { cause: e });
+    // ioredis rejects with "Connection is closed."; the socket's own error says why.
+    const detail = lastError === "no answer" ? (e as Error).message : lastError;
+    throw new QueueUnreachableError(url, detail, { cause: e });
   }
   return redis;
 }
