@@ -4,7 +4,7 @@
  * job, the search's pruner and budget decide, and their verdicts go to the worker through a Redis key.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { configToPlain, type ExperimentConfig } from "../../train";
 import type { Objective } from "../search-options";
@@ -72,7 +72,8 @@ export class QueueExecutor {
   static async open(options: QueueOptions): Promise<QueueExecutor> {
     const redis = await connectRedis(options.url);
     const name = options.name ?? "tunebook";
-    const queue = new Queue(name, { connection: redis });
+    const { Queue: BullQueue } = await import("bullmq");
+    const queue = new BullQueue(name, { connection: redis });
     try {
       const code = codeVersion();
       const workers = (await queue.getWorkers()).flatMap((w) => {

@@ -1,5 +1,5 @@
 /** Connecting to the Redis server of a search's job queue, failing fast with the address when it is down. */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { ConfigError } from "../../errors";
 import { QueueUnreachableError } from "./queue-unreachable-error";
 
@@ -20,9 +20,11 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
     const message = `expected a Redis address like redis://127.0.0.1:6379, got '${url}'`;
     throw new ConfigError([{ path: ["queue", "url"], message }], { source: "search queue" });
   }
+  // Loaded here, not at import: ioredis and BullMQ cost about a second of start-up that only queued searches need.
+  const { Redis: RedisClient } = await import("ioredis");
   let connected = false;
   let lastError = "no answer";
-  const redis = new Redis(url, {
+  const redis = new RedisClient(url, {
     lazyConnect: true,
     maxRetriesPerRequest: null,
     connectTimeout: timeoutMs,

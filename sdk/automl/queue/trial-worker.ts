@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DelayedError, type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import type { Job, Queue } from "bullmq";
 import { z } from "zod";
 import { parseOptions } from "../../errors";
 import { Experiment, ExperimentLockedError, processAlive, RUN_LOCK_FILE } from "../../train";
@@ -72,11 +72,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const o = parseOptions(optionsSchema, options, "runWorker");
   const log = options.onLog ?? (() => {});
   const redis = await connectRedis(o.url);
+  const { DelayedError, Queue: BullQueue, UnrecoverableError, WaitingError, Worker } = await import("bullmq");
   const code = codeVersion();
   const where = `${os.hostname()}:${process.pid}`;
   const stopping = new AbortController();
   let refusal: string | undefined;
-  const peers = new Queue(o.queue, { connection: redis });
+  const peers = new BullQueue(o.queue, { connection: redis });
   const processor = async (job: Job, token?: string): Promise<TrialJobResult> => {
     const data = job.data as TrialJobData;
     const mismatch = versionMismatch(code, data.code);
