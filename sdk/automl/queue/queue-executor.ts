@@ -135,13 +135,14 @@ export class QueueExecutor {
     };
     const t0 = performance.now() - trial.seconds * 1000;
     for (; ; await sleep(POLL_MS)) {
+      // The state first, then the job: a job read before it completed would lack its return value.
+      const state = await this.queue.getJobState(jobId);
       const job = await this.queue.getJob(jobId);
-      if (!job) {
+      if (!job || state === "unknown") {
         trial.state = "failed";
         trial.reason = `its job ${jobId} was removed from queue '${this.name}'`;
         break;
       }
-      const state = await job.getState();
       if (state === "completed") {
         const r = job.returnvalue as TrialJobResult;
         Object.assign(trial, {
