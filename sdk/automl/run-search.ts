@@ -197,7 +197,8 @@ export async function runSearch(experiment: Experiment, options: SearchOptions):
     await options.callbacks?.onTrialStart?.(trial);
     const trialExp = experiment.set({
       ...params,
-      ...withAbsolutePaths(config),
+      // On workers, paths must mean the same file everywhere; in process they stay as written.
+      ...(queue ? withAbsolutePaths(config) : { "architecture.backbone": config.architecture.backbone }),
       "logging.outputDir": dir,
       "logging.name": trialName(trial.number),
     });

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { EvalEvent, Experiment, Run, StepEvent } from "../train";
-import { readTrainerState } from "../train";
+import { ExperimentLockedError, readTrainerState } from "../train";
 import type { Objective } from "./search-options";
 
 /** What a trial has done so far (the fields a search record keeps of it). */
@@ -89,6 +89,7 @@ function recordBest(progress: TrialProgress, step: number, value: number, sign: 
  * @param experiment - the trial's experiment (the base with the trial's settings, its folder root `dir`)
  * @param o - the search folder, the trial's name, the objective, its progress so far, the hooks
  * @returns how it ended (progress is updated in place); never throws for a failed run
+ * @throws ExperimentLockedError when an earlier attempt's folder is still held by another process
  * @example
  * ```ts
  * const outcome = await trainTrial(exp, { dir, name: "trial-000", objective, progress: { curve: [], tokens: 0 } });
@@ -155,6 +156,8 @@ export async function trainTrial(
     }
     return { state: "complete", folder, resumedFrom };
   } catch (e) {
+    // Another live process trains this trial's folder: not a failure of the trial; the caller decides.
+    if (e instanceof ExperimentLockedError) throw e;
     return { state: "failed", reason: (e as Error).message, folder: earlier, resumedFrom };
   } finally {
     o.signal?.removeEventListener("abort", abort);

@@ -4,7 +4,7 @@
  * job, the search's pruner and budget decide, and their verdicts go to the worker through a Redis key.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { configToPlain, type ExperimentConfig } from "../../train";
 import type { Objective } from "../search-options";
@@ -72,7 +72,8 @@ export class QueueExecutor {
   static async open(options: QueueOptions): Promise<QueueExecutor> {
     const redis = await connectRedis(options.url);
     const name = options.name ?? "tunebook";
-    const queue = new Queue(name, { connection: redis });
+    const { Queue: BullQueue } = await import("bullmq");
+    const queue = new BullQueue(name, { connection: redis });
     try {
       const code = codeVersion();
       const workers = (await queue.getWorkers()).flatMap((w) => {
@@ -134,16 +135,16 @@ export class QueueExecutor {
     };
     const t0 = performance.now() - trial.seconds * 1000;
     for (; ; await sleep(POLL_MS)) {
+      // The state first, then the job: a job read before it completed would lack its return value.
+      const state = await this.queue.getJobState(jobId);
       const job = await this.queue.getJob(jobId);
-      if (!job) {
+      if (!job || state === "unknown") {
         trial.state = "failed";
         trial.reason = `its job ${jobId} was removed from queue '${this.name}'`;
         break;
       }
-      const state = await job.getState();
       if (state === "completed") {
-        // The job read above may predate its completion (no return value in that snapshot): read it again.
-        const r = ((await this.queue.getJob(jobId)) ?? job).returnvalue as TrialJobResult | null;
+        const r = job.returnvalue as TrialJobResult | null;
         if (!r) {
           trial.state = "failed";
           trial.reason = `its job ${jobId} completed without a result`;

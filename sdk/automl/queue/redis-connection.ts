@@ -1,5 +1,5 @@
 /** Connecting to the Redis server of a search's job queue, failing fast with the address when it is down. */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { ConfigError } from "../../errors";
 import { QueueUnreachableError } from "./queue-unreachable-error";
 
@@ -20,9 +20,11 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
     const message = `expected a Redis address like redis://127.0.0.1:6379, got '${url}'`;
     throw new ConfigError([{ path: ["queue", "url"], message }], { source: "search queue" });
   }
+  // Loaded here, not at import: ioredis and BullMQ cost about a second of start-up that only queued searches need.
+  const { Redis: RedisClient } = await import("ioredis");
   let connected = false;
   let lastError = "no answer";
-  const redis = new Redis(url, {
+  const redis = new RedisClient(url, {
     lazyConnect: true,
     maxRetriesPerRequest: null,
     connectTimeout: timeoutMs,
@@ -36,7 +38,9 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
     connected = true;
   } catch (e) {
     redis.disconnect();
-    throw new QueueUnreachableError(url, (e as Error).message || lastError, { cause: e });
+    // ioredis rejects with "Connection is closed."; the socket's own error says why.
+    const detail = lastError === "no answer" ? (e as Error).message : lastError;
+    throw new QueueUnreachableError(url, detail, { cause: e });
   }
   return redis;
 }

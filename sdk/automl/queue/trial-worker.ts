@@ -5,16 +5,19 @@
  * a trial loses its job lock; after `lockSeconds` another worker takes the job back from BullMQ's stalled
  * jobs and continues the trial from its last checkpoint.
  */
+import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import type { Job, Queue } from "bullmq";
 import { z } from "zod";
 import { parseOptions } from "../../errors";
-import { Experiment } from "../../train";
+import { Experiment, ExperimentLockedError, processAlive, RUN_LOCK_FILE } from "../../train";
 import { type TrialStop, trainTrial, trialName } from "../trial-run";
 import { connectRedis } from "./redis-connection";
 import {
   codeVersion,
+  parseWorkerName,
   type TrialJobData,
   type TrialJobResult,
   type TrialReport,
@@ -69,10 +72,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const o = parseOptions(optionsSchema, options, "runWorker");
   const log = options.onLog ?? (() => {});
   const redis = await connectRedis(o.url);
+  const { DelayedError, Queue: BullQueue, UnrecoverableError, WaitingError, Worker } = await import("bullmq");
   const code = codeVersion();
   const where = `${os.hostname()}:${process.pid}`;
   const stopping = new AbortController();
   let refusal: string | undefined;
+  const peers = new BullQueue(o.queue, { connection: redis });
   const processor = async (job: Job, token?: string): Promise<TrialJobResult> => {
     const data = job.data as TrialJobData;
     const mismatch = versionMismatch(code, data.code);
@@ -85,7 +90,23 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       throw new WaitingError();
     }
     log(`trial ${data.trial} of ${data.dir}: started`);
-    const result = await runTrialJob(job, data, { redis, queue: o.queue, where, signal: stopping.signal });
+    const run = () => runTrialJob(job, data, { redis, queue: o.queue, where, signal: stopping.signal });
+    let result: TrialJobResult;
+    try {
+      result = await run();
+    } catch (e) {
+      if (!(e instanceof ExperimentLockedError)) throw e;
+      if (await holderAlive(peers, e)) {
+        // The worker that had this job lost its lock (a long pause) but still trains the trial: come back later.
+        log(`trial ${data.trial}: still trained by ${e.host}:${e.pid}; retrying in ${o.lockSeconds} s`);
+        if (!token) throw e;
+        await job.moveToDelayed(Date.now() + o.lockSeconds * 1000, token);
+        throw new DelayedError();
+      }
+      // Its holder is gone (the queue gave this worker its job): take the folder over.
+      fs.rmSync(path.join(e.dir, RUN_LOCK_FILE), { force: true });
+      result = await run();
+    }
     if (stopping.signal.aborted && token && result.reason === WORKER_STOPPED) {
       log(`trial ${data.trial}: stopped with a checkpoint, back in the queue`);
       await job.moveToWait(token);
@@ -113,12 +134,24 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     stopping.signal.addEventListener("abort", () => resolve(), { once: true }),
   );
   await worker.close();
+  await peers.close();
   redis.disconnect();
   options.signal?.removeEventListener("abort", stop);
   if (refusal) throw new WorkerVersionError(refusal);
 }
 
 const WORKER_STOPPED = "the worker was stopped";
+
+/**
+ * Whether the process holding a trial folder's run lock still lives: checked directly on this machine, and
+ * on another through the queue (a tunebook worker there with that pid is still connected).
+ */
+async function holderAlive(queue: Queue, e: ExperimentLockedError): Promise<boolean> {
+  const local = processAlive({ pid: e.pid, host: e.host });
+  if (local !== undefined) return local;
+  const workers = await queue.getWorkers();
+  return workers.some((w) => parseWorkerName(String(w.rawname ?? ""))?.where === `${e.host}:${e.pid}`);
+}
 
 /** The decision a verdict carries, if any. */
 function stopOf(v: TrialVerdict | undefined): TrialStop | undefined {

@@ -126,7 +126,11 @@ export function registerSearchCommand(program: Command, handlers: CliHandlers, i
                 `  ${d.path}: ${d.kind === "choice" ? JSON.stringify(d.values) : `${d.kind} [${d.low}, ${d.high}]`}${d.when ? ` when ${d.when.path} in ${JSON.stringify(d.when.in)}` : ""}`,
             );
             io.out(
-              `strategy: ${options.strategy}\nbudget: ${JSON.stringify(options.budget)}\nspace:\n${lines.join("\n")}\n`,
+              `strategy: ${options.strategy}\nbudget: ${JSON.stringify(options.budget)}\n` +
+                (options.queue
+                  ? `queue: ${options.queue.url} (${options.queue.name ?? "tunebook"}), trials on workers\n`
+                  : "") +
+                `space:\n${lines.join("\n")}\n`,
             );
             return;
           }
