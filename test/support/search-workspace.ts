@@ -69,7 +69,7 @@ export async function searchWorkspace(queue: string | undefined, rates = [0.002,
 /** Starts `tunebook worker` on `queue` with a 2 s lock (a killed worker's trial is taken over quickly). */
 export function startWorker(ws: string, queue: string) {
   return track(
-    startTunebook(["worker", "--queue", redis.url, "--queue-name", queue, "--lock-seconds", "2"], ws),
+    startTunebook(["worker", "--queue", redis.url, "--queue-name", queue, "--lock-seconds", "5"], ws),
   );
 }
 

@@ -148,7 +148,10 @@ test("unknown keys are errors with a did-you-mean suggestion; several issues are
   });
   assert.match(err.message, /trainig: unknown setting 'trainig'; did you mean 'training'\?/);
   assert.match(err.message, /lora\.use_rs_lora: unknown setting 'use_rs_lora'; did you mean 'use_rslora'\?/);
-  assert.match(err.message, /prediction\.zzz: unknown setting 'zzz'; allowed: metric, metric_sample, judge_model/);
+  assert.match(
+    err.message,
+    /prediction\.zzz: unknown setting 'zzz'; allowed: metric, metric_sample, judge_model/,
+  );
   assert.equal(err.issues.length, 4);
 });
 
