@@ -6,6 +6,7 @@
 /** Every problem type, with the one-line description the config schema shows. */
 export const PROBLEM_TYPE_DESCRIPTIONS = {
   causal_lm: "causal language modeling: learn to write the answer after the prompt",
+  grpo: "GRPO: online RL that samples completions per prompt and raises rewards computed by your functions",
 } as const;
 
 /** A `problem_type` value. */

@@ -7,9 +7,11 @@ import { ConfigError } from "../../errors";
 import { PROBLEM_TYPE_NAMES, type ProblemTypeName } from "../config";
 import type { ProblemType } from "../trainer";
 import { causalLm } from "./causal-lm";
+import { grpo } from "./grpo";
 
 const PROBLEM_TYPES: { readonly [K in ProblemTypeName]: ProblemType & { name: K } } = {
   causal_lm: causalLm as ProblemType & { name: "causal_lm" },
+  grpo: grpo as ProblemType & { name: "grpo" },
 };
 
 /**

@@ -73,18 +73,37 @@ function isNoDecay(name: string): boolean {
  * ```
  */
 export async function createCausalLmStep(options: CausalLmStepOptions): Promise<CausalLmStep> {
-  const { backbone } = options;
-  const built = backbone.buildGraph({
+  const built = options.backbone.buildGraph({
     training: true,
     trainBase: options.trainBase,
     neftuneAlpha: options.neftuneAlpha,
     gradientCheckpointing: options.gradientCheckpointing,
   });
+  return compileLossStep(built, causalLmLoss(built, options.lossChunkSize), options);
+}
+
+/**
+ * Compiles the fused AdamW step of a loss on a backbone's graph: every problem type's step builder ends here.
+ * @param built - the backbone's training graph (its trainable tensors are what the step trains)
+ * @param loss - the scalar loss on it, and the `train` input when the loss reads one
+ * @param options - optimizer, clipping, accumulation, file name
+ * @returns the step (fresh AdamW moments) and its trainable names
+ * @throws Error when the graph has nothing to train (no LoRA and no `trainBase`)
+ * @example
+ * ```ts
+ * const built = backbone.buildGraph({ training: true });
+ * const step = await compileLossStep(built, { loss: myLoss(built) }, { backbone, fileName: "grpo-step.onnx" });
+ * ```
+ */
+export async function compileLossStep(
+  built: DecoderGraph,
+  { loss, train, extraOutputs }: { loss: Tensor; train?: Tensor; extraOutputs?: Record<string, Tensor> },
+  options: CausalLmStepOptions,
+): Promise<CausalLmStep> {
   const params = built.trainableParams;
   if (params.length === 0) {
     throw new Error("nothing to train: load the backbone with `lora` settings, or train the full model");
   }
-  const { loss, train } = causalLmLoss(built, options.lossChunkSize);
   const paramNames = params.map((p) => (p.source.kind === "param" ? p.source.name : ""));
   const step = await TrainStep.create({
     loss,
@@ -94,9 +113,10 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     maxGradNorm: options.maxGradNorm || undefined,
     accumulate: options.accumulate,
     train,
+    extraOutputs,
     compile: {
-      modelPath: path.join(backbone.folder, options.fileName ?? "train-step.onnx"),
-      ...backbone.sessionOptions,
+      modelPath: path.join(options.backbone.folder, options.fileName ?? "train-step.onnx"),
+      ...options.backbone.sessionOptions,
     },
   });
   const shapes = Object.fromEntries(params.map((p, i) => [paramNames[i], [...p.shape] as number[]]));
