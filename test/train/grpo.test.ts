@@ -7,7 +7,7 @@
  * message and keeps the last checkpoint; no reward functions at all is refused before anything is loaded.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { Dataset } from "../../sdk/data";
@@ -138,4 +138,26 @@ test("GRPO without reward functions is refused before anything is made", async (
     (e: Error) => ConfigError.isInstance(e) && /GRPO needs reward functions/.test(e.message),
   );
   assert.deepEqual(existsSync(root) ? readdirSync(root) : [], []);
+});
+
+test("YAML and the CLI name reward functions by module file (grpo.reward_modules)", async () => {
+  const dir = experimentsRoot();
+  const good = path.join(dir, "rewards.cjs");
+  writeFileSync(good, "module.exports = [function short(c) { return c.length < 10 ? 1 : 0; }];\n");
+  const bad = path.join(dir, "bad.mjs");
+  writeFileSync(bad, "export default 42;\n");
+  const exp = (file: string) =>
+    experiment([], 4)
+      .set({ "grpo.reward_modules": [file], "grpo.num_generations": 2, "logging.output_dir": dir })
+      .train({ evaluateBeforeTraining: false, saveCheckpoint: "disable" });
+  const steps: StepEvent[] = [];
+  const run = await exp(good).fit({ display: false, callbacks: [{ onStep: (e) => void steps.push(e) }] });
+  await run.backbone.dispose();
+  assert.equal(run.status, "completed", run.error?.message);
+  assert.equal(run.config.grpo.rewardModules[0], good);
+  assert.ok(steps.every((e) => typeof e.metrics?.reward === "number"));
+  await assert.rejects(
+    exp(bad).fit({ display: false }),
+    /grpo\.reward_modules\.0: reward module '.*bad\.mjs' must default-export a function/,
+  );
 });

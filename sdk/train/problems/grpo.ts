@@ -6,7 +6,6 @@
  * completion per validation prompt and reports their mean `reward` (its loss is the negative mean reward).
  */
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { DatasetError } from "../../data";
 import { ConfigError, type ConfigIssue } from "../../errors";
 import type { ExperimentConfig } from "../config";
@@ -34,7 +33,8 @@ async function rewardModules(files: readonly string[]): Promise<RewardFunction[]
     const where = ["grpo", "reward_modules", i];
     let mod: { default?: unknown };
     try {
-      mod = await import(pathToFileURL(path.resolve(file)).href);
+      // Compiled to CommonJS, this is `require`: .cjs and .js files, and ES modules without top-level await.
+      mod = await import(path.resolve(file));
     } catch (error) {
       const message = `cannot load reward module '${file}': ${(error as Error).message}`;
       throw new ConfigError([{ path: where, message }], { cause: error });
