@@ -197,6 +197,23 @@ export class Backbone {
   }
 
   /**
+   * Builds the frozen base model (no LoRA adapters) into a graph from {@link buildGraph}: over the same inputs
+   * and the same frozen weight tensors (the ONNX holds one copy of each), as a reference model for preference
+   * losses such as DPO's. Nothing in it is trainable, so no gradient flows through it.
+   * @param policy - a graph built by {@link buildGraph} (with LoRA, not full fine-tuning)
+   * @returns the reference decoder's logits and hidden states, in `policy.graph`
+   * @throws Error when `policy` trains the base weights (full fine-tuning) or is a KV-cache graph
+   * @example
+   * ```ts
+   * const policy = backbone.buildGraph({ training: true });
+   * const reference = backbone.buildReferenceGraph(policy);
+   * ```
+   */
+  buildReferenceGraph(policy: DecoderGraph): DecoderGraph {
+    return buildDecoderGraph({ config: this.config, weights: this.weights, over: policy });
+  }
+
+  /**
    * How many times {@link updateParameters} changed the weights; sessions built from an older revision are stale.
    */
   get revision(): number {

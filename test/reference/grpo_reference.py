@@ -1,12 +1,13 @@
 """GRPO's clipped policy loss and group advantages, written from the formulas (TRL's GRPOTrainer conventions).
 
     /usr/bin/python3 test/reference/grpo_reference.py cases.json
-      [{logp, old_logp, advantages, mask, eps_low, eps_high, loss_type}] -> [{loss, grad}]   (policy loss cases)
+      [{logp, old_logp, advantages, mask, eps_low, eps_high, loss_type, beta?, ref_logp?}] -> [{loss, grad}]
       [{rewards, group_size, scale}] -> [{advantages}]                                         (advantage cases)
 
 logp/old_logp/mask are [B][T] lists, advantages [B]. The loss: r = exp(logp - old_logp),
 l = -min(r A, clamp(r, 1 - eps_low, 1 + eps_high) A); grpo = mean over each sequence's tokens, then over sequences;
-bnpo and dapo = mean over all completion tokens. grad = d loss / d logp (autograd), float64.
+bnpo and dapo = mean over all completion tokens. With beta, + beta * (exp(ref - logp) - (ref - logp) - 1) per
+token (the k3 estimator of KL(policy || reference)). grad = d loss / d logp (autograd), float64.
 Advantages: (r - mean_group) / (std + 1e-4) with torch's unbiased std over the group, the batch, or none.
 """
 
@@ -24,6 +25,9 @@ def policy_loss(c):
     coef_1 = torch.exp(logp - old)
     coef_2 = torch.clamp(coef_1, 1 - c["eps_low"], 1 + c["eps_high"])
     per_token = -torch.min(coef_1 * adv, coef_2 * adv)
+    if c.get("beta"):
+        ref = torch.tensor(c["ref_logp"], dtype=torch.float64)
+        per_token = per_token + c["beta"] * (torch.exp(ref - logp) - (ref - logp) - 1)
     if c["loss_type"] == "grpo":
         loss = ((per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
     else:  # bnpo, and dapo over one (accumulated) batch

@@ -140,7 +140,7 @@ test("GRPO without reward functions is refused before anything is made", async (
   assert.deepEqual(existsSync(root) ? readdirSync(root) : [], []);
 });
 
-test("YAML and the CLI name reward functions by module file (grpo.reward_modules)", async () => {
+test("YAML and the CLI name reward functions by module file (grpo.reward_modules); β > 0 adds the KL term", async () => {
   const dir = experimentsRoot();
   const good = path.join(dir, "rewards.cjs");
   writeFileSync(good, "module.exports = [function short(c) { return c.length < 10 ? 1 : 0; }];\n");
@@ -148,14 +148,22 @@ test("YAML and the CLI name reward functions by module file (grpo.reward_modules
   writeFileSync(bad, "export default 42;\n");
   const exp = (file: string) =>
     experiment([], 4)
-      .set({ "grpo.reward_modules": [file], "grpo.num_generations": 2, "logging.output_dir": dir })
+      .set({
+        "grpo.reward_modules": [file],
+        "grpo.num_generations": 2,
+        "grpo.beta": 0.1,
+        "logging.output_dir": dir,
+      })
       .train({ evaluateBeforeTraining: false, saveCheckpoint: "disable" });
   const steps: StepEvent[] = [];
   const run = await exp(good).fit({ display: false, callbacks: [{ onStep: (e) => void steps.push(e) }] });
   await run.backbone.dispose();
   assert.equal(run.status, "completed", run.error?.message);
   assert.equal(run.config.grpo.rewardModules[0], good);
-  assert.ok(steps.every((e) => typeof e.metrics?.reward === "number"));
+  assert.ok(steps.every((e) => typeof e.metrics?.reward === "number" && Number.isFinite(e.loss)));
+  // The KL term's reference is the base under the adapters: refused with full fine-tuning, before anything loads.
+  const full = exp(good).lora(false);
+  await assert.rejects(full.fit({ display: false }), /grpo\.beta: the KL term's reference is the base model/);
   await assert.rejects(
     exp(bad).fit({ display: false }),
     /grpo\.reward_modules\.0: reward module '.*bad\.mjs' must default-export a function/,

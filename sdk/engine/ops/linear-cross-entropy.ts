@@ -13,19 +13,24 @@
  * chunk's `[M, chunk]` scores are alive at a time. With a `withGrad` input (the step's `train` flag), the
  * gradient work runs only when it is true (evaluation computes the loss alone, one head product per chunk).
  * The head weight is frozen: no gradient flows to it (use the plain head and `crossEntropy` to train it).
+ * With `reduction: "none"` the op returns each row's loss `[N]` and its unscaled row gradients; the gradient
+ * rule then multiplies row `i` of `dHidden` by the upstream `g[i]`, so any function of the row losses (a
+ * per-sequence sum, a preference loss over them) still gets its gradient without the logits.
  * Dimension letters: N rows, M labelled rows, C hidden, V vocabulary.
  */
 import { type DType, ONNX_DTYPE } from "../ir/dtype";
 import type { Tensor } from "../ir/graph";
 import type { Dim } from "../ir/shape";
 import { mul } from "./elementwise";
+import { unsqueeze } from "./movement";
 import { attr, defineOp, type LowerContext, type SubgraphValue } from "./registry";
 
 /** Attributes of {@link LinearCrossEntropy}. */
 export interface LinearCrossEntropyAttrs {
   [k: string]: number | string;
   ignoreIndex: number;
-  reduction: "mean" | "sum";
+  /** `none` returns each row's loss `[N]` (0 on ignored rows), for per-sequence sums such as DPO's. */
+  reduction: "mean" | "sum" | "none";
   /** Rows of the head weight per chunk (the last chunk may be shorter). */
   chunkSize: number;
 }
@@ -121,19 +126,32 @@ function hiddenGradient(ctx: LowerContext, sel: Selected, h: string, s: string, 
   return ctx.emit("ScatterND", [zeros, sel.rows, dRows])[0];
 }
 
-/** Writes `scale · Σ (m + log s − z_label)` over the labelled rows to `out`. */
-function rowLossTotal(
-  ctx: LowerContext,
-  sel: Selected,
-  m: string,
-  s: string,
-  scale: string,
-  out: string,
-): void {
+/** Each labelled row's loss `m + log s − z_label`, `[M, 1]`. */
+function rowLosses(ctx: LowerContext, sel: Selected, m: string, s: string): string {
   const [product] = ctx.emit("Mul", [sel.hidden, sel.labelRows]);
   const [labelScore] = ctx.emit("ReduceSum", [product, ctx.int64s([1])], { keepdims: attr.int(1) });
   const [logSumExp] = ctx.emit("Add", [m, ctx.emit("Log", [s])[0]]);
-  const [total] = ctx.emit("ReduceSum", ctx.emit("Sub", [logSumExp, labelScore]), { keepdims: attr.int(0) });
+  return ctx.emit("Sub", [logSumExp, labelScore])[0];
+}
+
+/** Writes `scale · Σ` of the row losses to `out` (mean, sum), or the row losses scattered to `[N]` (none). */
+function writeLoss(
+  ctx: LowerContext,
+  sel: Selected,
+  h: string,
+  rows: string,
+  scale: string,
+  out: string,
+  a: LinearCrossEntropyAttrs,
+): void {
+  if (a.reduction === "none") {
+    const [n] = ctx.emit("Shape", [h], { start: attr.int(0), end: attr.int(1) });
+    const [zeros] = ctx.emit("Expand", [ctx.scalar(0, sel.dtype), n]);
+    const [flat] = ctx.emit("Squeeze", [rows, ctx.int64s([1])]);
+    ctx.emit("ScatterND", [zeros, sel.rows, flat], {}, { outputs: [out] });
+    return;
+  }
+  const [total] = ctx.emit("ReduceSum", [rows], { keepdims: attr.int(0) });
   ctx.emit("Reshape", [ctx.emit("Mul", [total, scale])[0], ctx.int64s([])], {}, { outputs: [out] });
 }
 
@@ -152,8 +170,10 @@ export const LinearCrossEntropy = defineOp<LinearCrossEntropyAttrs>({
       throw new Error("withGrad must be a bool scalar");
     if (!(Number.isInteger(a.chunkSize) && a.chunkSize > 0))
       throw new Error(`chunkSize must be a positive integer, got ${a.chunkSize}`);
+    if (!["mean", "sum", "none"].includes(a.reduction))
+      throw new Error(`reduction must be mean, sum or none, got ${a.reduction}`);
     return [
-      { dtype: hidden.dtype, shape: [] },
+      { dtype: hidden.dtype, shape: a.reduction === "none" ? [hidden.shape[0]] : [] },
       { dtype: hidden.dtype, shape: hidden.shape },
     ];
   },
@@ -190,16 +210,17 @@ export const LinearCrossEntropy = defineOp<LinearCrossEntropyAttrs>({
         { numOutputs: 3 },
       );
     }
-    rowLossTotal(ctx, sel, m, s, scale, a.outputs[0]);
+    writeLoss(ctx, sel, h, rowLosses(ctx, sel, m, s), scale, a.outputs[0], a.attrs);
     ctx.emit("Identity", [dHidden], {}, { outputs: [a.outputs[1]] });
   },
-  grad: ({ outputs: [, dHidden], dOut: [g, dGrad], wants }) => {
+  grad: ({ outputs: [, dHidden], dOut: [g, dGrad], wants, attrs }) => {
     if (dGrad) throw new Error("LinearCrossEntropy: its hidden-gradient output cannot be differentiated");
     if (wants[1])
       throw new Error(
         "LinearCrossEntropy: the head weight must be frozen; train it through the plain head and crossEntropy",
       );
-    return [mul(dHidden, g!), undefined, undefined, undefined];
+    const upstream = attrs.reduction === "none" ? unsqueeze(g!, [1]) : g!;
+    return [mul(dHidden, upstream), undefined, undefined, undefined];
   },
   checks: [
     {
@@ -221,6 +242,16 @@ export const LinearCrossEntropy = defineOp<LinearCrossEntropyAttrs>({
       ],
       attrs: { ignoreIndex: -100, reduction: "sum", chunkSize: 8 },
     },
+    {
+      name: "none (per-row losses), uneven last chunk, ignored labels",
+      inputs: [
+        { shape: [5, 3], range: [-2, 2] },
+        { shape: [7, 3], range: [-2, 2], noGrad: true },
+        { shape: [5], dtype: "int64", values: [2, -100, 6, 0, -100] },
+        { shape: [], dtype: "bool", values: [1] },
+      ],
+      attrs: { ignoreIndex: -100, reduction: "none", chunkSize: 3 },
+    },
   ],
 });
 
@@ -228,8 +259,8 @@ export const LinearCrossEntropy = defineOp<LinearCrossEntropyAttrs>({
 export interface LinearCrossEntropyOptions {
   /** Label value that marks a position without a target (default −100). */
   ignoreIndex?: number;
-  /** `mean` over labelled positions (default) or `sum`. */
-  reduction?: "mean" | "sum";
+  /** `mean` over labelled positions (default), `sum`, or `none`: each row's loss `[N]`, 0 on ignored rows. */
+  reduction?: "mean" | "sum" | "none";
   /** Rows of the head weight per chunk (default {@link DEFAULT_LOSS_CHUNK_SIZE}). */
   chunkSize?: number;
   /**
@@ -250,7 +281,8 @@ export const DEFAULT_LOSS_CHUNK_SIZE = 8192;
  * @param weight - `[V, C]` frozen head weight (Hugging Face layout: `lm_head.weight` or tied embeddings)
  * @param labels - `[N]` int64 targets; `ignoreIndex` marks positions without one
  * @param options - ignore index, reduction, chunk size, the `withGrad` flag
- * @returns the scalar loss (NaN for a mean over no labelled position, as `crossEntropy`)
+ * @returns the scalar loss (NaN for a mean over no labelled position, as `crossEntropy`), or with
+ *   `reduction: "none"` each row's loss `[N]` (the negative log-probability of its label; 0 where ignored)
  * @throws ShapeError when the shapes or dtypes do not fit
  * @example
  * ```ts

@@ -13,18 +13,18 @@ import { attr, defineOp } from "./registry";
 interface CrossEntropyAttrs {
   [k: string]: number | string;
   ignoreIndex: number;
-  reduction: "mean" | "sum";
+  reduction: "mean" | "sum" | "none";
 }
 
 export const SoftmaxCrossEntropy = defineOp<CrossEntropyAttrs>({
   name: "SoftmaxCrossEntropy",
-  infer: ([logits, labels]) => {
+  infer: ([logits, labels], a) => {
     if (logits.shape.length !== 2) throw new Error("logits must be [N, V]");
     if (labels.dtype !== "int64") throw new Error(`labels must be int64, got ${labels.dtype}`);
     if (labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0])
       throw new Error("labels must be [N]");
     return [
-      { dtype: logits.dtype, shape: [] },
+      { dtype: logits.dtype, shape: a.reduction === "none" ? [logits.shape[0]] : [] },
       { dtype: logits.dtype, shape: logits.shape },
     ];
   },
@@ -54,7 +54,8 @@ export const SoftmaxCrossEntropy = defineOp<CrossEntropyAttrs>({
     const onehot = cast(equal(ids, unsqueeze(where(ignored, 0, labels), [1])), logits.dtype);
     let weight = valid;
     if (attrs.reduction === "mean") weight = div(valid, reduceSum(valid, [0]));
-    const scale = mul(reshape(weight, [logits.shape[0], 1]), g!);
+    const rows = (t: Tensor) => reshape(t, [logits.shape[0], 1]);
+    const scale = attrs.reduction === "none" ? mul(rows(weight), rows(g!)) : mul(rows(weight), g!);
     return [mul(sub(exp(logProb), onehot), scale), undefined];
   },
   checks: [
@@ -76,17 +77,27 @@ export const SoftmaxCrossEntropy = defineOp<CrossEntropyAttrs>({
       attrs: { ignoreIndex: -100, reduction: "sum" },
       float32Only: true,
     },
+    {
+      name: "none (per-row losses) with ignored label",
+      inputs: [
+        { shape: [4, 3], range: [-2, 2] },
+        { shape: [4], dtype: "int64", values: [2, -100, 0, 1] },
+      ],
+      attrs: { ignoreIndex: -100, reduction: "none" },
+      float32Only: true,
+    },
   ],
 });
 
 /**
- * Mean (or summed) cross-entropy of `logits` `[N, V]` against `labels` `[N]` (int64), skipping `ignoreIndex`.
- * @returns the scalar loss
+ * Mean (or summed) cross-entropy of `logits` `[N, V]` against `labels` `[N]` (int64), skipping `ignoreIndex`;
+ * `reduction: "none"` gives each row's loss `[N]` instead (0 on ignored rows).
+ * @returns the scalar loss, or the `[N]` row losses
  */
 export function crossEntropy(
   logits: Tensor,
   labels: Tensor,
-  options: { ignoreIndex?: number; reduction?: "mean" | "sum" } = {},
+  options: { ignoreIndex?: number; reduction?: "mean" | "sum" | "none" } = {},
 ): Tensor {
   const attrs = { ignoreIndex: options.ignoreIndex ?? -100, reduction: options.reduction ?? "mean" };
   return logits.graph.apply(SoftmaxCrossEntropy, [logits, labels], attrs)[0];

@@ -26,6 +26,16 @@ export interface BlockContext {
   readonly training?: { seed: Tensor };
   /** Full fine-tuning: every backbone weight becomes a trainable float32 parameter held inline. */
   readonly trainBase?: boolean;
+  /**
+   * Frozen parameters already in `graph`, by name (a second decoder over the same weights, such as DPO's
+   * reference model): a weight found here is used as is instead of being declared again.
+   */
+  readonly shared?: ReadonlyMap<string, Tensor>;
+}
+
+/** `graph.param(...)`, or the parameter of that name that `ctx.shared` already holds. */
+function param(ctx: BlockContext, ...args: Parameters<Graph["param"]>): Tensor {
+  return ctx.shared?.get(args[0]) ?? ctx.graph.param(...args);
 }
 
 /**
@@ -45,7 +55,7 @@ export function frozenWeight(ctx: BlockContext, name: string, shape: readonly nu
     const data = ctx.weights.values(name, shape);
     return ctx.graph.param(name, shape, { kind: "inline", data }, { trainable: true });
   }
-  return ctx.graph.param(name, shape, ctx.weights.data(name, shape));
+  return param(ctx, name, shape, ctx.weights.data(name, shape));
 }
 
 /**
@@ -88,13 +98,14 @@ export function projection(
 
 /** The four frozen parameters of a quantized weight `[O, I]` (see `packWeight` in the engine). */
 function quantizedParams(ctx: BlockContext, name: string, q: QuantizedParamData, o: number, i: number) {
-  const g = ctx.graph;
   const nb = blocksPerRow(i);
   return {
     bits: q.bits,
-    packed: g.param(`${name}.q${q.bits}`, [o, nb, (QUANT_BLOCK * q.bits) / 8], q.packed, { dtype: "uint8" }),
-    scales: g.param(`${name}.q${q.bits}_scales`, [o * nb], q.scales),
-    rowValues: g.param(`${name}.rows_int8`, [o, i], q.rowValues, { dtype: "int8" }),
-    rowScales: g.param(`${name}.rows_scales`, [o], q.rowScales),
+    packed: param(ctx, `${name}.q${q.bits}`, [o, nb, (QUANT_BLOCK * q.bits) / 8], q.packed, {
+      dtype: "uint8",
+    }),
+    scales: param(ctx, `${name}.q${q.bits}_scales`, [o * nb], q.scales),
+    rowValues: param(ctx, `${name}.rows_int8`, [o, i], q.rowValues, { dtype: "int8" }),
+    rowScales: param(ctx, `${name}.rows_scales`, [o], q.rowScales),
   };
 }

@@ -68,6 +68,13 @@ export interface BuildDecoderOptions {
    * about one more forward pass per step. Affects training graphs only; ignored with `kvCache`.
    */
   gradientCheckpointing?: boolean;
+  /**
+   * Builds a second decoder into this graph: over its inputs and its frozen weights (one copy of each), with
+   * no LoRA, dropout or noise, so its outputs are the frozen base model's (DPO's reference model, computed in
+   * the same session as the policy). No gradient flows through it: it has no trainable parameter. `lora`,
+   * `training`, `trainBase`, `neftuneAlpha`, `kvCache` and `gradientCheckpointing` are ignored.
+   */
+  over?: DecoderGraph;
 }
 
 /** A built decoder graph: its inputs, outputs and trainable LoRA parameters. */
@@ -114,6 +121,7 @@ function lmHead(ctx: BlockContext, hidden: Tensor, embed: Tensor): Tensor {
  * ```
  */
 export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
+  if (options.over) return buildReferenceDecoder(options, options.over);
   const { config: c } = options;
   const graph = new Graph();
   const cached = options.kvCache === true;
@@ -130,6 +138,53 @@ export function buildDecoderGraph(options: BuildDecoderOptions): DecoderGraph {
     training: dropoutSeed ? { seed: dropoutSeed } : undefined,
     trainBase: options.trainBase,
   };
+  return decoderBody(ctx, options, { inputIds, attentionMask, positionIds, dropoutSeed, past });
+}
+
+/** The frozen base over `over`'s graph, inputs and weights (see {@link BuildDecoderOptions.over}). */
+function buildReferenceDecoder(options: BuildDecoderOptions, over: DecoderGraph): DecoderGraph {
+  const trained = over.graph.params.find(
+    (p) => p.source.kind === "param" && p.source.trainable && !isLoraName(p.source.name),
+  );
+  if (trained)
+    throw new Error(
+      `a reference model shares the policy's frozen weights, but ${trained.source.kind === "param" ? trained.source.name : trained} is trained (full fine-tuning): train LoRA adapters instead`,
+    );
+  if (over.inputs.past) throw new Error("a reference model cannot be built over a KV-cache graph");
+  const shared = new Map(
+    over.graph.params.flatMap((p) =>
+      p.source.kind === "param" && !p.source.trainable ? [[p.source.name, p]] : [],
+    ),
+  );
+  const ctx: BlockContext = { graph: over.graph, config: options.config, weights: options.weights, shared };
+  const { inputIds, attentionMask, positionIds } = over.inputs;
+  const built = decoderBody(
+    ctx,
+    { ...options, kvCache: false, gradientCheckpointing: false, neftuneAlpha: 0 },
+    {
+      inputIds,
+      attentionMask,
+      positionIds,
+    },
+  );
+  return { ...built, trainableParams: [] };
+}
+
+/** PEFT adapter tensor names (`….lora_A.weight`, `….lora_B.weight`). */
+function isLoraName(name: string): boolean {
+  return /\.lora_[AB]\.weight$/.test(name);
+}
+
+/** The embeddings, layers, final norm and head of a decoder, on `ctx.graph` and the given inputs. */
+function decoderBody(
+  ctx: BlockContext,
+  options: BuildDecoderOptions,
+  inputs: DecoderGraph["inputs"],
+): DecoderGraph {
+  const { config: c } = options;
+  const { graph } = ctx;
+  const { inputIds, attentionMask, positionIds, dropoutSeed, past } = inputs;
+  const cached = past !== undefined;
   const embed = frozenWeight(ctx, "model.embed_tokens.weight", [c.vocabSize, c.hiddenSize]);
   let x = gather(embed, inputIds);
   if (dropoutSeed && options.neftuneAlpha) x = neftuneNoise(x, dropoutSeed, options.neftuneAlpha);

@@ -81,10 +81,11 @@ export const grpo: ProblemType = {
   metricNames: ["reward"],
   check(config) {
     const issues: ConfigIssue[] = [];
-    if (config.grpo.beta > 0) {
+    if (config.grpo.beta > 0 && !config.lora.enabled) {
       issues.push({
         path: ["grpo", "beta"],
-        message: "the KL term against the base model is not supported yet; set grpo.beta: 0 (TRL's default)",
+        message:
+          "the KL term's reference is the base model under the LoRA adapters; with full fine-tuning set grpo.beta: 0 or enable lora",
       });
     }
     return issues;

@@ -6,7 +6,6 @@
  * op over chunks of the vocabulary (`linearCrossEntropy`): the `[B·T, V]` logits are never materialised.
  * Dimension letters: B batch, T time, C hidden, V vocabulary.
  */
-import path from "node:path";
 import type { Batch } from "../../data";
 import {
   crossEntropy,
@@ -14,30 +13,22 @@ import {
   linearCrossEntropy,
   reshape,
   type Tensor,
-  TrainStep,
   tensorValue,
 } from "../../engine";
 import type { Backbone, DecoderGraph } from "../../models";
+import { type BackboneStep, type BackboneStepSettings, compileBackboneStep } from "./backbone-step";
 import { frozenLmHead } from "./frozen-lm-head";
 
 /** Options of {@link createCausalLmStep}. */
-export interface CausalLmStepOptions {
+export interface CausalLmStepOptions extends BackboneStepSettings {
   /** The model; its LoRA adapters are trained, or every weight with `trainBase`. */
   backbone: Backbone;
   /** Full fine-tuning: train every backbone weight (small models only). */
   trainBase?: boolean;
-  /** AdamW settings. */
-  optimizer?: { beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
-  /** Clip the global gradient norm to this (0 or absent: no clipping). */
-  maxGradNorm?: number;
   /** NEFTune noise α on the embeddings (0 or absent: none); a negative dropout seed turns it off. */
   neftuneAlpha?: number;
-  /** Build the gradient-accumulation variant. */
-  accumulate?: boolean;
   /** Recompute each decoder layer in the backward instead of keeping its activations (less memory, slower). */
   gradientCheckpointing?: boolean;
-  /** File name of the step model inside the backbone's folder (default `train-step.onnx`). */
-  fileName?: string;
   /**
    * Vocabulary rows per chunk of the fused LM head and cross-entropy, used when the head is frozen (default
    * 8192, `DEFAULT_LOSS_CHUNK_SIZE`); 0 keeps the plain head and `crossEntropy`, which materialise the
@@ -47,18 +38,7 @@ export interface CausalLmStepOptions {
 }
 
 /** A compiled causal-LM step and the names of what it trains. */
-export interface CausalLmStep {
-  step: TrainStep;
-  /** Trainable tensor names (PEFT names for LoRA, Hugging Face names for full fine-tuning). */
-  paramNames: string[];
-  /** Their shapes, by name. */
-  shapes: Record<string, number[]>;
-}
-
-/** Norm weights and biases are not decayed (the usual AdamW practice). */
-function isNoDecay(name: string): boolean {
-  return name.endsWith(".bias") || /norm\.weight$/.test(name);
-}
+export type CausalLmStep = BackboneStep;
 
 /**
  * Builds and compiles the training step for a backbone.
@@ -73,54 +53,15 @@ function isNoDecay(name: string): boolean {
  * ```
  */
 export async function createCausalLmStep(options: CausalLmStepOptions): Promise<CausalLmStep> {
-  const built = options.backbone.buildGraph({
+  const { backbone } = options;
+  const built = backbone.buildGraph({
     training: true,
     trainBase: options.trainBase,
     neftuneAlpha: options.neftuneAlpha,
     gradientCheckpointing: options.gradientCheckpointing,
   });
-  return compileLossStep(built, causalLmLoss(built, options.lossChunkSize), options);
-}
-
-/**
- * Compiles the fused AdamW step of a loss on a backbone's graph: every problem type's step builder ends here.
- * @param built - the backbone's training graph (its trainable tensors are what the step trains)
- * @param loss - the scalar loss on it, and the `train` input when the loss reads one
- * @param options - optimizer, clipping, accumulation, file name
- * @returns the step (fresh AdamW moments) and its trainable names
- * @throws Error when the graph has nothing to train (no LoRA and no `trainBase`)
- * @example
- * ```ts
- * const built = backbone.buildGraph({ training: true });
- * const step = await compileLossStep(built, { loss: myLoss(built) }, { backbone, fileName: "grpo-step.onnx" });
- * ```
- */
-export async function compileLossStep(
-  built: DecoderGraph,
-  { loss, train, extraOutputs }: { loss: Tensor; train?: Tensor; extraOutputs?: Record<string, Tensor> },
-  options: CausalLmStepOptions,
-): Promise<CausalLmStep> {
-  const params = built.trainableParams;
-  if (params.length === 0) {
-    throw new Error("nothing to train: load the backbone with `lora` settings, or train the full model");
-  }
-  const paramNames = params.map((p) => (p.source.kind === "param" ? p.source.name : ""));
-  const step = await TrainStep.create({
-    loss,
-    params,
-    optimizer: options.optimizer,
-    noDecay: new Set(paramNames.filter(isNoDecay)),
-    maxGradNorm: options.maxGradNorm || undefined,
-    accumulate: options.accumulate,
-    train,
-    extraOutputs,
-    compile: {
-      modelPath: path.join(options.backbone.folder, options.fileName ?? "train-step.onnx"),
-      ...options.backbone.sessionOptions,
-    },
-  });
-  const shapes = Object.fromEntries(params.map((p, i) => [paramNames[i], [...p.shape] as number[]]));
-  return { step, paramNames, shapes };
+  const { loss, train } = causalLmLoss(built, options.lossChunkSize);
+  return compileBackboneStep(backbone, { loss, params: built.trainableParams, train }, options);
 }
 
 /**

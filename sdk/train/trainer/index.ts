@@ -2,7 +2,6 @@ export {
   batchFeeds,
   type CausalLmStep,
   type CausalLmStepOptions,
-  compileLossStep,
   createCausalLmStep,
 } from "./causal-lm-step";
 export { CheckpointError } from "./checkpoint-error";

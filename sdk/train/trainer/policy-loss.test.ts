@@ -23,9 +23,10 @@ const oldLogp = logp.map((v) => v + (rand() - 0.5));
 const advantages = [1.3, -0.7, 0.4, -1.1];
 const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T < T - (i % 3) ? 1 : 0));
 const eps = { epsilonLow: 0.2, epsilonHigh: 0.28 };
+const refLogp = logp.map((v) => v + 0.6 * (rand() - 0.5));
 
 /** Our loss and its gradient w.r.t. logp, on the engine's graph. */
-async function ours(lossType: PolicyLossType, dtype: DType, lp: number[] = logp) {
+async function ours(lossType: PolicyLossType, dtype: DType, lp: number[] = logp, beta = 0) {
   const g = new Graph();
   const x = g.input("logp", dtype, [B, T]);
   const loss = clippedPolicyLoss(
@@ -34,8 +35,9 @@ async function ours(lossType: PolicyLossType, dtype: DType, lp: number[] = logp)
       oldLogp: g.input("old", dtype, [B, T]),
       advantages: g.input("adv", dtype, [B, 1]),
       weights: g.input("w", dtype, [B, T]),
+      refLogp: beta ? g.input("ref", dtype, [B, T]) : undefined,
     },
-    eps,
+    { ...eps, beta },
   );
   const [dx] = grad(loss, [x]);
   const session = await compile(g, { loss, dx: dx! });
@@ -45,18 +47,25 @@ async function ours(lossType: PolicyLossType, dtype: DType, lp: number[] = logp)
     old: tensorValue(dtype, [B, T], typedArrayOf(dtype, oldLogp)),
     adv: tensorValue(dtype, [B, 1], typedArrayOf(dtype, advantages)),
     w: tensorValue(dtype, [B, T], typedArrayOf(dtype, weights)),
+    ...(beta ? { ref: tensorValue(dtype, [B, T], typedArrayOf(dtype, refLogp)) } : {}),
   });
   await session.release();
   return { loss: Number(out.loss.data[0]), grad: Array.from(out.dx.data as Float32Array) };
 }
 
 const LOSS_TYPES: PolicyLossType[] = ["grpo", "dapo", "bnpo"];
+/** Each loss type without the KL term, then grpo and dapo with β = 0.04 (TRL's former default). */
+const CASES: [PolicyLossType, number][] = [
+  ...LOSS_TYPES.map((l) => [l, 0] as [PolicyLossType, number]),
+  ["grpo", 0.04],
+  ["dapo", 0.04],
+];
 
-test("the policy loss and its gradient equal the PyTorch reference for grpo, dapo and bnpo", async (t) => {
+test("the policy loss and its gradient equal the PyTorch reference for grpo, dapo and bnpo, with and without KL", async (t) => {
   if (!(await torchAvailable())) return t.skip("PyTorch reference unavailable");
   const rows = (xs: ArrayLike<number>) =>
     Array.from({ length: B }, (_, b) => Array.from(xs).slice(b * T, (b + 1) * T));
-  const cases = LOSS_TYPES.map((lossType) => ({
+  const cases = CASES.map(([lossType, beta]) => ({
     logp: rows(logp),
     old_logp: rows(oldLogp),
     advantages,
@@ -64,6 +73,8 @@ test("the policy loss and its gradient equal the PyTorch reference for grpo, dap
     eps_low: eps.epsilonLow,
     eps_high: eps.epsilonHigh,
     loss_type: lossType,
+    beta,
+    ref_logp: rows(refLogp),
   }));
   const dir = await mkdtemp(path.join(os.tmpdir(), "tunebook-grpo-"));
   const file = path.join(dir, "cases.json");
@@ -71,23 +82,28 @@ test("the policy loss and its gradient equal the PyTorch reference for grpo, dap
   const expected: { loss: number; grad: number[][] }[] = JSON.parse(
     await runReferenceScript(DEFAULT_PYTHON, "grpo_reference.py", [file]),
   );
-  for (const [i, lossType] of LOSS_TYPES.entries()) {
-    const got = await ours(lossType, "float32");
+  let worst = 0;
+  for (const [i, [lossType, beta]] of CASES.entries()) {
+    const got = await ours(lossType, "float32", logp, beta);
     const want = expected[i];
     assert.ok(Math.abs(got.loss - want.loss) <= 1e-5, `${lossType}: loss ${got.loss} vs ${want.loss}`);
     const flat = want.grad.flat();
     let clipped = 0;
     for (const [k, v] of flat.entries()) {
+      worst = Math.max(worst, Math.abs(got.grad[k] - v));
       assert.ok(Math.abs(got.grad[k] - v) <= 1e-5, `${lossType}: dlogp[${k}] ${got.grad[k]} vs ${v}`);
       if (mask[k] && v === 0) clipped += 1;
     }
+    if (beta) continue; // the KL term's gradient flows through clipped tokens too
     assert.ok(clipped > 0, "some tokens are clipped (no gradient)");
     assert.ok(clipped < mask.reduce((a, m) => a + m, 0), "and some are not");
   }
+  console.log(`# policy loss vs PyTorch: worst gradient error ${worst.toExponential(2)}`);
 });
 
-test("the policy loss's gradient matches float64 central differences", async () => {
-  const base = await ours("grpo", "float64");
+test("the policy loss's gradient (with the KL term) matches float64 central differences", async () => {
+  const beta = 0.04;
+  const base = await ours("grpo", "float64", logp, beta);
   const h = 1e-6;
   for (let k = 0; k < logp.length; k++) {
     const up = logp.slice();
@@ -95,7 +111,8 @@ test("the policy loss's gradient matches float64 central differences", async () 
     up[k] += h;
     down[k] -= h;
     const numeric =
-      ((await ours("grpo", "float64", up)).loss - (await ours("grpo", "float64", down)).loss) / (2 * h);
+      ((await ours("grpo", "float64", up, beta)).loss - (await ours("grpo", "float64", down, beta)).loss) /
+      (2 * h);
     assert.ok(Math.abs(numeric - base.grad[k]) <= 1e-6, `dlogp[${k}]: ${base.grad[k]} vs ${numeric}`);
   }
 });
