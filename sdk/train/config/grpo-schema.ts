@@ -27,7 +27,9 @@ export const grpoSchema = z
       .number()
       .min(0)
       .default(0)
-      .describe("weight of the KL term against the base model with the adapters off (0 = none, TRL's default)"),
+      .describe(
+        "weight of the KL term against the base model with the adapters off (0 = none, TRL's default)",
+      ),
     epsilon: z.number().gt(0).max(1).default(0.2).describe("lower clipping ε of the probability ratio"),
     epsilonHigh: z
       .number()
