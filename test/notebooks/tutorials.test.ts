@@ -480,7 +480,7 @@ test("automl.ipynb: a TPE + ASHA search whose leaderboard agrees with every tria
   assertClose(best[2]!, complete[0]!.value, "best value");
 });
 
-test("grpo.ipynb: the reward written in the notebook rises, drawn beside the loss, and agrees with the folder", () => {
+test("grpo.ipynb: the reward written in the notebook rises, is drawn beside the loss, and agrees with the printed history", () => {
   const { notebook: nb, seconds } = runner.execute("grpo");
   assertClean(nb);
   assert.ok(seconds < 90, `ran in ${seconds} s`);
