@@ -157,3 +157,41 @@ test("perplexity is drawn on a log axis: the metric declares it, the trainer's e
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("a GRPO run's reward is drawn in a panel beside the loss, per step and per evaluation", async () => {
+  const out = capture();
+  const view = notebookTrainingView({
+    output: out.stream,
+    progressIntervalMs: 60_000,
+    chartIntervalMs: 60_000,
+  });
+  await dispatchEvent([view], { type: "eval", step: 0, epoch: 0, loss: -0.3, metrics: { reward: 0.3 } });
+  for (let step = 1; step <= 3; step++) {
+    await dispatchEvent([view], {
+      type: "step",
+      step,
+      totalSteps: 3,
+      epoch: step / 3,
+      loss: 0,
+      learningRate: 1e-2,
+      gradNorm: 1,
+      tokens: 64,
+      tokensPerSecond: 500,
+      elapsedSeconds: step,
+      metrics: { reward: 0.2 * step, completion_length: 8, generation_seconds: 0.4 },
+    });
+  }
+  await dispatchEvent([view], { type: "eval", step: 3, epoch: 1, loss: -0.9, metrics: { reward: 0.9 } });
+  const spec = view.chartSpec();
+  assert.deepEqual(spec.panels, ["loss", "reward", "learning rate", "metrics"]);
+  const reward = spec.series.filter((s) => s.panel === "reward");
+  assert.deepEqual(
+    reward.map((s) => [s.name, s.y]),
+    [
+      ["train reward", [0.2, 0.4, 0.6000000000000001]],
+      ["validation reward", [0.3, 0.9]],
+    ],
+  );
+  assert.ok(!spec.series.some((s) => s.name.includes("seconds")), "timings are not charted");
+  assert.ok(spec.series.some((s) => s.name === "train completion_length" && s.panel === "metrics"));
+});

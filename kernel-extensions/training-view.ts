@@ -1,6 +1,8 @@
 /**
  * The notebook view of a training run: a `TrainCallbacks` subscriber that turns the trainer's events into a
- * progress bar and live charts (train/validation loss, learning rate, metrics), both updated in place.
+ * progress bar and live charts (train/validation loss, learning rate, metrics), both updated in place. A run
+ * whose steps measure a reward (GRPO) gets a reward panel beside the loss, with the sampled completions' mean
+ * reward at each step and the validation reward at each evaluation.
  */
 import { z } from "zod";
 import { parseOptions } from "../sdk/errors";
@@ -35,6 +37,9 @@ export interface TrainingView extends TrainCallbacks {
   /** The chart as it is drawn now: panels, log-scale panels and series (`plotlyFigure(spec)` gives the figure). */
   chartSpec(): ChartSpec;
 }
+
+/** The metric a GRPO run reports at each step and evaluation. */
+const REWARD = "reward";
 
 class Series {
   readonly x: number[] = [];
@@ -94,17 +99,26 @@ export function notebookTrainingView(options: TrainingViewOptions = {}): Trainin
   // to single digits) gets a panel of its own with a log y axis.
   const metricPanels: string[] = [];
   const logPanels: string[] = [];
-  const metricSeries = (name: string, scale: "linear" | "log" | undefined): Series => {
+  // The reward (GRPO) has a panel of its own beside the loss: the steps' and the evaluations' values together.
+  const rewardPanel: string[] = [];
+  const metricSeries = (name: string, scale: "linear" | "log" | undefined, label = name): Series => {
+    if (name === REWARD) {
+      if (!rewardPanel.length) rewardPanel.push(REWARD);
+      return new Series(label, REWARD, o.maxPoints);
+    }
     const panel = scale === "log" ? `${name} (log scale)` : "metrics";
     if (!metricPanels.includes(panel)) metricPanels.push(panel);
     if (scale === "log" && !logPanels.includes(panel)) logPanels.push(panel);
-    return new Series(name, panel, o.maxPoints);
+    return new Series(label, panel, o.maxPoints);
   };
+  const stepMetrics = new Map<string, Series>();
   const all = () =>
-    [train, valid, lr, ...metrics.values()].filter((s) => s.x.length > 0).map((s) => s.view());
+    [train, valid, lr, ...stepMetrics.values(), ...metrics.values()]
+      .filter((s) => s.x.length > 0)
+      .map((s) => s.view());
   const spec = (): ChartSpec => ({
     title: o.title,
-    panels: ["loss", "learning rate", ...metricPanels],
+    panels: ["loss", ...rewardPanel, "learning rate", ...metricPanels],
     ...(logPanels.length ? { logPanels: [...logPanels] } : {}),
     series: all(),
   });
@@ -130,6 +144,11 @@ export function notebookTrainingView(options: TrainingViewOptions = {}): Trainin
     onStep(e: StepEvent) {
       train.push(e.step, e.loss);
       lr.push(e.step, e.learningRate);
+      for (const [k, v] of Object.entries(e.metrics ?? {})) {
+        if (k.endsWith("_seconds")) continue; // timings are in metrics.jsonl, not charted
+        if (!stepMetrics.has(k)) stepMetrics.set(k, metricSeries(k, undefined, `train ${k}`));
+        stepMetrics.get(k)!.push(e.step, v);
+      }
       progress().update({
         step: e.step,
         totalSteps: e.totalSteps,
@@ -145,7 +164,8 @@ export function notebookTrainingView(options: TrainingViewOptions = {}): Trainin
     onEval(e: EvalEvent) {
       valid.push(e.step, e.loss);
       for (const [k, v] of Object.entries(e.metrics)) {
-        if (!metrics.has(k)) metrics.set(k, metricSeries(k, e.scales?.[k]));
+        const label = k === REWARD ? `validation ${k}` : k;
+        if (!metrics.has(k)) metrics.set(k, metricSeries(k, e.scales?.[k], label));
         metrics.get(k)!.push(e.step, v);
       }
       note = `val loss ${e.loss.toPrecision(4)}`;

@@ -37,6 +37,11 @@ test("formatDuration and formatStepLine", () => {
     formatStepLine(step(20)),
     "step 20/100 (20%) epoch 0.40 loss 2.8000 lr 1.00e-4 1,234 tok/s elapsed 10s ETA 40s",
   );
+  // A GRPO step shows its mean reward after the loss.
+  assert.equal(
+    formatStepLine({ ...step(20), metrics: { reward: 0.8125, generation_seconds: 0.4 } }),
+    "step 20/100 (20%) epoch 0.40 loss 2.8000 reward 0.8125 lr 1.00e-4 1,234 tok/s elapsed 10s ETA 40s",
+  );
 });
 
 test("without a terminal, a line is printed at most every interval, plus the last step and milestones", async () => {

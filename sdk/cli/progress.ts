@@ -42,7 +42,8 @@ export function formatDuration(seconds: number): string {
 /**
  * One plain progress line for a step event.
  * @param e - the step event
- * @returns e.g. `step 20/100 (20%) epoch 0.40 loss 2.3100 lr 1.00e-4 1,234 tok/s elapsed 10s ETA 40s`
+ * @returns e.g. `step 20/100 (20%) epoch 0.40 loss 2.3100 lr 1.00e-4 1,234 tok/s elapsed 10s ETA 40s` (with
+ *   `reward 0.8125` after the loss when the step measured one: GRPO)
  * @example
  * ```ts
  * console.error(formatStepLine(event));
@@ -53,6 +54,7 @@ export function formatStepLine(e: StepEvent): string {
   const eta = e.step ? (e.elapsedSeconds / e.step) * (e.totalSteps - e.step) : Number.NaN;
   return (
     `step ${e.step}/${e.totalSteps} (${pct}%) epoch ${e.epoch.toFixed(2)} loss ${e.loss.toFixed(4)} ` +
+    (e.metrics?.reward === undefined ? "" : `reward ${e.metrics.reward.toFixed(4)} `) +
     `lr ${e.learningRate.toExponential(2)} ${Math.round(e.tokensPerSecond).toLocaleString("en-US")} tok/s ` +
     `elapsed ${formatDuration(e.elapsedSeconds)} ETA ${formatDuration(eta)}`
   );

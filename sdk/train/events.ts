@@ -24,6 +24,11 @@ export interface StepEvent {
   tokensPerSecond: number;
   /** Seconds since the run started. */
   elapsedSeconds: number;
+  /**
+   * What the problem type measured while making this step's batches, averaged over its micro-batches (GRPO:
+   * `reward`, `completion_length`, `generation_seconds`); absent for problems that measure nothing.
+   */
+  metrics?: Record<string, number>;
 }
 
 /** A validation pass finished. */

@@ -510,3 +510,34 @@ test("dpo.ipynb: preference pairs from the demo data; reward accuracy and margin
   );
   assert.match(out, /status completed, best reward_accuracy/);
 });
+
+test("grpo.ipynb: the reward written in the notebook rises, is drawn beside the loss, and agrees with the printed history", () => {
+  const { notebook: nb, seconds } = runner.execute("grpo");
+  assertClean(nb);
+  assert.ok(seconds < 90, `ran in ${seconds} s`);
+  const bar = progressOf(nb, "exp.fit()");
+  const m = /data-step="(\d+)" data-total="(\d+)" data-status="completed"/.exec(bar);
+  assert.ok(m, bar);
+  const charts = plotly(nb).charts;
+  assert.equal(charts.length, 1);
+  const t = traces(charts[0]!);
+  const train = t.get("train reward");
+  const valid = t.get("validation reward");
+  assert.ok(train && valid, `traces: ${[...t.keys()]}`);
+  assert.equal(train.x.length, Number(m[1]), "one reward point per step");
+  assert.ok(t.has("train loss"));
+  const out = cellWith(nb, "mean reward: step 1").outputs.map(outputText).join("");
+  const r = /mean reward: step 1 (\S+), last step (\S+)\nvalidation reward: (.*)/.exec(out);
+  assert.ok(r, out);
+  const evals = r[3]!.split(" → ").map(Number);
+  assert.ok(evals.at(-1)! > evals[0]! + 0.2, `validation reward ${r[3]}`);
+  assertClose(r[1]!, train.y[0]!, "chart's first step reward");
+  assertClose(r[2]!, train.y.at(-1)!, "chart's last step reward");
+  // The greedy answer afterwards is scored by the notebook's own reward function.
+  const answer = cellWith(nb, "run.backbone.generate").outputs.map(outputText).join("");
+  const a = /^(".*") (\S+)\n$/.exec(answer);
+  assert.ok(a, answer);
+  const text = JSON.parse(a[1]!) as string;
+  const share = text.length ? [...text].filter((c) => /[A-Z0-9 ]/.test(c)).length / text.length : 0;
+  assertClose(a[2]!, share, "the reward of the answer shown");
+});

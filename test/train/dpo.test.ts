@@ -169,7 +169,7 @@ test("rejected_prompt_column gives each rejected answer its own prompt; batches 
     const { train } = await dpo.prepare({ config, dataset, tokenizer, onWarning: () => {} });
     const [batch] = train.batches({ batchSize: 2, shuffle: false });
     assert.equal(batch!.numTargetTokens, 2, "a batch's weight is its number of pairs");
-    const feeds = batch!.feeds(-1);
+    const feeds = await batch!.feeds(-1);
     assert.deepEqual([...(feeds.chosen_rows!.data as BigInt64Array)], [0n, 1n]);
     assert.deepEqual([...(feeds.rejected_rows!.data as BigInt64Array)], [2n, 3n]);
     const [, T] = feeds.input_ids!.dims as number[];

@@ -51,6 +51,11 @@ export interface GenerationResult {
   readonly text: string;
   /** Generated ids, the end-of-sequence id included when one ended the row. */
   readonly tokenIds: readonly number[];
+  /**
+   * The log-probability of each generated id under the distribution it was chosen from (the logits after the
+   * repetition penalty, temperature, top-k and top-p), one per id: GRPO's sampling-time log-probabilities.
+   */
+  readonly logProbs: readonly number[];
   /** Tokens in the prompt. */
   readonly promptTokens: number;
   readonly finishReason: FinishReason;
@@ -59,6 +64,7 @@ export interface GenerationResult {
 /** Per-row generation state. */
 class Row {
   readonly generated: number[] = [];
+  readonly logProbs: number[] = [];
   done = false;
   private readonly text: IncrementalDecoder;
   private readonly stops: StopStringMatcher;
@@ -69,11 +75,12 @@ class Row {
     readonly budget: number,
     settings: ResolvedGeneration,
     tokenizer: Tokenizer | undefined,
+    seed: number,
   ) {
     const decode = (list: readonly number[]) => tokenizer?.decode(list, { skipSpecialTokens: true }) ?? "";
     this.text = new IncrementalDecoder(decode, ids);
     this.stops = new StopStringMatcher(settings.stopStrings);
-    this.random = seededRandom(settings.seed);
+    this.random = seededRandom(seed);
   }
 
   /** Records a chosen token and returns the text it releases and whether the row ends. */
@@ -153,6 +160,15 @@ export function contextLengthOf(backbone: Backbone): number {
   return typeof v === "number" && v > 0 ? v : Number.MAX_SAFE_INTEGER;
 }
 
+/** `scores[token] − logsumexp(scores)`: the log-probability of the chosen token. */
+function logProbOf(scores: Float32Array, token: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of scores) if (v > max) max = v;
+  let sum = 0;
+  for (const v of scores) sum += Math.exp(v - max);
+  return scores[token] - max - Math.log(sum);
+}
+
 function chooseToken(scores: Float32Array, row: Row, s: ResolvedGeneration): number {
   applyRepetitionPenalty(scores, row.ids, s.repetitionPenalty);
   if (row.generated.length < s.minNewTokens) suppressTokens(scores, s.endIds);
@@ -175,6 +191,10 @@ function prepare(backbone: Backbone, options: GenerationOptions) {
     throw new ConfigError([{ path: ["stopStrings"], message }], { source: "generate options" });
   }
   const prompts = nonEmptyPrompts(encodeInput(input, tokenizer), input, backbone);
+  if (settings.rowSeeds && settings.rowSeeds.length !== prompts.length) {
+    const message = `expected one seed per prompt (${prompts.length}), got ${settings.rowSeeds.length}`;
+    throw new ConfigError([{ path: ["rowSeeds"], message }], { source: "generate options" });
+  }
   const rows = prompts.map((ids, i) => {
     if (ids.length >= settings.contextLength) {
       throw new PromptTooLongError({
@@ -184,7 +204,7 @@ function prepare(backbone: Backbone, options: GenerationOptions) {
       });
     }
     const budget = Math.min(settings.maxNewTokens, settings.contextLength - ids.length);
-    return new Row(ids, budget, settings, tokenizer);
+    return new Row(ids, budget, settings, tokenizer, settings.rowSeeds?.[i] ?? settings.seed);
   });
   return { rows, settings, padId: tokenizer?.padTokenId ?? 0 };
 }
@@ -230,7 +250,9 @@ async function* decodeRows(
   for (;;) {
     for (const [b, row] of rows.entries()) {
       if (row.done) continue;
-      const token = chooseToken(step.lastLogits.slice(b * V, (b + 1) * V), row, settings);
+      const scores = step.lastLogits.slice(b * V, (b + 1) * V);
+      const token = chooseToken(scores, row, settings);
+      row.logProbs.push(logProbOf(scores, token));
       const { text, finish } = row.accept(token, settings.endIds);
       if (finish) row.done = true;
       yield finish ? { row: b, token, text, finishReason: finish } : { row: b, token, text };
@@ -280,6 +302,7 @@ export async function generate(backbone: Backbone, options: GenerationOptions): 
   return prepared.rows.map((r, b) => ({
     text: texts[b],
     tokenIds: r.generated,
+    logProbs: r.logProbs,
     promptTokens: promptTokens[b],
     finishReason: reasons[b],
   }));

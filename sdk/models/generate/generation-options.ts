@@ -42,6 +42,11 @@ export const GenerationOptionsSchema = z
     stopStrings: z.array(z.string().min(1)).default([]),
     /** Sampling seed; every row of a batch draws from its own generator seeded with it. Default: random. */
     seed: z.number().int().optional(),
+    /**
+     * One sampling seed per prompt, overriding `seed` row by row (GRPO samples a group of different completions
+     * of the same prompt in one batch this way).
+     */
+    rowSeeds: z.array(z.number().int()).optional(),
     /** Most positions (prompt + new tokens) a row may hold. Default `max_position_embeddings`. */
     contextLength: z.number().int().positive().optional(),
     /** Stops generation between steps; rows end with finish reason `abort`. */
@@ -68,6 +73,8 @@ export interface ResolvedGeneration {
   readonly endIds: ReadonlySet<number>;
   readonly stopStrings: readonly string[];
   readonly seed: number;
+  /** Per-row seeds (`rowSeeds`), overriding {@link seed}. */
+  readonly rowSeeds?: readonly number[];
   readonly contextLength: number;
   readonly signal?: AbortSignal;
 }
@@ -126,6 +133,7 @@ export function resolveGeneration(
     endIds: new Set([...model.eosIds, ...idList(g.eos_token_id), ...o.stopTokenIds]),
     stopStrings: o.stopStrings,
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 31),
+    rowSeeds: o.rowSeeds,
     contextLength: o.contextLength ?? model.contextLength,
     signal: o.signal,
   };

@@ -14,6 +14,7 @@ import {
   tokenizerSchema,
   trainingSchema,
 } from "./group-schemas";
+import { grpoSchema } from "./grpo-schema";
 import { PROBLEM_TYPE_DESCRIPTIONS, PROBLEM_TYPE_NAMES } from "./problem-type-names";
 
 /** Schema of a complete experiment configuration (camelCase keys). Every group has defaults. */
@@ -36,6 +37,7 @@ export const experimentConfigSchema = z
     prediction: predictionSchema.default({}),
     environment: environmentSchema.default({}),
     logging: loggingSchema.default({}),
+    grpo: grpoSchema.default({}),
   })
   .strict();
 
@@ -56,6 +58,7 @@ export const CONFIG_GROUPS = [
   "prediction",
   "environment",
   "logging",
+  "grpo",
 ] as const;
 
 /** One settings group's name. */

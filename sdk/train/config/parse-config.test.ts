@@ -116,6 +116,8 @@ const badValues: [string, string, unknown, RegExp][] = [
   ["environment", "seed", -2, /environment\.seed: expected an integer ≥ -1, got -2/],
   ["logging", "name", "my run", /logging\.name: expected a string of letters, digits/],
   ["logging", "log_every_n_steps", 0, /log_every_n_steps: expected an integer ≥ 1, got 0/],
+  ["grpo", "num_generations", 1, /grpo\.num_generations: expected an integer ≥ 2 and ≤ 1024, got 1/],
+  ["grpo", "loss_type", "ppo", /grpo\.loss_type: expected one of dapo \| grpo \| bnpo/],
 ];
 
 test("bad values in every group name the field, the value and the allowed range", () => {

@@ -7,6 +7,7 @@
 export const PROBLEM_TYPE_DESCRIPTIONS = {
   causal_lm: "causal language modeling: learn to write the answer after the prompt",
   dpo: "preference optimisation (DPO and its family): prefer the chosen answer of each pair to the rejected one",
+  grpo: "GRPO: online RL that samples completions per prompt and raises rewards computed by your functions",
 } as const;
 
 /** A `problem_type` value. */

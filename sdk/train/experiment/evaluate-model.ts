@@ -4,9 +4,10 @@
  * (teacher forcing); text metrics (BLEU, QA accuracy, LLM judge) score answers generated from the prompts
  * with the prediction settings. Every row keeps its prompt, reference, prediction and per-row scores.
  */
-import type { TokenizedDataset, TokenizedExample } from "../../data";
+import type { TokenizedDataset } from "../../data";
 import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
+import { promptAndAnswer } from "../problems";
 import type { RunMetric } from "../trainer";
 
 /**
@@ -41,15 +42,6 @@ export interface Evaluation {
   directions: Record<string, "max" | "min">;
   rows: EvaluationRow[];
   warnings: string[];
-}
-
-/** Splits an example into prompt ids and the ids of its last answer (its last run of trained tokens). */
-function promptAndAnswer(ex: TokenizedExample): { prompt: number[]; answer: number[] } {
-  let end = ex.target.length;
-  while (end > 0 && !ex.target[end - 1]) end--;
-  let start = end;
-  while (start > 0 && ex.target[start - 1]) start--;
-  return { prompt: Array.from(ex.ids.subarray(0, start)), answer: Array.from(ex.ids.subarray(start, end)) };
 }
 
 /** Sum of −log p(answer token) under the model, one forward pass per batch of rows. */

@@ -32,6 +32,8 @@ import {
 } from "../store";
 import {
   type ProblemData,
+  type ProblemFunctions,
+  type RewardFunction,
   type RunMetric,
   readCheckpoint,
   type TrainCheckpoint,
@@ -73,7 +75,12 @@ interface State {
   backbone?: Backbone;
   dataset?: Dataset;
   metrics: readonly RunMetric[];
+  /** Code the problem type takes (GRPO's reward functions). */
+  functions?: ProblemFunctions;
 }
+
+/** Options of `Experiment.problem("grpo", …)`: the reward functions and any `grpo` settings. */
+export type GrpoProblemOptions = { rewards?: readonly RewardFunction[] } & Partial<ExperimentConfig["grpo"]>;
 
 /** A fine-tuning experiment under construction. */
 export class Experiment {
@@ -259,16 +266,28 @@ export class Experiment {
   }
 
   /**
-   * Chooses what the run learns (`problem_type`; see docs/problem-types.md). The default is `causal_lm`.
-   * @param name - a problem type, e.g. `"causal_lm"`
+   * Chooses what the run learns (`problem_type`; see docs/problem-types.md). The default is `causal_lm`. GRPO
+   * takes its reward functions here, with any of its settings (the `grpo` group).
+   * @param name - a problem type, e.g. `"causal_lm"` or `"grpo"`
+   * @param options - for `grpo`: `rewards` (functions `(completion, row) => number`, async allowed) and `grpo`
+   *   settings such as `numGenerations`
    * @returns a new experiment
    * @example
    * ```ts
    * const exp = Experiment.create({ name: "qa" }).problem("causal_lm");
+   * const rl = Experiment.create({ name: "short" }).problem("grpo", {
+   *   rewards: [(completion) => (completion.length < 20 ? 1 : 0)],
+   *   numGenerations: 4,
+   * });
    * ```
    */
-  problem(name: ProblemTypeName): Experiment {
-    return this.set({ problem_type: name });
+  problem(name: "grpo", options?: GrpoProblemOptions): Experiment;
+  problem(name: ProblemTypeName): Experiment;
+  problem(name: ProblemTypeName, options: GrpoProblemOptions = {}): Experiment {
+    const { rewards, ...settings } = options;
+    const next = this.set({ problem_type: name });
+    const withSettings = Object.keys(settings).length ? next.group("grpo", settings) : next;
+    return rewards ? withSettings.with({ functions: { ...this.state.functions, rewards } }) : withSettings;
   }
 
   /**
@@ -380,8 +399,12 @@ export class Experiment {
     try {
       if (warm) await backbone.updateParameters(warm.values);
       const warnings: string[] = [];
-      const prepared = await prepareRunData(resolved, trainingTokenizer(backbone), this.state.dataset, (m) =>
-        warnings.push(m),
+      const prepared = await prepareRunData(
+        resolved,
+        trainingTokenizer(backbone),
+        this.state.dataset,
+        (m) => warnings.push(m),
+        this.state.functions,
       );
       const store = await ExperimentStore.create({
         root: resolved.logging.outputDir,
@@ -492,7 +515,13 @@ export class Experiment {
   static async resume(
     dir: string,
     options: FitOptions &
-      ResumeOptions & { dataset?: Dataset; backbone?: Backbone; metrics?: RunMetric[] } = {},
+      ResumeOptions & {
+        dataset?: Dataset;
+        backbone?: Backbone;
+        metrics?: RunMetric[];
+        /** Code the problem type takes (GRPO's reward functions), as given to `Experiment.problem`. */
+        functions?: ProblemFunctions;
+      } = {},
   ): Promise<Run> {
     const store = ExperimentStore.open(dir);
     const lock = store.lock();
@@ -506,8 +535,12 @@ export class Experiment {
       const backbone = await backboneForTraining(config, checkpoint.state.seed, options.backbone);
       try {
         const warnings: string[] = [];
-        const prepared = await prepareRunData(config, trainingTokenizer(backbone), options.dataset, (m) =>
-          warnings.push(m),
+        const prepared = await prepareRunData(
+          config,
+          trainingTokenizer(backbone),
+          options.dataset,
+          (m) => warnings.push(m),
+          options.functions,
         );
         const fingerprint = refuseDataChange(plan, prepared.train.tokens);
         await recordResume(store, plan, checkpointDir);

@@ -11,7 +11,7 @@ import { ConfigError } from "../../errors";
 import { Backbone, type Tokenizer } from "../../models";
 import type { ExperimentConfig } from "../config";
 import { problemType } from "../problems";
-import type { ProblemData } from "../trainer";
+import type { ProblemData, ProblemFunctions } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
 /**
@@ -198,6 +198,7 @@ export function trainingTokenizer(backbone: Backbone): Tokenizer {
  * @param tokenizer - the backbone's tokenizer
  * @param given - a Dataset passed in code, if any
  * @param onWarning - receives each data warning's message
+ * @param functions - code the problem type takes (GRPO's reward functions), given in the SDK
  * @returns the training and validation data of the problem type
  * @throws ExperimentSetupError when there is no data; the data layer's errors for unreadable data
  * @example
@@ -210,9 +211,10 @@ export async function prepareRunData(
   tokenizer: Tokenizer,
   given: Dataset | undefined,
   onWarning: (message: string) => void,
+  functions?: ProblemFunctions,
 ): Promise<{ train: ProblemData; validation?: ProblemData }> {
   const dataset = given
     ? sampledAsConfigured(given, config)
     : await datasetFromConfig(config, (w) => onWarning(w.message));
-  return problemType(config.problemType).prepare({ config, dataset, tokenizer, onWarning });
+  return problemType(config.problemType).prepare({ config, dataset, tokenizer, onWarning, functions });
 }

@@ -200,7 +200,7 @@ export const dpo: ProblemType = {
     };
     let lossSum = 0;
     for (const batch of data.batches({ batchSize: Math.min(batchSize, data.length), shuffle: false })) {
-      const r = await step.evaluate(batch.feeds(-1));
+      const r = await step.evaluate(await batch.feeds(-1));
       lossSum += r.loss * batch.numTargetTokens;
       const read = (name: string) => Array.from(r.outputs[name].data as Float32Array);
       values.chosenRewards.push(...read("chosen_rewards"));

@@ -8,10 +8,12 @@ import { PROBLEM_TYPE_NAMES, type ProblemTypeName } from "../config";
 import type { ProblemType } from "../trainer";
 import { causalLm } from "./causal-lm";
 import { dpo } from "./dpo";
+import { grpo } from "./grpo";
 
 const PROBLEM_TYPES: { readonly [K in ProblemTypeName]: ProblemType & { name: K } } = {
   causal_lm: causalLm as ProblemType & { name: "causal_lm" },
   dpo: dpo as ProblemType & { name: "dpo" },
+  grpo: grpo as ProblemType & { name: "grpo" },
 };
 
 /**

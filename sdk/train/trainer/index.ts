@@ -5,12 +5,23 @@ export {
   createCausalLmStep,
 } from "./causal-lm-step";
 export { CheckpointError } from "./checkpoint-error";
+export { groupAdvantages, type RewardScaling } from "./group-advantages";
+export { createGrpoStep, type GrpoStepOptions } from "./grpo-step";
+export {
+  clippedPolicyLoss,
+  type PolicyLossOptions,
+  type PolicyLossType,
+  policyLossWeights,
+} from "./policy-loss";
 export type {
   BatchIteration,
+  Policy,
   ProblemData,
+  ProblemFunctions,
   ProblemStep,
   ProblemStepOptions,
   ProblemType,
+  RewardFunction,
   StepBatch,
   StepBatches,
 } from "./problem-type";

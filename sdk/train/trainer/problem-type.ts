@@ -8,28 +8,51 @@
 import type { Dataset, TokenizedDataset } from "../../data";
 import type { Feeds } from "../../engine";
 import type { ConfigIssue } from "../../errors";
-import type { Tokenizer } from "../../models";
+import type { Backbone, Tokenizer } from "../../models";
 import type { ExperimentConfig, ProblemTypeName } from "../config";
-import type { CausalLmStep, CausalLmStepOptions } from "./causal-lm-step";
+import type { BackboneStep } from "./backbone-step";
+import type { CausalLmStepOptions } from "./causal-lm-step";
 import type { RunMetric, ValidationResult } from "./validate";
+
+/**
+ * The model as it is trained so far, for problems whose batches depend on it (GRPO samples its completions
+ * from it). The trainer passes it to {@link StepBatch.feeds}; offline problems ignore it.
+ */
+export interface Policy {
+  /** The backbone (frozen weights, adapters, tokenizer): generate with it after loading {@link params}. */
+  readonly backbone: Backbone;
+  /** The values trained so far (LoRA tensors or full weights) by name; a fresh copy at each call. */
+  params(): Record<string, Float32Array>;
+}
 
 /** One micro-batch, ready to be fed to the problem's step. */
 export interface StepBatch {
   /** 0-based index within its epoch (a resumed run starts at `index + 1`). */
   readonly index: number;
-  /** Real (non-padding) tokens it holds, for throughput. */
+  /**
+   * Real (non-padding) tokens it holds, for throughput. An online batch (one whose feeds are a promise) knows it
+   * once its feeds have resolved; the trainer reads it then.
+   */
   readonly numTokens: number;
   /**
-   * What its loss is a mean over (labelled tokens for causal LM, rows for a classifier): gradient accumulation
-   * by tokens weights each micro-batch by it.
+   * What its loss is a mean over (labelled tokens for causal LM, rows for a classifier, completion tokens for
+   * GRPO): gradient accumulation by tokens weights each micro-batch by it. Read after the feeds resolved.
    */
   readonly numTargetTokens: number;
   /**
-   * The step's data feeds.
+   * Values measured while the feeds were made (GRPO: `reward`, the mean reward of its completions), read after
+   * the feeds resolved; the trainer averages them over the step's micro-batches into the `step` event's
+   * `metrics`.
+   */
+  readonly stats?: Readonly<Record<string, number>>;
+  /**
+   * The step's data feeds: computed from the data alone (causal LM), or, for an online problem, produced from
+   * the policy trained so far (a promise: GRPO generates completions and scores them first).
    * @param dropoutSeed - seed of this micro-step's random masks; negative in evaluation (no dropout, no
    *   augmentation)
+   * @param policy - the model as trained so far (given by the trainer for training batches)
    */
-  feeds(dropoutSeed: number): Feeds;
+  feeds(dropoutSeed: number, policy?: Policy): Feeds | Promise<Feeds>;
 }
 
 /** One epoch's micro-batches, in their seeded order. */
@@ -46,6 +69,23 @@ export interface BatchIteration {
   epoch?: number;
   /** Skip the batches before this one (resume). */
   startBatch?: number;
+}
+
+/**
+ * Scores one completion of a GRPO prompt: higher is better. It may be async. A throw or a result that is not a
+ * finite number fails the step, naming the function and the row.
+ * @param completion - the generated text (special tokens skipped)
+ * @param row - the dataset row the prompt came from (every original column)
+ */
+export type RewardFunction = (
+  completion: string,
+  row: Readonly<Record<string, unknown>>,
+) => number | Promise<number>;
+
+/** Code a problem type takes that a configuration file cannot hold, passed with `Experiment.problem`. */
+export interface ProblemFunctions {
+  /** GRPO: the reward functions, summed per completion (weighted by `grpo.reward_weights`). */
+  rewards?: readonly RewardFunction[];
 }
 
 /** A problem type's training or validation data. */
@@ -71,7 +111,7 @@ export type ProblemStepOptions = Omit<CausalLmStepOptions, "fileName" | "lossChu
 };
 
 /** A compiled step: the fused train step and the names and shapes of what it trains. */
-export type ProblemStep = CausalLmStep;
+export type ProblemStep = BackboneStep;
 
 /** A problem type: one implementation of each stage of a run. */
 export interface ProblemType {
@@ -103,6 +143,8 @@ export interface ProblemType {
     dataset: Dataset;
     tokenizer: Tokenizer;
     onWarning: (message: string) => void;
+    /** Code a configuration file cannot hold, given in the SDK (GRPO's reward functions). */
+    functions?: ProblemFunctions;
   }): Promise<{ train: ProblemData; validation?: ProblemData }>;
   /** Builds and compiles the step: the backbone's graph, this problem's head and loss, the optimizer. */
   createStep(o: ProblemStepOptions): Promise<ProblemStep>;
@@ -115,5 +157,7 @@ export interface ProblemType {
     data: ProblemData;
     batchSize: number;
     metrics: readonly RunMetric[];
+    /** The model as trained so far (an online problem generates with it). */
+    policy?: Policy;
   }): Promise<ValidationResult>;
 }

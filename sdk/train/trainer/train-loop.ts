@@ -8,7 +8,7 @@ import type { Backbone } from "../../models";
 import type { ExperimentConfig } from "../config";
 import { dispatchEvent, type TrainCallbacks, type TrainEvent } from "../events";
 import type { ExperimentStore } from "../store";
-import type { ProblemData, ProblemType } from "./problem-type";
+import type { Policy, ProblemData, ProblemType } from "./problem-type";
 import { learningRateAt } from "./schedule";
 import { checkpointFiles, type TrainCheckpoint, type TrainerState } from "./train-checkpoint";
 import type { GeneratedEvaluation, RunMetric } from "./validate";
@@ -87,6 +87,24 @@ export function stepsPerEpoch(
 const dropoutSeed = (seed: number, step: number, micro: number) =>
   (Math.imul(seed ^ 0x5bd1e995, 31) + step * 1024 + micro) >>> 1;
 
+/** The mean of each value the step's micro-batches measured (`StepBatch.stats`). */
+class StatsMean {
+  private readonly sums = new Map<string, { sum: number; n: number }>();
+  add(stats: Readonly<Record<string, number>> | undefined): void {
+    for (const [k, v] of Object.entries(stats ?? {})) {
+      const e = this.sums.get(k) ?? { sum: 0, n: 0 };
+      e.sum += v;
+      e.n += 1;
+      this.sums.set(k, e);
+    }
+  }
+  /** `{ metrics }` when any micro-batch measured something, else nothing. */
+  metrics(): { metrics?: Record<string, number> } {
+    if (this.sums.size === 0) return {};
+    return { metrics: Object.fromEntries([...this.sums].map(([k, e]) => [k, e.sum / e.n])) };
+  }
+}
+
 /**
  * Runs (or continues) a training run.
  * @param o - model, data, settings, seed, metrics, store, subscribers, signal, checkpoint to resume
@@ -144,6 +162,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const declared = o.metrics.flatMap((m) => (m.scale ? [[m.name, m.scale] as const] : []));
   const scales = declared.length ? { scales: Object.fromEntries(declared) } : {};
 
+  // Online problems (GRPO) sample their batches from the values trained so far.
+  const policy: Policy = { backbone: o.backbone, params: () => ts.exportState().params };
   const save = async (name: string, reason: "best" | "last" | "interval" | "cancel") => {
     if (!o.store || t.saveCheckpoint === "disable") return;
     const checkpoint = { state: { ...state }, optimizer: ts.exportState() };
@@ -157,6 +177,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       data: o.validation,
       batchSize: t.batchSize,
       metrics: o.metrics,
+      policy,
     });
     if (r.generated.length && o.evaluateGenerated) {
       const params = ts.exportState().params;
@@ -223,10 +244,12 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         let micro = 0;
         let tokens = 0;
         let gradNorm = 0;
+        const stats = new StatsMean();
         for (;;) {
           const b = batch.value;
           const seed = dropoutSeed(state.seed, state.step + 1, micro);
-          const feeds = b.feeds(seed);
+          const feeds = await b.feeds(seed, policy);
+          stats.add(b.stats);
           const groupEnds =
             (b.index + 1) % t.gradAccumulation === 0 || b.index + 1 === epochBatches.numBatches;
           // Each micro-batch's loss is a mean over its target tokens; weighting its gradient by that count makes
@@ -267,6 +290,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
           tokens,
           tokensPerSecond: tokens / seconds,
           elapsedSeconds: (performance.now() - started) / 1000,
+          ...stats.metrics(),
         });
         // onnxruntime-node runs a session synchronously: without a macrotask turn per step, signal handlers
         // (Ctrl-C, the notebook's interrupt button), timers and sockets would wait until the run ends.

@@ -68,7 +68,7 @@ export async function validate(o: {
   const batchSize = Math.min(o.batchSize, o.data.length);
   for (const batch of o.data.batches({ batchSize, shuffle: false })) {
     if (batch.numTargetTokens === 0) continue;
-    const r = await o.step.evaluate(batch.feeds(-1));
+    const r = await o.step.evaluate(await batch.feeds(-1));
     nll.push(r.loss * batch.numTargetTokens);
     tokenCounts.push(batch.numTargetTokens);
   }
