@@ -60,10 +60,13 @@ async function main(): Promise<void> {
     output: path.join(out, "adapter"),
     format: "peft",
   });
+  // float32 so the merged model can be compared with the trained one to float rounding; the default
+  // (`mergedDtype: "source"`) keeps the checkpoint's bfloat16, rounding each merged weight once.
   const merged = await exportExperiment({
     experiment: run.dir,
     output: path.join(out, "merged"),
     format: "merged",
+    mergedDtype: "float32",
   });
   console.log(`PEFT adapter: ${adapter}\nmerged model: ${merged}`);
   const [a, b] = [await Backbone.load(merged), await loadTrainedBackbone(run.dir)];

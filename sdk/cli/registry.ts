@@ -73,6 +73,8 @@ export interface CliHandlers {
     ggufType?: string;
     /** `--dtypes` of `--format onnx`, e.g. `["fp32", "q4"]`. */
     dtypes?: string[];
+    /** `--merged-dtype` of `--format merged`: source, float32, float16 or bfloat16. */
+    mergedDtype?: string;
   }) => Promise<void>;
   /** `tunebook serve <model>`: OpenAI-compatible server; resolves when it stops. */
   serve?: (input: {

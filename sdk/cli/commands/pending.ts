@@ -112,6 +112,10 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
     )
     .option("--no-merge", "keep the adapter separate (same as --format peft)")
     .option("--gguf-type <type>", "with --format gguf: f32, f16 (default), q8_0 or q4_0")
+    .option(
+      "--merged-dtype <dtype>",
+      "with --format merged: source (default: the base checkpoint's), float32, float16 or bfloat16",
+    )
     .option("--overwrite", "replace a previous export in the output folder (never another folder)")
     .option(
       "--dtypes <list>",
@@ -130,6 +134,7 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
             overwrite?: boolean;
             dtypes?: string[];
             ggufType?: string;
+            mergedDtype?: string;
           },
         ) => {
           await requireHandler(handlers, "export", "export")({ experiment, ...opts });

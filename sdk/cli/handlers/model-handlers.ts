@@ -3,7 +3,7 @@
  * exported folder out.
  */
 import { ConfigError } from "../../errors";
-import { EmptyPromptError, type GgufType, ONNX_DTYPES, type OnnxDtype } from "../../models";
+import { EmptyPromptError, type GgufType, MERGED_DTYPES, ONNX_DTYPES, type OnnxDtype } from "../../models";
 import { type ExportFormat, exportExperiment, loadModelOrExperiment } from "../../train";
 import type { CliHandlers } from "../registry";
 
@@ -60,8 +60,24 @@ export function onnxDtypes(format: string, dtypes: string[] | undefined): OnnxDt
   return dtypes as OnnxDtype[];
 }
 
+/** The `--merged-dtype` value, checked; refused with another format. */
+function mergedDtype(format: string, value: string | undefined): (typeof MERGED_DTYPES)[number] | undefined {
+  if (value === undefined) return undefined;
+  const where = { source: "tunebook export" };
+  if (format !== "merged") {
+    const message = `--merged-dtype applies to --format merged, not ${format}`;
+    throw new ConfigError([{ path: ["--merged-dtype"], message }], where);
+  }
+  if (!(MERGED_DTYPES as readonly string[]).includes(value)) {
+    const message = `unknown dtype '${value}'; choose from ${MERGED_DTYPES.join(", ")}`;
+    throw new ConfigError([{ path: ["--merged-dtype"], message }], where);
+  }
+  return value as (typeof MERGED_DTYPES)[number];
+}
+
 /**
- * `tunebook export <experiment> --output DIR [--format peft|merged|onnx|gguf] [--dtypes fp32,q8,q4] [--gguf-type TYPE]`.
+ * `tunebook export <experiment> --output DIR [--format peft|merged|onnx|gguf] [--dtypes fp32,q8,q4] [--gguf-type TYPE]
+ * [--merged-dtype DTYPE]`.
  */
 export const exportHandler: NonNullable<CliHandlers["export"]> = async (input) => {
   const format = (input.merge === false ? "peft" : input.format) as ExportFormat; // checked by exportExperiment (format and GGUF type)
@@ -72,6 +88,7 @@ export const exportHandler: NonNullable<CliHandlers["export"]> = async (input) =
     overwrite: input.overwrite,
     ggufType: input.ggufType as GgufType | undefined,
     onnxDtypes: onnxDtypes(format, input.dtypes),
+    mergedDtype: mergedDtype(format, input.mergedDtype),
   });
   process.stdout.write(`exported ${format} model to ${dir}\n`);
 };

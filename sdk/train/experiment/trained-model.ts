@@ -16,6 +16,7 @@ import {
   exportOnnx,
   GGUF_TYPES,
   type GgufType,
+  type MERGED_DTYPES,
   type ModelCardOptions,
   ModelCardOptionsSchema,
   modelCardFacts,
@@ -144,6 +145,12 @@ export interface ExportExperimentOptions {
   onnxDtypes?: readonly OnnxDtype[];
   /** Tensor type of a `gguf` export: `f32`, `f16` (default), `q8_0` or `q4_0`. */
   ggufType?: GgufType;
+  /**
+   * Weight dtype of a `merged` export: `source` (default: the base checkpoint's, e.g. bfloat16 stays bfloat16),
+   * or `float32`, `float16`, `bfloat16` for every tensor. float32 reproduces the trained model's outputs to
+   * float rounding; a 16-bit dtype rounds each merged weight once.
+   */
+  mergedDtype?: (typeof MERGED_DTYPES)[number];
   /** Which checkpoint (default: best if kept, else last). */
   checkpoint?: CheckpointChoice;
   /** Replace a non-empty output folder. */
@@ -204,7 +211,7 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
       const dtypes = options.onnxDtypes ? [...options.onnxDtypes] : undefined;
       return (await exportOnnx({ ...target, dtypes })).dir;
     }
-    const exported = await exportMergedModel(target);
+    const exported = await exportMergedModel({ ...target, dtype: options.mergedDtype });
     return exported.dir;
   } finally {
     await backbone.dispose();
