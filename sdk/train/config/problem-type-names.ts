@@ -6,6 +6,9 @@
 /** Every problem type, with the one-line description the config schema shows. */
 export const PROBLEM_TYPE_DESCRIPTIONS = {
   causal_lm: "causal language modeling: learn to write the answer after the prompt",
+  causal_classification:
+    "classify the prompt: binary, multi-class or multi-label labels from answer_column, by a head on the last token",
+  causal_regression: "predict one or more numbers from the prompt, by a head on the last token",
 } as const;
 
 /** A `problem_type` value. */

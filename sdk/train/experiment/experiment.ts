@@ -21,7 +21,7 @@ import {
 import { dispatchEvent, type TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
 import { type ExperimentPlan, planExperiment, planLine } from "../plan";
-import { problemType } from "../problems";
+import { problemType, splitScoreHead } from "../problems";
 import { runDefaults } from "../run-defaults";
 import {
   type CheckpointFiles,
@@ -259,15 +259,20 @@ export class Experiment {
 
   /**
    * Chooses what the run learns (`problem_type`; see docs/problem-types.md). The default is `causal_lm`.
-   * @param name - a problem type, e.g. `"causal_lm"`
+   * @param name - a problem type, e.g. `"causal_lm"`, `"causal_classification"`, `"causal_regression"`
+   * @param settings - the problem's settings by dotted path, as {@link set} takes them (e.g.
+   *   `"dataset.num_classes"`, `"dataset.answer_column"`, `"training.loss_function"`)
    * @returns a new experiment
+   * @throws ConfigError for an unknown setting
    * @example
    * ```ts
    * const exp = Experiment.create({ name: "qa" }).problem("causal_lm");
+   * const cls = Experiment.create({ name: "sentiment" })
+   *   .problem("causal_classification", { "dataset.answer_column": "label", "dataset.num_classes": 3 });
    * ```
    */
-  problem(name: ProblemTypeName): Experiment {
-    return this.set({ problem_type: name });
+  problem(name: ProblemTypeName, settings: Record<string, unknown> = {}): Experiment {
+    return this.set({ problem_type: name, ...settings });
   }
 
   /**
@@ -614,7 +619,9 @@ async function execute(
     resume: run.resume,
     record: run.record,
   });
+  // A scores head is the run's own tensor, not a backbone weight.
+  const trained = splitScoreHead(result.params);
   if (result.step > 0 && result.status !== "failed")
-    await backbone.updateParameters(new Map(Object.entries(result.params)));
-  return new Run(store, config, backbone, result, validation?.tokens, metrics);
+    await backbone.updateParameters(new Map(Object.entries(trained.backbone)));
+  return new Run(store, config, backbone, result, validation?.tokens, metrics, trained.head);
 }

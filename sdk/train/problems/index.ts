@@ -1,5 +1,20 @@
 /** Problem types: what a run learns (one file each plus one registry line). */
+export { causalClassification } from "./causal-classification";
 export { causalLm } from "./causal-lm";
+export { causalRegression } from "./causal-regression";
 export { problemType } from "./registry";
+export { lastTokenMask, type ScoreData, scoreBatches, scoreInputFeeds } from "./score-batches";
+export { initialHead, SCORE_WEIGHT, scoreSession, splitScoreHead } from "./score-head";
+export { readLabels } from "./score-labels";
+export { outputColumns, scoreMetricValues, scoreOutputs, scorePredictionRows } from "./score-metrics";
+export { tokenizeScorePrompts } from "./score-problem";
+export {
+  classificationSettings,
+  labelColumns,
+  regressionSettings,
+  type ScoreKind,
+  type ScoreLoss,
+  type ScoreSettings,
+} from "./score-settings";
 export { type TokenBatchesOptions, tokenBatches } from "./token-batches";
 export { tokenizeOptions } from "./tokenize-options";

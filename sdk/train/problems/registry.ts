@@ -6,10 +6,14 @@
 import { ConfigError } from "../../errors";
 import { PROBLEM_TYPE_NAMES, type ProblemTypeName } from "../config";
 import type { ProblemType } from "../trainer";
+import { causalClassification } from "./causal-classification";
 import { causalLm } from "./causal-lm";
+import { causalRegression } from "./causal-regression";
 
 const PROBLEM_TYPES: { readonly [K in ProblemTypeName]: ProblemType & { name: K } } = {
   causal_lm: causalLm as ProblemType & { name: "causal_lm" },
+  causal_classification: causalClassification as ProblemType & { name: "causal_classification" },
+  causal_regression: causalRegression as ProblemType & { name: "causal_regression" },
 };
 
 /**

@@ -6,7 +6,6 @@
  * op over chunks of the vocabulary (`linearCrossEntropy`): the `[B·T, V]` logits are never materialised.
  * Dimension letters: B batch, T time, C hidden, V vocabulary.
  */
-import path from "node:path";
 import type { Batch } from "../../data";
 import {
   crossEntropy,
@@ -14,10 +13,11 @@ import {
   linearCrossEntropy,
   reshape,
   type Tensor,
-  TrainStep,
+  type TrainStep,
   tensorValue,
 } from "../../engine";
 import type { Backbone, DecoderGraph } from "../../models";
+import { compileBackboneStep } from "./backbone-step";
 import { frozenLmHead } from "./frozen-lm-head";
 
 /** Options of {@link createCausalLmStep}. */
@@ -55,11 +55,6 @@ export interface CausalLmStep {
   shapes: Record<string, number[]>;
 }
 
-/** Norm weights and biases are not decayed (the usual AdamW practice). */
-function isNoDecay(name: string): boolean {
-  return name.endsWith(".bias") || /norm\.weight$/.test(name);
-}
-
 /**
  * Builds and compiles the training step for a backbone.
  * @param options - backbone, full or LoRA, optimizer, clipping, accumulation
@@ -80,27 +75,8 @@ export async function createCausalLmStep(options: CausalLmStepOptions): Promise<
     neftuneAlpha: options.neftuneAlpha,
     gradientCheckpointing: options.gradientCheckpointing,
   });
-  const params = built.trainableParams;
-  if (params.length === 0) {
-    throw new Error("nothing to train: load the backbone with `lora` settings, or train the full model");
-  }
   const { loss, train } = causalLmLoss(built, options.lossChunkSize);
-  const paramNames = params.map((p) => (p.source.kind === "param" ? p.source.name : ""));
-  const step = await TrainStep.create({
-    loss,
-    params,
-    optimizer: options.optimizer,
-    noDecay: new Set(paramNames.filter(isNoDecay)),
-    maxGradNorm: options.maxGradNorm || undefined,
-    accumulate: options.accumulate,
-    train,
-    compile: {
-      modelPath: path.join(backbone.folder, options.fileName ?? "train-step.onnx"),
-      ...backbone.sessionOptions,
-    },
-  });
-  const shapes = Object.fromEntries(params.map((p, i) => [paramNames[i], [...p.shape] as number[]]));
-  return { step, paramNames, shapes };
+  return compileBackboneStep({ backbone, built, loss, train, options });
 }
 
 /**

@@ -1,3 +1,4 @@
+export { compileBackboneStep } from "./backbone-step";
 export {
   batchFeeds,
   type CausalLmStep,
