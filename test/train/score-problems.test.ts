@@ -28,7 +28,13 @@ async function sentiment(
     .problem(problem, { "dataset.answer_column": target, "dataset.text_answer_separator": "" })
     .dataset(Dataset.fromRecords(records).validation({ size: 0.25, seed: 3 }), { promptColumn: ["text"] })
     .lora({ r: 8, alpha: 16, targetModules: "all-linear", dropout: 0 })
-    .train({ epochs: EPOCHS, batchSize: 4, learningRate: LR, evaluateBeforeTraining: true, warmupEpochs: 0.2 })
+    .train({
+      epochs: EPOCHS,
+      batchSize: 4,
+      learningRate: LR,
+      evaluateBeforeTraining: true,
+      warmupEpochs: 0.2,
+    })
     .environment({ seed: 7, threads: 1 });
 }
 
