@@ -9,7 +9,14 @@ import path from "node:path";
 import { test } from "node:test";
 import { Dataset, DatasetError } from "../../sdk/data";
 import { ConfigError } from "../../sdk/errors";
-import { Experiment, type Run } from "../../sdk/train";
+import {
+  Experiment,
+  exportExperiment,
+  loadModelOrExperiment,
+  loadTrainedModel,
+  type Run,
+  scoreRows,
+} from "../../sdk/train";
 import { experimentsRoot, fullAndCancelled, sentimentRecords, tinyLlama } from "./fixtures";
 
 const EPOCHS = 4;
@@ -55,6 +62,19 @@ test("causal_classification learns binary sentiment: AUC rises, probabilities in
     const { columns, values } = await run.classify(["The film was wonderful.", "The film was awful."]);
     assert.deepEqual(columns, ["probability_1"]);
     assert.ok(values[0][0] > 0.5 && values[1][0] < 0.5, JSON.stringify(values));
+    // The experiment folder's model scores the same; text uses (serving, generation, export) are refused.
+    const loaded = await loadTrainedModel(run.dir);
+    const again = await scoreRows({ ...loaded, rows: ["The film was wonderful.", "The film was awful."] });
+    await loaded.backbone.dispose();
+    again.values.flat().forEach((v, i) => assert.ok(Math.abs(v - values.flat()[i]) < 1e-5));
+    await assert.rejects(
+      loadModelOrExperiment(run.dir),
+      /needs a model that writes text.*causal_classification.*tunebook predict/s,
+    );
+    await assert.rejects(
+      exportExperiment({ experiment: run.dir, output: path.join(root, "out"), format: "merged" }),
+      /export --format merged needs a model that writes text/,
+    );
   } finally {
     await run.backbone.dispose();
   }

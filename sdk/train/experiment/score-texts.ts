@@ -56,7 +56,7 @@ export function scoreSettingsOf(config: ExperimentConfig): ScoreSettings {
  */
 export async function scoreRows(o: {
   backbone: Backbone;
-  head: Float32Array | undefined;
+  head?: Float32Array;
   config: ExperimentConfig;
   rows: readonly (string | DataRecord)[];
   batchSize?: number;

@@ -24,6 +24,7 @@ import {
   saveLoraAdapter,
 } from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
+import { problemType, splitScoreHead } from "../problems";
 import { ExperimentStore } from "../store";
 import { readCheckpointParams } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
@@ -83,11 +84,51 @@ export async function loadTrainedBackbone(
   dir: string,
   options: { checkpoint?: CheckpointChoice } = {},
 ): Promise<Backbone> {
+  return (await loadTrainedModel(dir, options)).backbone;
+}
+
+/**
+ * Loads an experiment's trained model: the backbone with its trained values, the `score` head of a
+ * `causal_classification` / `causal_regression` run, and the configuration.
+ * @param dir - the experiment folder
+ * @param options - which checkpoint
+ * @returns backbone (dispose it when done), head (scores runs only) and configuration
+ * @throws ExperimentNotFoundError, ExperimentSetupError or CheckpointError when there is nothing to load
+ * @example
+ * ```ts
+ * const { backbone, head, config } = await loadTrainedModel("experiments/sentiment-20261204-041500");
+ * const { values } = await scoreRows({ backbone, head, config, rows: ["a fine film"] });
+ * ```
+ */
+export async function loadTrainedModel(
+  dir: string,
+  options: { checkpoint?: CheckpointChoice } = {},
+): Promise<{ backbone: Backbone; head?: Float32Array; config: ExperimentConfig }> {
   const { store, config } = openExperiment(dir);
   const { state, params } = await readCheckpointParams(checkpointDir(store, options.checkpoint));
   const backbone = await backboneForTraining(config, state.seed);
-  await backbone.updateParameters(new Map(Object.entries(params)));
-  return backbone;
+  const trained = splitScoreHead(params);
+  await backbone.updateParameters(new Map(Object.entries(trained.backbone)));
+  return { backbone, head: trained.head, config };
+}
+
+/**
+ * Refuses to use a scores model (classification, regression) for text: generation, chat, serving and the text
+ * export formats need a model that writes text.
+ * @param config - the experiment's configuration
+ * @param what - what was asked, for the message (e.g. "serve", "export --format merged")
+ * @throws ExperimentSetupError for a `causal_classification` or `causal_regression` experiment
+ * @example
+ * ```ts
+ * refuseScoresModel(config, "serve");
+ * ```
+ */
+export function refuseScoresModel(config: ExperimentConfig, what: string): void {
+  if (problemType(config.problemType).produces !== "scores") return;
+  throw new ExperimentSetupError(
+    `${what} needs a model that writes text, and this is a ${config.problemType} experiment: its model produces ${config.problemType === "causal_regression" ? "values" : "class probabilities"} from a score head, not text`,
+    "Use `tunebook predict <experiment> <file>` or `run.classify()` / `run.predict()` for it.",
+  );
 }
 
 /**
@@ -105,6 +146,7 @@ export async function loadModelOrExperiment(
   options: Pick<BackboneOptions, "threads"> = {},
 ): Promise<Backbone> {
   const isExperiment = ["status.json", "config.yaml"].some((f) => fs.existsSync(path.join(model, f)));
+  if (isExperiment) refuseScoresModel(openExperiment(model).config, "generating text from it");
   return isExperiment ? loadTrainedBackbone(model) : Backbone.load(model, options);
 }
 
@@ -164,6 +206,8 @@ export interface ExportExperimentOptions {
  */
 export async function exportExperiment(options: ExportExperimentOptions): Promise<string> {
   const store = ExperimentStore.open(options.experiment);
+  const configured = store.readConfig();
+  if (configured) refuseScoresModel(configured, `export --format ${options.format}`);
   checkGgufType(options);
   if (options.format === "gguf") return exportExperimentGguf(store, options);
   if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
