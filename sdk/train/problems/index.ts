@@ -4,7 +4,15 @@ export { causalLm } from "./causal-lm";
 export { causalRegression } from "./causal-regression";
 export { problemType } from "./registry";
 export { lastTokenMask, type ScoreData, scoreBatches, scoreInputFeeds } from "./score-batches";
-export { initialHead, SCORE_WEIGHT, scoreSession, splitScoreHead } from "./score-head";
+export {
+  createScoreStep,
+  initialHead,
+  SCORE_WEIGHT,
+  scoreLogits,
+  scoreLoss,
+  scoreSession,
+  splitScoreHead,
+} from "./score-head";
 export { readLabels } from "./score-labels";
 export { outputColumns, scoreMetricValues, scoreOutputs, scorePredictionRows } from "./score-metrics";
 export { tokenizeScorePrompts } from "./score-problem";
