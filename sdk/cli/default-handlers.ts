@@ -6,6 +6,7 @@ import { installKernel, listKernels } from "../../kernel-extensions/install";
 import { serveCommand } from "../serve/serve-command";
 import { evalHandler } from "./handlers/eval-handler";
 import { exportHandler, generateHandler } from "./handlers/model-handlers";
+import { predictHandler } from "./handlers/predict-handler";
 import { pushHandler } from "./handlers/push-handler";
 import { searchHandler } from "./handlers/search-handler";
 import { trainHandler } from "./handlers/train-handler";
@@ -16,6 +17,7 @@ export const defaultHandlers: CliHandlers = {
   train: trainHandler,
   search: searchHandler,
   eval: evalHandler,
+  predict: predictHandler,
   generate: generateHandler,
   export: exportHandler,
   push: pushHandler,

@@ -46,6 +46,11 @@ export interface CliHandlers {
   search?: (input: SearchCommandInput) => Promise<void>;
   /** `tunebook eval <experiment>`: evaluates a trained experiment (optionally on another data file). */
   eval?: (input: { experiment: string; data?: string; output?: string }) => Promise<void>;
+  /**
+   * `tunebook predict <experiment> <file>`: a causal_classification / causal_regression experiment's class
+   * probabilities or values for every row of a data file, written as CSV.
+   */
+  predict?: (input: { experiment: string; file: string; output?: string }) => Promise<void>;
   /** `tunebook generate <model>`: prints a completion of `prompt`. */
   generate?: (input: {
     model: string;

@@ -17,6 +17,7 @@ import {
   type Run,
   scoreRows,
 } from "../../sdk/train";
+import { tunebook } from "../support/cli-workspace";
 import { experimentsRoot, fullAndCancelled, sentimentRecords, tinyLlama } from "./fixtures";
 
 const EPOCHS = 4;

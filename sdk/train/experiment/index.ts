@@ -28,7 +28,7 @@ export {
   prepareRunData,
   trainingTokenizer,
 } from "./run-inputs";
-export { type ScorePredictions, scoreRows, scoreSettingsOf } from "./score-texts";
+export { evaluateScores, type ScorePredictions, scoreRows, scoreSettingsOf } from "./score-texts";
 export {
   type CheckpointChoice,
   EXPORT_FORMATS,

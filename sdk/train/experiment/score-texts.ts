@@ -9,13 +9,18 @@ import type { ExperimentConfig } from "../config";
 import {
   classificationSettings,
   outputColumns,
+  prepareScoreData,
+  problemType,
   regressionSettings,
   type ScoreSettings,
   scoreInputFeeds,
+  scoreMetricValues,
   scoreOutputs,
+  scorePredictionRows,
   scoreSession,
   tokenizeScorePrompts,
 } from "../problems";
+import type { RunMetric } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 
 /** What a scores model predicts for some rows. */
@@ -103,4 +108,45 @@ export async function scoreRows(o: {
     return v;
   });
   return { columns: outputColumns(settings), values, settings };
+}
+
+/**
+ * Evaluates a trained scores model on labelled rows: the validation part of `dataset` (all of it when it has no
+ * validation split), its metrics and a predictions table (source columns, one output column per class or target,
+ * the predicted label).
+ * @param o - backbone, head, configuration, the dataset, the metrics (the problem's by default)
+ * @returns metric values, warnings and the table's rows
+ * @throws DatasetError naming the row of a label that does not fit; ExperimentSetupError for a text model
+ * @example
+ * ```ts
+ * const ev = await evaluateScores({ ...(await loadTrainedModel(dir)), dataset: await Dataset.fromFile("test.csv") });
+ * ```
+ */
+export async function evaluateScores(o: {
+  backbone: Backbone;
+  head?: Float32Array;
+  config: ExperimentConfig;
+  dataset: Dataset;
+  metrics?: readonly RunMetric[];
+}): Promise<{ metrics: Record<string, number>; warnings: string[]; rows: Record<string, unknown>[] }> {
+  const settings = scoreSettingsOf(o.config);
+  const tokenizer = o.backbone.modelDir.tokenizer;
+  if (!tokenizer)
+    throw new ExperimentSetupError("the backbone has no tokenizer", "Load it with a tokenizer.json.");
+  const warnings: string[] = [];
+  const prepared = await prepareScoreData({
+    config: o.config,
+    dataset: o.dataset,
+    tokenizer,
+    onWarning: (m) => warnings.push(m),
+    settings,
+  });
+  const data = prepared.validation ?? prepared.train;
+  const records = data.source.examples.map((ex) => data.source.recordAt(ex.row) ?? {});
+  const predicted = await scoreRows({ ...o, rows: records, batchSize: o.config.training.batchSize });
+  const outputs = Float32Array.from(predicted.values.flat());
+  const metrics = o.metrics ?? problemType(o.config.problemType).metrics(o.config);
+  const scored = await scoreMetricValues({ outputs, labels: data.labels, settings, metrics });
+  const rows = scorePredictionRows({ records, outputs, settings });
+  return { metrics: scored.metrics, warnings: [...warnings, ...scored.warnings], rows };
 }

@@ -15,7 +15,7 @@ export {
 } from "./score-head";
 export { readLabels } from "./score-labels";
 export { outputColumns, scoreMetricValues, scoreOutputs, scorePredictionRows } from "./score-metrics";
-export { tokenizeScorePrompts } from "./score-problem";
+export { prepareScoreData, tokenizeScorePrompts } from "./score-problem";
 export {
   classificationSettings,
   labelColumns,
