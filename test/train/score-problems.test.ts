@@ -16,7 +16,9 @@ import {
   loadTrainedModel,
   type Run,
   scoreRows,
+  tokenizeScorePrompts,
 } from "../../sdk/train";
+import { DEFAULT_PYTHON, runReferenceScript, torchAvailable } from "../reference";
 import { tunebook } from "../support/cli-workspace";
 import { experimentsRoot, fullAndCancelled, sentimentRecords, tinyLlama } from "./fixtures";
 
@@ -33,7 +35,11 @@ async function sentiment(
   const target = problem === "causal_classification" ? "label" : "stars";
   return Experiment.create({ name: problem.replace("causal_", ""), root })
     .backbone(await tinyLlama())
-    .problem(problem, { "dataset.answer_column": target, "dataset.text_answer_separator": "" })
+    .problem(problem, {
+      "dataset.answer_column": target,
+      "dataset.text_answer_separator": "",
+      "tokenizer.add_eos_token_to_prompt": false,
+    })
     .dataset(Dataset.fromRecords(records).validation({ size: 0.25, seed: 3 }), { promptColumn: ["text"] })
     .lora({ r: 8, alpha: 16, targetModules: "all-linear", dropout: 0 })
     .train({
@@ -68,13 +74,14 @@ test("causal_classification learns binary sentiment: AUC rises, probabilities in
     const again = await scoreRows({ ...loaded, rows: ["The film was wonderful.", "The film was awful."] });
     await loaded.backbone.dispose();
     again.values.flat().forEach((v, i) => assert.ok(Math.abs(v - values.flat()[i]) < 1e-5));
+    await checkSequenceClassificationExport(run, root, values);
     await assert.rejects(
       loadModelOrExperiment(run.dir),
       /needs a model that writes text.*causal_classification.*tunebook predict/s,
     );
     await assert.rejects(
-      exportExperiment({ experiment: run.dir, output: path.join(root, "out"), format: "merged" }),
-      /export --format merged needs a model that writes text/,
+      exportExperiment({ experiment: run.dir, output: path.join(root, "out"), format: "onnx" }),
+      /export --format onnx needs a model that writes text/,
     );
   } finally {
     await run.backbone.dispose();
@@ -151,3 +158,44 @@ test("labels that do not fit num_classes, and a non-numeric target, are refused 
   );
   assert.deepEqual(fs.readdirSync(root), []);
 });
+
+/**
+ * The merged export in Hugging Face's sequence-classification layout and the PEFT adapter with the head in
+ * modules_to_save, read by an independent PyTorch forward written from that layout: the same probabilities.
+ */
+async function checkSequenceClassificationExport(run: Run, root: string, expected: number[][]) {
+  if (!(await torchAvailable())) return;
+  const merged = await exportExperiment({
+    experiment: run.dir,
+    output: path.join(root, "seq-cls"),
+    format: "merged",
+  });
+  const adapter = await exportExperiment({
+    experiment: run.dir,
+    output: path.join(root, "adapter"),
+    format: "peft",
+  });
+  const hf = JSON.parse(fs.readFileSync(path.join(merged, "config.json"), "utf8"));
+  assert.deepEqual(hf.architectures, ["LlamaForSequenceClassification"]);
+  assert.deepEqual(hf.id2label, { "0": "1" });
+  const tokenizer = run.backbone.modelDir.tokenizer!;
+  const texts = ["The film was wonderful.", "The film was awful."];
+  const prompts = tokenizeScorePrompts(
+    Dataset.fromRecords(texts.map((text) => ({ text }))),
+    run.config,
+    tokenizer,
+  );
+  const T = Math.max(...prompts.examples.map((e) => e.ids.length));
+  const ids = prompts.examples.map((e) => [...e.ids, ...Array(T - e.ids.length).fill(hf.pad_token_id)]);
+  const job = path.join(root, "seq-cls-job.json");
+  fs.writeFileSync(job, JSON.stringify({ model: merged, base: await tinyLlama(), adapter, ids }));
+  const ref = JSON.parse(await runReferenceScript(DEFAULT_PYTHON, "seq_cls_reference.py", [job]));
+  assert.deepEqual(ref.problems, []);
+  const diff = Math.max(
+    ...ref.probabilities.flat().map((p: number, i: number) => Math.abs(p - expected.flat()[i])),
+  );
+  assert.ok(
+    diff <= 1e-5,
+    `probabilities differ by ${diff}: ${JSON.stringify(ref.probabilities)} vs ${JSON.stringify(expected)}`,
+  );
+}

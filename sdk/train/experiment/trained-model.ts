@@ -29,6 +29,7 @@ import { ExperimentStore } from "../store";
 import { readCheckpointParams } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { backboneForTraining } from "./run-inputs";
+import { addHeadToAdapter, toSequenceClassification } from "./score-export";
 
 /** Which checkpoint of an experiment to use. */
 export type CheckpointChoice = "best" | "last";
@@ -193,7 +194,9 @@ export interface ExportExperimentOptions {
 }
 
 /**
- * Exports a trained experiment.
+ * Exports a trained experiment. A `causal_classification` / `causal_regression` experiment exports `merged` in
+ * Hugging Face's sequence-classification layout and `peft` with the head in `modules_to_save`; `onnx` and
+ * `gguf` (text formats) are refused for it.
  * @param options - experiment, output folder, format, checkpoint, overwrite
  * @returns the folder written
  * @throws ExportError when the output exists (without `overwrite`, or is not a previous export), is, contains or
@@ -207,7 +210,10 @@ export interface ExportExperimentOptions {
 export async function exportExperiment(options: ExportExperimentOptions): Promise<string> {
   const store = ExperimentStore.open(options.experiment);
   const configured = store.readConfig();
-  if (configured) refuseScoresModel(configured, `export --format ${options.format}`);
+  const scores =
+    configured && problemType(configured.problemType).produces === "scores" ? configured : undefined;
+  if (scores && (options.format === "onnx" || options.format === "gguf"))
+    refuseScoresModel(scores, `export --format ${options.format}`);
   checkGgufType(options);
   if (options.format === "gguf") return exportExperimentGguf(store, options);
   if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
@@ -220,7 +226,7 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
   const protect = [{ dir: store.dir, what: "the experiment folder being exported" }];
   // Checked before the (slow) model load; the export functions check again when they write.
   assertSafeTarget(options.output, protect);
-  const backbone = await loadTrainedBackbone(options.experiment, { checkpoint: options.checkpoint });
+  const { backbone, head } = await loadTrainedModel(options.experiment, { checkpoint: options.checkpoint });
   try {
     const evals = store.readMetrics().filter((r) => r.type === "eval");
     const last = evals.at(-1);
@@ -235,7 +241,9 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
     if (options.format === "peft") {
       const overwrite = options.overwrite ?? false;
       const readme = adapterCard(backbone, modelCard, options.output);
-      return await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect, readme });
+      const dir = await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect, readme });
+      if (scores && head) await addHeadToAdapter(dir, head, scores);
+      return dir;
     }
     const target = {
       backbone,
@@ -249,6 +257,7 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
       return (await exportOnnx({ ...target, dtypes })).dir;
     }
     const exported = await exportMergedModel(target);
+    if (scores && head) await toSequenceClassification(exported.dir, head, scores);
     return exported.dir;
   } finally {
     await backbone.dispose();
