@@ -4,11 +4,12 @@
  * row, predicted label by column, counts in the cells) and a prediction-versus-target scatter with the diagonal.
  * Show them with `showFigure`; each comes with a text form for terminals.
  */
-import type { PlotlyFigureInput } from "./figure";
+/** A plotly figure (`data`, `layout`) as `showFigure` takes it. */
+type Figure = { data: Record<string, unknown>[]; layout: Record<string, unknown> };
 
 /** A figure and its text form, ready for `showFigure({ figure, text })`. */
 export interface ScoreFigure {
-  figure: PlotlyFigureInput;
+  figure: Figure;
   text: string;
 }
 
@@ -40,7 +41,7 @@ export function confusionMatrixFigure(o: {
     if (r !== undefined && c !== undefined) counts[r][c] += 1;
   });
   const title = o.title ?? "confusion matrix";
-  const figure: PlotlyFigureInput = {
+  const figure: Figure = {
     data: [
       {
         type: "heatmap",
@@ -96,7 +97,7 @@ export function predictionScatterFigure(o: {
   const mse = o.yTrue.reduce((s, y, i) => s + (y - o.yPred[i]) ** 2, 0) / n;
   const mae = o.yTrue.reduce((s, y, i) => s + Math.abs(y - o.yPred[i]), 0) / n;
   const title = o.title ?? `predicted ${name} vs ${name}`;
-  const figure: PlotlyFigureInput = {
+  const figure: Figure = {
     data: [
       { type: "scatter", mode: "markers", name: "rows", x: [...o.yTrue], y: [...o.yPred] },
       {
