@@ -6,7 +6,7 @@
  */
 import { type Batch, type TokenizedDataset, TokenizedDataset as Tokens } from "../../data";
 import { type Feeds, tensorValue } from "../../engine";
-import { maskInputTokens, type ProblemData } from "../trainer";
+import { batchFeeds, maskedForStep, type ProblemData } from "../trainer";
 import type { ScoreSettings } from "./score-settings";
 
 /** A scores problem's data: the prompt tokens, the labels, and the source rows for predictions tables. */
@@ -66,14 +66,9 @@ export function lastTokenMask(batch: Pick<Batch, "attentionMask" | "batchSize" |
  * @returns the feeds
  */
 export function scoreInputFeeds(batch: Batch, dropoutSeed: number): Feeds {
+  const { labels: _, ...feeds } = batchFeeds(batch, dropoutSeed);
   const dims = [batch.batchSize, batch.seqLen];
-  return {
-    input_ids: tensorValue("int64", dims, batch.inputIds),
-    attention_mask: tensorValue("int64", dims, batch.attentionMask),
-    position_ids: tensorValue("int64", dims, batch.positionIds),
-    last_token: tensorValue("float32", dims, lastTokenMask(batch)),
-    dropout_seed: tensorValue("int64", [], BigInt64Array.of(BigInt(dropoutSeed))),
-  };
+  return { ...feeds, last_token: tensorValue("float32", dims, lastTokenMask(batch)) };
 }
 
 /**
@@ -127,15 +122,9 @@ export function scoreBatches(
               numTokens: batch.numTokens,
               numTargetTokens: batch.batchSize,
               feeds(dropoutSeed: number) {
-                const masked =
-                  dropoutSeed < 0 || probability === 0
-                    ? batch
-                    : maskInputTokens(batch, {
-                        probability,
-                        maskTokenId: prompts.padTokenId,
-                        seed: dropoutSeed ^ 0x2545f491,
-                      });
-                return { ...scoreInputFeeds(masked, dropoutSeed), ...labelFeeds(batch) };
+                const maskTokenId = prompts.padTokenId;
+                const fed = maskedForStep(batch, { probability, maskTokenId, dropoutSeed });
+                return { ...scoreInputFeeds(fed, dropoutSeed), ...labelFeeds(batch) };
               },
             };
           }

@@ -16,7 +16,7 @@ export type {
   StepBatches,
 } from "./problem-type";
 export { learningRateAt, type ScheduleOptions } from "./schedule";
-export { maskInputTokens, type TokenMaskOptions } from "./token-mask";
+export { maskedForStep, maskInputTokens, type TokenMaskOptions } from "./token-mask";
 export {
   checkpointFiles,
   readCheckpoint,
