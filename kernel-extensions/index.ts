@@ -47,6 +47,7 @@ export { abortKernelSignal, kernelAbortSignal } from "./interrupt";
 export { KernelInstallError } from "./kernel-install-error";
 export { ensurePlotly, plotlyLoaderHtml } from "./plotly-loader";
 export { ProgressBar, type ProgressBarOptions, type ProgressState, renderProgress } from "./progress-bar";
+export { confusionMatrixFigure, predictionScatterFigure, type ScoreFigure } from "./score-figures";
 export { type Rendering, resolveSurface, type Surface, type SurfaceOptions } from "./surface";
 export {
   renderTable,

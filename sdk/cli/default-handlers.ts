@@ -7,6 +7,7 @@ import { runWorker } from "../automl/queue/trial-worker";
 import { serveCommand } from "../serve/serve-command";
 import { evalHandler } from "./handlers/eval-handler";
 import { exportHandler, generateHandler } from "./handlers/model-handlers";
+import { predictHandler } from "./handlers/predict-handler";
 import { pushHandler } from "./handlers/push-handler";
 import { searchHandler } from "./handlers/search-handler";
 import { trainHandler } from "./handlers/train-handler";
@@ -18,6 +19,7 @@ export const defaultHandlers: CliHandlers = {
   search: searchHandler,
   worker: (input) => runWorker({ ...input, onLog: (line) => void process.stdout.write(`${line}\n`) }),
   eval: evalHandler,
+  predict: predictHandler,
   generate: generateHandler,
   export: exportHandler,
   push: pushHandler,

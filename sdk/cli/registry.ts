@@ -54,6 +54,11 @@ export interface CliHandlers {
   }) => Promise<void>;
   /** `tunebook eval <experiment>`: evaluates a trained experiment (optionally on another data file). */
   eval?: (input: { experiment: string; data?: string; output?: string }) => Promise<void>;
+  /**
+   * `tunebook predict <experiment> <file>`: a causal_classification / causal_regression experiment's class
+   * probabilities or values for every row of a data file, written as CSV.
+   */
+  predict?: (input: { experiment: string; file: string; output?: string }) => Promise<void>;
   /** `tunebook generate <model>`: prints a completion of `prompt`. */
   generate?: (input: {
     model: string;

@@ -541,3 +541,26 @@ test("grpo.ipynb: the reward written in the notebook rises, is drawn beside the 
   const share = text.length ? [...text].filter((c) => /[A-Z0-9 ]/.test(c)).length / text.length : 0;
   assertClose(a[2]!, share, "the reward of the answer shown");
 });
+
+test("classification.ipynb: a sentiment classifier's AUC and a star regressor's MSE improve; confusion matrix and scatter drawn", () => {
+  const { notebook: nb, seconds } = runner.execute("classification", 300);
+  assertClean(nb);
+  assert.ok(seconds < 300, `ran in ${seconds} s`);
+  const auc = /validation AUC: (.*)/.exec(cellWith(nb, "validation AUC").outputs.map(outputText).join(""));
+  assert.ok(auc, "the AUC line is printed");
+  const aucs = auc[1].split(" → ").map(Number);
+  assert.ok(aucs.at(-1)! > aucs[0]! && aucs.at(-1)! >= 0.9, `AUC ${aucs.join(", ")}`);
+  const mse = /validation MSE: (.*)/.exec(cellWith(nb, "validation MSE").outputs.map(outputText).join(""));
+  assert.ok(mse, "the MSE line is printed");
+  const mses = mse[1].split(" → ").map(Number);
+  assert.ok(mses.at(-1)! < mses[0]!, `MSE ${mses.join(", ")}`);
+  const charts = plotly(nb).charts;
+  assert.ok(
+    charts.some((h) => h.includes('"type":"heatmap"')),
+    "a confusion matrix",
+  );
+  assert.ok(
+    charts.some((h) => h.includes("prediction = target")),
+    "a prediction-vs-target scatter",
+  );
+});

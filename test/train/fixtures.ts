@@ -108,3 +108,25 @@ export async function assertResumesExactly(exp: Experiment, step: number): Promi
     for (const r of [full, cut, resumed]) await r.backbone.dispose();
   }
 }
+
+const POSITIVE = ["wonderful", "great", "lovely", "superb", "good", "fine", "brilliant", "pleasant"];
+const NEGATIVE = ["awful", "terrible", "boring", "dreadful", "bad", "poor", "dull", "horrible"];
+const SUBJECTS = ["The film", "This book", "The meal", "Our trip", "The show", "That song"];
+
+/**
+ * `n` short templated reviews with a sentiment label (1 positive, 0 negative), alternating, deterministic, and
+ * a `stars` regression target (1–5, higher for positive words).
+ */
+export function sentimentRecords(n = 48): { text: string; label: number; stars: number }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const positive = i % 2 === 0;
+    const words = positive ? POSITIVE : NEGATIVE;
+    const word = words[Math.floor(i / 2) % words.length];
+    const subject = SUBJECTS[Math.floor(i / 3) % SUBJECTS.length];
+    return {
+      text: `${subject} was ${word}.`,
+      label: positive ? 1 : 0,
+      stars: positive ? 4 + (i % 3) / 2 : 1 + (i % 3) / 2,
+    };
+  });
+}

@@ -80,6 +80,20 @@ export function registerModelCommands(program: Command, handlers: CliHandlers, i
       }),
     );
   program
+    .command("predict <experiment> <file>")
+    .description(
+      "class probabilities (causal_classification) or values (causal_regression) for every row of a data file",
+    )
+    .option(
+      "-o, --output <file>",
+      "write the predictions CSV here (default: <experiment>/predictions/predict.csv)",
+    )
+    .action(
+      runAction(io, async (experiment: string, file: string, opts: { output?: string }) => {
+        await requireHandler(handlers, "predict", "predict")({ experiment, file, ...opts });
+      }),
+    );
+  program
     .command("generate <model>")
     .description("complete a prompt with a model folder or experiment checkpoint")
     .requiredOption("-p, --prompt <text>", "the prompt")

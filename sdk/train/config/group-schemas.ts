@@ -6,6 +6,22 @@
 import { z } from "zod";
 import { BACKBONE_DTYPES } from "../../models";
 
+/** Values of `training.loss_function`, with H2O LLM Studio's names; each problem type accepts its own. */
+export const LOSS_FUNCTIONS = [
+  "TokenAveragedCrossEntropy",
+  "CrossEntropyLoss",
+  "BinaryCrossEntropyLoss",
+  "MSELoss",
+  "MAELoss",
+  "DPOLoss",
+  "DPOHingeLoss",
+  "DPOIPOLoss",
+  "KTOPairLoss",
+  "CPOLoss",
+  "SimPOLoss",
+  "ORPOLoss",
+] as const;
+
 /** A probability-like fraction in [lo, hi]. */
 const fraction = (lo = 0, hi = 1) => z.number().min(lo).max(hi);
 /** An optional string: `null` (YAML `null` or `~`) means "not used". */
@@ -39,9 +55,13 @@ export const datasetSchema = z
       .default(["prompt"])
       .describe("prompt column, or several columns joined with `prompt_column_separator`"),
     promptColumnSeparator: z.string().default("\n\n").describe("text placed between several prompt columns"),
-    answerColumn: optionalString()
+    answerColumn: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .nullable()
       .default("answer")
-      .describe("column holding the answer to learn (dpo: the chosen answer)"),
+      .describe(
+        "column holding the answer to learn (dpo: the chosen answer); for causal_classification the label column (binary or multi-class) or several 0/1 columns (multi-label), for causal_regression one or more numeric target columns",
+      ),
     rejectedAnswerColumn: optionalString()
       .default(null)
       .describe("dpo: column holding the rejected answer of each pair (required for problem_type dpo)"),
@@ -49,6 +69,15 @@ export const datasetSchema = z
       .default(null)
       .describe(
         "dpo: column holding the rejected answer's own prompt; null = the same prompt as the chosen one",
+      ),
+    numClasses: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1)
+      .describe(
+        "causal_classification: 1 = binary labels 0/1, K > 1 = labels 0…K−1 (or the number of label columns for multi-label)",
       ),
     idColumn: optionalString().default(null).describe("column with a unique record id (for chained chats)"),
     parentIdColumn: optionalString()
@@ -199,10 +228,12 @@ export const trainingSchema = z
         "how an accumulated step averages: over all target tokens (one big batch) or the mean of micro-batch means",
       ),
     learningRate: z.number().gt(0).max(1).default(1e-4).describe("peak learning rate"),
-    lossFunction: optionalString()
+    lossFunction: z
+      .enum(LOSS_FUNCTIONS)
+      .nullable()
       .default(null)
       .describe(
-        "the loss; null = the problem type's default. dpo: DPOLoss (default), DPOHingeLoss, DPOIPOLoss, KTOPairLoss, CPOLoss, SimPOLoss, ORPOLoss",
+        "the loss (H2O LLM Studio's names): TokenAveragedCrossEntropy (causal_lm), CrossEntropyLoss or BinaryCrossEntropyLoss (causal_classification), MSELoss or MAELoss (causal_regression), DPOLoss, DPOHingeLoss, DPOIPOLoss, KTOPairLoss, CPOLoss, SimPOLoss or ORPOLoss (dpo); null = the problem type's default",
       ),
     beta: z
       .number()
@@ -282,9 +313,11 @@ export const augmentationSchema = z
 export const predictionSchema = z
   .object({
     metric: z
-      .enum(["perplexity", "bleu", "llm_judge", "qa_accuracy"])
+      .enum(["perplexity", "bleu", "llm_judge", "qa_accuracy", "auc", "accuracy", "log_loss", "mse", "mae"])
       .default("perplexity")
-      .describe("validation metric"),
+      .describe(
+        "validation metric that picks the best checkpoint: perplexity, bleu, llm_judge, qa_accuracy (causal_lm); auc, accuracy, log_loss (causal_classification; the default perplexity means auc); mse, mae (causal_regression; the default means mse)",
+      ),
     metricSample: z
       .number()
       .gt(0)

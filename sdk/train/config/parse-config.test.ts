@@ -111,7 +111,12 @@ const badValues: [string, string, unknown, RegExp][] = [
   ["augmentation", "neftune_noise_alpha", 20, /neftune_noise_alpha: expected a number ≥ 0 and ≤ 15, got 20/],
   ["prediction", "num_beams", 4, /num_beams: expected exactly 1, got 4/],
   ["prediction", "top_p", 0, /top_p: expected a number > 0 and ≤ 1, got 0/],
-  ["prediction", "metric", "rouge", /metric: expected one of perplexity \| bleu \| llm_judge \| qa_accuracy/],
+  [
+    "prediction",
+    "metric",
+    "rouge",
+    /metric: expected one of perplexity \| bleu \| llm_judge \| qa_accuracy \| auc/,
+  ],
   ["environment", "device", "tpu", /device: expected one of cpu \| cuda, got "tpu"/],
   ["environment", "seed", -2, /environment\.seed: expected an integer ≥ -1, got -2/],
   ["logging", "name", "my run", /logging\.name: expected a string of letters, digits/],

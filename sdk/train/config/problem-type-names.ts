@@ -8,6 +8,9 @@ export const PROBLEM_TYPE_DESCRIPTIONS = {
   causal_lm: "causal language modeling: learn to write the answer after the prompt",
   dpo: "preference optimisation (DPO and its family): prefer the chosen answer of each pair to the rejected one",
   grpo: "GRPO: online RL that samples completions per prompt and raises rewards computed by your functions",
+  causal_classification:
+    "classify the prompt: binary, multi-class or multi-label labels from answer_column, by a head on the last token",
+  causal_regression: "predict one or more numbers from the prompt, by a head on the last token",
 } as const;
 
 /** A `problem_type` value. */

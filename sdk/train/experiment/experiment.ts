@@ -21,7 +21,7 @@ import {
 import { dispatchEvent, type TrainCallbacks } from "../events";
 import { LoRAConfig, type LoRAConfigOptions } from "../lora-config";
 import { type ExperimentPlan, planExperiment, planLine } from "../plan";
-import { problemType } from "../problems";
+import { problemType, splitScoreHead } from "../problems";
 import { runDefaults } from "../run-defaults";
 import {
   type CheckpointFiles,
@@ -267,11 +267,14 @@ export class Experiment {
 
   /**
    * Chooses what the run learns (`problem_type`; see docs/problem-types.md). The default is `causal_lm`. GRPO
-   * takes its reward functions here, with any of its settings (the `grpo` group).
-   * @param name - a problem type, e.g. `"causal_lm"` or `"grpo"`
+   * takes its reward functions here, with any of its settings (the `grpo` group); the other problem types take
+   * their settings by dotted path, as {@link set} does.
+   * @param name - a problem type, e.g. `"causal_lm"`, `"causal_classification"`, `"causal_regression"`, `"grpo"`
    * @param options - for `grpo`: `rewards` (functions `(completion, row) => number`, async allowed) and `grpo`
-   *   settings such as `numGenerations`
+   *   settings such as `numGenerations`; for the others, settings such as `"dataset.num_classes"`,
+   *   `"dataset.answer_column"`, `"training.loss_function"`
    * @returns a new experiment
+   * @throws ConfigError for an unknown setting
    * @example
    * ```ts
    * const exp = Experiment.create({ name: "qa" }).problem("causal_lm");
@@ -279,12 +282,15 @@ export class Experiment {
    *   rewards: [(completion) => (completion.length < 20 ? 1 : 0)],
    *   numGenerations: 4,
    * });
+   * const cls = Experiment.create({ name: "sentiment" })
+   *   .problem("causal_classification", { "dataset.answer_column": "label", "dataset.num_classes": 3 });
    * ```
    */
   problem(name: "grpo", options?: GrpoProblemOptions): Experiment;
-  problem(name: ProblemTypeName): Experiment;
-  problem(name: ProblemTypeName, options: GrpoProblemOptions = {}): Experiment {
-    const { rewards, ...settings } = options;
+  problem(name: ProblemTypeName, settings?: Record<string, unknown>): Experiment;
+  problem(name: ProblemTypeName, options: GrpoProblemOptions | Record<string, unknown> = {}): Experiment {
+    if (name !== "grpo") return this.set({ problem_type: name, ...options });
+    const { rewards, ...settings } = options as GrpoProblemOptions;
     const next = this.set({ problem_type: name });
     const withSettings = Object.keys(settings).length ? next.group("grpo", settings) : next;
     return rewards ? withSettings.with({ functions: { ...this.state.functions, rewards } }) : withSettings;
@@ -669,7 +675,9 @@ async function execute(
     resume: run.resume,
     record: run.record,
   });
+  // A scores head is the run's own tensor, not a backbone weight.
+  const trained = splitScoreHead(result.params);
   if (result.step > 0 && result.status !== "failed")
-    await backbone.updateParameters(new Map(Object.entries(result.params)));
-  return new Run(store, config, backbone, result, validation?.tokens, metrics);
+    await backbone.updateParameters(new Map(Object.entries(trained.backbone)));
+  return new Run(store, config, backbone, result, validation?.tokens, metrics, trained.head);
 }

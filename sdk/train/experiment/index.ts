@@ -28,6 +28,7 @@ export {
   prepareRunData,
   trainingTokenizer,
 } from "./run-inputs";
+export { evaluateScores, type ScorePredictions, scoreRows, scoreSettingsOf } from "./score-texts";
 export {
   type CheckpointChoice,
   EXPORT_FORMATS,
@@ -36,7 +37,9 @@ export {
   exportExperiment,
   loadModelOrExperiment,
   loadTrainedBackbone,
+  loadTrainedModel,
   openExperiment,
+  refuseScoresModel,
 } from "./trained-model";
 export { refuseUnsupported } from "./unsupported-settings";
 export { configuredMetrics, generatedMetricsHook } from "./validation-metrics";

@@ -29,7 +29,7 @@ export function columnMapping(d: ExperimentConfig["dataset"]): ColumnMappingInpu
   return {
     prompt: d.promptColumn as [string, ...string[]],
     promptSeparator: d.promptColumnSeparator,
-    answer: d.answerColumn ?? undefined,
+    answer: (Array.isArray(d.answerColumn) ? d.answerColumn[0] : d.answerColumn) ?? undefined,
     system: d.systemColumn ?? undefined,
     ...(d.idColumn && d.parentIdColumn
       ? { id: d.idColumn, parentId: d.parentIdColumn, limitChainedSamples: d.limitChainedSamples }

@@ -10,6 +10,7 @@ import type { ExperimentStore, MetricRecord } from "../store";
 import type { RunMetric, TrainLoopResult } from "../trainer";
 import { type Evaluation, evaluateModel, predictionRecords } from "./evaluate-model";
 import { ExperimentSetupError } from "./experiment-setup-error";
+import { type ScorePredictions, scoreRows } from "./score-texts";
 
 /** A finished (completed, cancelled or failed) training run. */
 export class Run {
@@ -20,6 +21,7 @@ export class Run {
    * @param result - how the loop ended
    * @param validation - the tokenized validation examples, when the run had some
    * @param metrics - the run's validation metrics
+   * @param head - the trained `score.weight` of a `causal_classification` or `causal_regression` run
    */
   constructor(
     readonly store: ExperimentStore,
@@ -28,7 +30,52 @@ export class Run {
     readonly result: TrainLoopResult,
     readonly validation?: TokenizedDataset,
     readonly metrics: readonly RunMetric[] = [],
+    readonly head?: Float32Array,
   ) {}
+
+  /**
+   * Class probabilities of a `causal_classification` run's model for new texts (or records holding the
+   * configured prompt columns), formatted as in training.
+   * @param texts - prompts, or records with the prompt (and system) columns
+   * @returns per row, the probability of each class (`columns` names them: `probability_0`…, or one per label
+   *   column for multi-label, `probability_1` for binary)
+   * @throws ExperimentSetupError when the run is not a classification run
+   * @example
+   * ```ts
+   * const { columns, values } = await run.classify(["what a wonderful day", "this is awful"]);
+   * ```
+   */
+  async classify(texts: readonly (string | Record<string, unknown>)[]): Promise<ScorePredictions> {
+    if (this.config.problemType !== "causal_classification")
+      throw new ExperimentSetupError(
+        `classify() needs a causal_classification run, this one is ${this.config.problemType}`,
+        this.config.problemType === "causal_regression"
+          ? "Use predict() for regression."
+          : "Use generate() for text.",
+      );
+    return this.predict(texts);
+  }
+
+  /**
+   * Outputs of a scores run's model for new texts: class probabilities (`causal_classification`) or predicted
+   * values (`causal_regression`, one per target column).
+   * @param texts - prompts, or records with the prompt (and system) columns
+   * @returns the output columns and one row of values per text
+   * @throws ExperimentSetupError for a causal_lm run (it writes text); DatasetError naming a row without a prompt
+   * @example
+   * ```ts
+   * const { values } = await run.predict(["seven plus eight"]); // [[15.2]]
+   * ```
+   */
+  predict(texts: readonly (string | Record<string, unknown>)[]): Promise<ScorePredictions> {
+    return scoreRows({
+      backbone: this.backbone,
+      head: this.head,
+      config: this.config,
+      rows: texts,
+      batchSize: this.config.training.batchSize,
+    });
+  }
 
   /**
    * Evaluates the trained model: perplexity of the reference answers, and text metrics (BLEU, QA accuracy,

@@ -25,10 +25,12 @@ import {
   saveLoraAdapter,
 } from "../../models";
 import { configToPlain, type ExperimentConfig } from "../config";
+import { problemType, splitScoreHead } from "../problems";
 import { ExperimentStore } from "../store";
 import { readCheckpointParams } from "../trainer";
 import { ExperimentSetupError } from "./experiment-setup-error";
 import { backboneForTraining } from "./run-inputs";
+import { addHeadToAdapter, toSequenceClassification } from "./score-export";
 
 /** Which checkpoint of an experiment to use. */
 export type CheckpointChoice = "best" | "last";
@@ -84,11 +86,51 @@ export async function loadTrainedBackbone(
   dir: string,
   options: { checkpoint?: CheckpointChoice } = {},
 ): Promise<Backbone> {
+  return (await loadTrainedModel(dir, options)).backbone;
+}
+
+/**
+ * Loads an experiment's trained model: the backbone with its trained values, the `score` head of a
+ * `causal_classification` / `causal_regression` run, and the configuration.
+ * @param dir - the experiment folder
+ * @param options - which checkpoint
+ * @returns backbone (dispose it when done), head (scores runs only) and configuration
+ * @throws ExperimentNotFoundError, ExperimentSetupError or CheckpointError when there is nothing to load
+ * @example
+ * ```ts
+ * const { backbone, head, config } = await loadTrainedModel("experiments/sentiment-20261204-041500");
+ * const { values } = await scoreRows({ backbone, head, config, rows: ["a fine film"] });
+ * ```
+ */
+export async function loadTrainedModel(
+  dir: string,
+  options: { checkpoint?: CheckpointChoice } = {},
+): Promise<{ backbone: Backbone; head?: Float32Array; config: ExperimentConfig }> {
   const { store, config } = openExperiment(dir);
   const { state, params } = await readCheckpointParams(checkpointDir(store, options.checkpoint));
   const backbone = await backboneForTraining(config, state.seed);
-  await backbone.updateParameters(new Map(Object.entries(params)));
-  return backbone;
+  const trained = splitScoreHead(params);
+  await backbone.updateParameters(new Map(Object.entries(trained.backbone)));
+  return { backbone, head: trained.head, config };
+}
+
+/**
+ * Refuses to use a scores model (classification, regression) for text: generation, chat, serving and the text
+ * export formats need a model that writes text.
+ * @param config - the experiment's configuration
+ * @param what - what was asked, for the message (e.g. "serve", "export --format merged")
+ * @throws ExperimentSetupError for a `causal_classification` or `causal_regression` experiment
+ * @example
+ * ```ts
+ * refuseScoresModel(config, "serve");
+ * ```
+ */
+export function refuseScoresModel(config: ExperimentConfig, what: string): void {
+  if (problemType(config.problemType).produces !== "scores") return;
+  throw new ExperimentSetupError(
+    `${what} needs a model that writes text, and this is a ${config.problemType} experiment: its model produces ${config.problemType === "causal_regression" ? "values" : "class probabilities"} from a score head, not text`,
+    "Use `tunebook predict <experiment> <file>` or `run.classify()` / `run.predict()` for it.",
+  );
 }
 
 /**
@@ -106,6 +148,7 @@ export async function loadModelOrExperiment(
   options: Pick<BackboneOptions, "threads"> = {},
 ): Promise<Backbone> {
   const isExperiment = ["status.json", "config.yaml"].some((f) => fs.existsSync(path.join(model, f)));
+  if (isExperiment) refuseScoresModel(openExperiment(model).config, "generating text from it");
   return isExperiment ? loadTrainedBackbone(model) : Backbone.load(model, options);
 }
 
@@ -158,7 +201,9 @@ export interface ExportExperimentOptions {
 }
 
 /**
- * Exports a trained experiment.
+ * Exports a trained experiment. A `causal_classification` / `causal_regression` experiment exports `merged` in
+ * Hugging Face's sequence-classification layout and `peft` with the head in `modules_to_save`; `onnx` and
+ * `gguf` (text formats) are refused for it.
  * @param options - experiment, output folder, format, checkpoint, overwrite
  * @returns the folder written
  * @throws ExportError when the output exists (without `overwrite`, or is not a previous export), is, contains or
@@ -171,6 +216,11 @@ export interface ExportExperimentOptions {
  */
 export async function exportExperiment(options: ExportExperimentOptions): Promise<string> {
   const store = ExperimentStore.open(options.experiment);
+  const configured = store.readConfig();
+  const scores =
+    configured && problemType(configured.problemType).produces === "scores" ? configured : undefined;
+  if (scores && (options.format === "onnx" || options.format === "gguf"))
+    refuseScoresModel(scores, `export --format ${options.format}`);
   checkGgufType(options);
   if (options.format === "gguf") return exportExperimentGguf(store, options);
   if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
@@ -183,7 +233,7 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
   const protect = [{ dir: store.dir, what: "the experiment folder being exported" }];
   // Checked before the (slow) model load; the export functions check again when they write.
   assertSafeTarget(options.output, protect);
-  const backbone = await loadTrainedBackbone(options.experiment, { checkpoint: options.checkpoint });
+  const { backbone, head } = await loadTrainedModel(options.experiment, { checkpoint: options.checkpoint });
   try {
     const evals = store.readMetrics().filter((r) => r.type === "eval");
     const last = evals.at(-1);
@@ -198,7 +248,9 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
     if (options.format === "peft") {
       const overwrite = options.overwrite ?? false;
       const readme = adapterCard(backbone, modelCard, options.output);
-      return await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect, readme });
+      const dir = await saveLoraAdapter({ dir: options.output, backbone, overwrite, protect, readme });
+      if (scores && head) await addHeadToAdapter(dir, head, scores);
+      return dir;
     }
     const target = {
       backbone,
@@ -212,6 +264,7 @@ export async function exportExperiment(options: ExportExperimentOptions): Promis
       return (await exportOnnx({ ...target, dtypes })).dir;
     }
     const exported = await exportMergedModel({ ...target, dtype: options.mergedDtype });
+    if (scores && head) await toSequenceClassification(exported.dir, head, scores);
     return exported.dir;
   } finally {
     await backbone.dispose();

@@ -79,7 +79,8 @@ export function planInputs(config: ExperimentConfig, model: DecoderConfig): Plan
     // The step fuses the head and the loss in chunks whenever the head is frozen (no LoRA on lm_head).
     chunkedLmHead: l.enabled && !(l.targetModules as string[] | "all-linear").includes("lm_head"),
     gradAccumulation: config.training.gradAccumulation,
-    generationDuringTraining: hasValidation && config.prediction.metric !== "perplexity",
+    generationDuringTraining:
+      hasValidation && ["bleu", "qa_accuracy", "llm_judge"].includes(config.prediction.metric),
     experiment: true,
   };
 }

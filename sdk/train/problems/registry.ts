@@ -6,7 +6,9 @@
 import { ConfigError } from "../../errors";
 import { PROBLEM_TYPE_NAMES, type ProblemTypeName } from "../config";
 import type { ProblemType } from "../trainer";
+import { causalClassification } from "./causal-classification";
 import { causalLm } from "./causal-lm";
+import { causalRegression } from "./causal-regression";
 import { dpo } from "./dpo";
 import { grpo } from "./grpo";
 
@@ -14,6 +16,8 @@ const PROBLEM_TYPES: { readonly [K in ProblemTypeName]: ProblemType & { name: K 
   causal_lm: causalLm as ProblemType & { name: "causal_lm" },
   dpo: dpo as ProblemType & { name: "dpo" },
   grpo: grpo as ProblemType & { name: "grpo" },
+  causal_classification: causalClassification as ProblemType & { name: "causal_classification" },
+  causal_regression: causalRegression as ProblemType & { name: "causal_regression" },
 };
 
 /**

@@ -3,7 +3,7 @@
  * step's inputs (ids, masks, positions, shifted labels), with token masking on training batches.
  */
 import type { TokenizedDataset } from "../../data";
-import { batchFeeds, maskInputTokens, type ProblemData } from "../trainer";
+import { batchFeeds, maskedForStep, type ProblemData } from "../trainer";
 
 /** Options of {@link tokenBatches}. */
 export interface TokenBatchesOptions {
@@ -43,13 +43,11 @@ export function tokenBatches(tokens: TokenizedDataset, options: TokenBatchesOpti
               numTokens: batch.numTokens,
               numTargetTokens: batch.numTargetTokens,
               feeds(dropoutSeed: number) {
-                if (dropoutSeed < 0 || probability === 0) return batchFeeds(batch, dropoutSeed);
-                const masked = maskInputTokens(batch, {
-                  probability,
-                  maskTokenId: tokens.padTokenId,
-                  seed: dropoutSeed ^ 0x2545f491,
-                });
-                return batchFeeds(masked, dropoutSeed);
+                const maskTokenId = tokens.padTokenId;
+                return batchFeeds(
+                  maskedForStep(batch, { probability, maskTokenId, dropoutSeed }),
+                  dropoutSeed,
+                );
               },
             };
           }

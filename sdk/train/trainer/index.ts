@@ -1,3 +1,4 @@
+export { compileBackboneStep } from "./backbone-step";
 export {
   batchFeeds,
   type CausalLmStep,
@@ -26,7 +27,7 @@ export type {
   StepBatches,
 } from "./problem-type";
 export { learningRateAt, type ScheduleOptions } from "./schedule";
-export { maskInputTokens, type TokenMaskOptions } from "./token-mask";
+export { maskedForStep, maskInputTokens, type TokenMaskOptions } from "./token-mask";
 export {
   checkpointFiles,
   readCheckpoint,

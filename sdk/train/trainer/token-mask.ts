@@ -37,3 +37,26 @@ export function maskInputTokens(batch: Batch, options: TokenMaskOptions): Batch 
   }
   return { ...batch, inputIds };
 }
+
+/**
+ * A micro-batch as a training step sees it: token-masked with `augmentation.token_mask_probability` and a seed
+ * derived from the step's dropout seed; unchanged in evaluation (negative seed) or with probability 0.
+ * @param batch - the batch
+ * @param o - probability, the id written over masked tokens, the micro-step's dropout seed
+ * @returns the batch to feed
+ * @example
+ * ```ts
+ * const fed = maskedForStep(batch, { probability: 0.1, maskTokenId: 0, dropoutSeed: 7 });
+ * ```
+ */
+export function maskedForStep(
+  batch: Batch,
+  o: { probability: number; maskTokenId: number; dropoutSeed: number },
+): Batch {
+  if (o.dropoutSeed < 0 || o.probability === 0) return batch;
+  return maskInputTokens(batch, {
+    probability: o.probability,
+    maskTokenId: o.maskTokenId,
+    seed: o.dropoutSeed ^ 0x2545f491,
+  });
+}

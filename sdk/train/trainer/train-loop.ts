@@ -198,6 +198,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       r.warnings.push(`metrics ${names} score generated answers and are not computed (no evaluateGenerated)`);
     }
     for (const w of r.warnings) await emit({ type: "log", level: "warn", message: w });
+    if (r.rows && o.store) await o.store.writePredictions("validation", r.rows, "csv");
     const epoch = state.step / perEpoch;
     const metrics = Object.fromEntries(
       o.metrics.filter((m) => m.name in r.metrics).map((m) => [m.name, r.metrics[m.name]]),

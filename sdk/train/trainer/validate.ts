@@ -45,6 +45,11 @@ export interface ValidationResult {
   generated: RunMetric[];
   /** Messages for the user. */
   warnings: string[];
+  /**
+   * One row per validation example for `predictions/validation.csv` (written at each evaluation when the run has
+   * a folder), for problems whose validation pass predicts (a classifier's probabilities).
+   */
+  rows?: Record<string, unknown>[];
 }
 
 /**
