@@ -73,7 +73,7 @@ test("causal_classification learns binary sentiment: AUC rises, probabilities in
     const loaded = await loadTrainedModel(run.dir);
     const again = await scoreRows({ ...loaded, rows: ["The film was wonderful.", "The film was awful."] });
     await loaded.backbone.dispose();
-    again.values.flat().forEach((v, i) => assert.ok(Math.abs(v - values.flat()[i]) < 1e-5));
+    for (const [i, v] of again.values.flat().entries()) assert.ok(Math.abs(v - values.flat()[i]) < 1e-5);
     await checkSequenceClassificationExport(run, root, values);
     await assert.rejects(
       loadModelOrExperiment(run.dir),

@@ -3,6 +3,7 @@
  * trial's number, so enqueuing it again after a restart adds nothing), its reports are read back from the
  * job, the search's pruner and budget decide, and their verdicts go to the worker through a Redis key.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -10,6 +11,7 @@ import { configToPlain, type ExperimentConfig } from "../../train";
 import type { Objective } from "../search-options";
 import type { SearchTrial } from "../search-trial";
 import type { TrialStop } from "../trial-run";
+import { importQueueModule } from "./queue-modules";
 import { connectRedis } from "./redis-connection";
 import {
   codeVersion,
@@ -72,7 +74,7 @@ export class QueueExecutor {
   static async open(options: QueueOptions): Promise<QueueExecutor> {
     const redis = await connectRedis(options.url);
     const name = options.name ?? "tunebook";
-    const { Queue: BullQueue } = await import("bullmq");
+    const { Queue: BullQueue } = await importQueueModule("bullmq");
     const queue = new BullQueue(name, { connection: redis });
     try {
       const code = codeVersion();

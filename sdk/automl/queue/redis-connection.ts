@@ -1,6 +1,8 @@
 /** Connecting to the Redis server of a search's job queue, failing fast with the address when it is down. */
+
 import type { Redis } from "ioredis";
 import { ConfigError } from "../../errors";
+import { importQueueModule } from "./queue-modules";
 import { QueueUnreachableError } from "./queue-unreachable-error";
 
 /**
@@ -21,7 +23,7 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
     throw new ConfigError([{ path: ["queue", "url"], message }], { source: "search queue" });
   }
   // Loaded here, not at import: ioredis and BullMQ cost about a second of start-up that only queued searches need.
-  const { Redis: RedisClient } = await import("ioredis");
+  const { Redis: RedisClient } = await importQueueModule("ioredis");
   let connected = false;
   let lastError = "no answer";
   const redis = new RedisClient(url, {

@@ -5,6 +5,7 @@
  * a trial loses its job lock; after `lockSeconds` another worker takes the job back from BullMQ's stalled
  * jobs and continues the trial from its last checkpoint.
  */
+
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +15,7 @@ import { z } from "zod";
 import { parseOptions } from "../../errors";
 import { Experiment, ExperimentLockedError, processAlive, RUN_LOCK_FILE } from "../../train";
 import { type TrialStop, trainTrial, trialName } from "../trial-run";
+import { importQueueModule } from "./queue-modules";
 import { connectRedis } from "./redis-connection";
 import {
   codeVersion,
@@ -72,7 +74,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const o = parseOptions(optionsSchema, options, "runWorker");
   const log = options.onLog ?? (() => {});
   const redis = await connectRedis(o.url);
-  const { DelayedError, Queue: BullQueue, UnrecoverableError, WaitingError, Worker } = await import("bullmq");
+  const {
+    DelayedError,
+    Queue: BullQueue,
+    UnrecoverableError,
+    WaitingError,
+    Worker,
+  } = await importQueueModule("bullmq");
   const code = codeVersion();
   const where = `${os.hostname()}:${process.pid}`;
   const stopping = new AbortController();
