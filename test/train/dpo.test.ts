@@ -115,9 +115,11 @@ test("dpo settings problems are refused before anything is loaded", async () => 
   await refused(base, /rejected_answer_column/);
   const withRejected = base.set({ "dataset.rejected_answer_column": "rejected" });
   await refused(
-    withRejected.set({ "training.loss_function": "Focal" }),
-    /'Focal' is not a loss of problem_type dpo/,
+    withRejected.set({ "training.loss_function": "CrossEntropyLoss" }),
+    /'CrossEntropyLoss' is not a loss of problem_type dpo; expected one of DPOLoss/,
   );
+  // A name that is no loss at all is refused by the settings' own check, which lists every loss.
+  await refused(withRejected.set({ "training.loss_function": "Focal" }), /loss_?[fF]unction.*got "Focal"/s);
   await refused(
     withRejected.set({ "training.loss_function": "DPOIPOLoss", "training.label_smoothing": 0.1 }),
     /label_smoothing applies to DPOLoss, CPOLoss, SimPOLoss/,

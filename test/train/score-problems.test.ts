@@ -19,7 +19,7 @@ import {
   tokenizeScorePrompts,
 } from "../../sdk/train";
 import { DEFAULT_PYTHON, runReferenceScript, torchAvailable } from "../reference";
-import { tunebook } from "../support/cli-workspace";
+import { csvOf, tunebook } from "../support/cli-workspace";
 import { experimentsRoot, fullAndCancelled, sentimentRecords, tinyLlama } from "./fixtures";
 
 const EPOCHS = 4;
@@ -75,6 +75,7 @@ test("causal_classification learns binary sentiment: AUC rises, probabilities in
     await loaded.backbone.dispose();
     for (const [i, v] of again.values.flat().entries()) assert.ok(Math.abs(v - values.flat()[i]) < 1e-5);
     await checkSequenceClassificationExport(run, root, values);
+    checkCli(run, root, values);
     await assert.rejects(
       loadModelOrExperiment(run.dir),
       /needs a model that writes text.*causal_classification.*tunebook predict/s,
@@ -87,6 +88,36 @@ test("causal_classification learns binary sentiment: AUC rises, probabilities in
     await run.backbone.dispose();
   }
 });
+
+/**
+ * `tunebook predict` writes the same probabilities as `classify()` for a file's rows, and `tunebook eval --data`
+ * prints the classification metrics of a labelled file, both through the built CLI.
+ */
+function checkCli(run: Run, root: string, values: number[][]): void {
+  const texts = ["The film was wonderful.", "The film was awful."];
+  const file = path.join(root, "new.csv");
+  fs.writeFileSync(file, csvOf(texts.map((text) => ({ text }))));
+  const out = path.join(root, "predicted.csv");
+  const predicted = tunebook(["predict", run.dir, file, "--output", out]);
+  assert.equal(predicted.code, 0, predicted.err);
+  assert.match(predicted.out, /predictions: .*predicted\.csv/);
+  const [header, ...lines] = fs.readFileSync(out, "utf8").trim().split("\n");
+  const column = header.split(",").indexOf("probability_1");
+  assert.ok(column >= 0, header);
+  const probabilities = lines.map((l) => Number(l.split(",")[column]));
+  for (const [i, p] of probabilities.entries())
+    assert.ok(Math.abs(p - values[i][0]) < 1e-5, `${p} vs ${values[i][0]}`);
+  const labelled = path.join(root, "labelled.csv");
+  const rows = sentimentRecords(16).map((r) => ({ text: r.text, label: String(r.label) }));
+  fs.writeFileSync(labelled, csvOf(rows));
+  const evaluated = tunebook(["eval", run.dir, "--data", labelled, "--output", path.join(root, "eval.csv")]);
+  assert.equal(evaluated.code, 0, evaluated.err);
+  const auc = Number(/^auc\t(\S+)$/m.exec(evaluated.out)?.[1]);
+  assert.ok(auc >= 0.9, evaluated.out);
+  const missing = tunebook(["predict", run.dir, path.join(root, "absent.csv")]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.err, /absent\.csv/);
+}
 
 test("causal_regression learns a numeric target: MSE falls, predict() returns values", async () => {
   const root = experimentsRoot();

@@ -6,13 +6,8 @@
 import { z } from "zod";
 import { BACKBONE_DTYPES } from "../../models";
 
-/** Values of `training.loss_function`, with H2O LLM Studio's names; each problem type accepts its own. */
-export const LOSS_FUNCTIONS = [
-  "TokenAveragedCrossEntropy",
-  "CrossEntropyLoss",
-  "BinaryCrossEntropyLoss",
-  "MSELoss",
-  "MAELoss",
+/** The preference losses of `problem_type: dpo` (H2O LLM Studio's `loss_function` values, plus `ORPOLoss`). */
+export const PREFERENCE_LOSSES = [
   "DPOLoss",
   "DPOHingeLoss",
   "DPOIPOLoss",
@@ -20,6 +15,16 @@ export const LOSS_FUNCTIONS = [
   "CPOLoss",
   "SimPOLoss",
   "ORPOLoss",
+] as const;
+
+/** Values of `training.loss_function`, with H2O LLM Studio's names; each problem type accepts its own. */
+export const LOSS_FUNCTIONS = [
+  "TokenAveragedCrossEntropy",
+  "CrossEntropyLoss",
+  "BinaryCrossEntropyLoss",
+  "MSELoss",
+  "MAELoss",
+  ...PREFERENCE_LOSSES,
 ] as const;
 
 /** A probability-like fraction in [lo, hi]. */

@@ -35,17 +35,10 @@ import {
   type Tensor,
   where,
 } from "../../engine";
+import { PREFERENCE_LOSSES } from "../config/group-schemas";
 
 /** The loss names (H2O LLM Studio's `loss_function` values, plus `ORPOLoss`). */
-export const PREFERENCE_LOSSES = [
-  "DPOLoss",
-  "DPOHingeLoss",
-  "DPOIPOLoss",
-  "KTOPairLoss",
-  "CPOLoss",
-  "SimPOLoss",
-  "ORPOLoss",
-] as const;
+export { PREFERENCE_LOSSES };
 
 /** A preference loss name. */
 export type PreferenceLossName = (typeof PREFERENCE_LOSSES)[number];
