@@ -105,6 +105,7 @@ function checkCli(run: Run, root: string, values: number[][]): void {
   const column = header.split(",").indexOf("probability_1");
   assert.ok(column >= 0, header);
   const probabilities = lines.map((l) => Number(l.split(",")[column]));
+  assert.equal(probabilities.length, texts.length, "one output row per input row");
   for (const [i, p] of probabilities.entries())
     assert.ok(Math.abs(p - values[i][0]) < 1e-5, `${p} vs ${values[i][0]}`);
   const labelled = path.join(root, "labelled.csv");
